@@ -1,0 +1,150 @@
+"""Cards → genanki notes → a byte-reproducible ``.apkg`` that Anki updates in place."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import shutil
+import sqlite3
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import genanki
+
+from .model import Asset, Card
+
+MODEL_NAME = "notes-export section"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_STATE_VERSION = 1
+
+_QFMT = """<div class="ne-context">{{Context}}</div>
+<div class="ne-front">{{Front}}</div>"""
+_AFMT = """{{FrontSide}}
+<hr id="answer">
+<div class="ne-back">{{Back}}</div>
+<div class="ne-source">{{Source}}</div>"""
+
+
+def stable_id(name: str) -> int:
+    """A 31-bit id derived from a name, as genanki recommends for models and decks."""
+    return (1 << 30) + int(hashlib.sha256(name.encode()).hexdigest(), 16) % (1 << 30)
+
+
+def card_model() -> genanki.Model:
+    """The note type every section card uses; its id never changes."""
+    css = resources.files("exporter").joinpath("templates/card.css").read_text(encoding="utf-8")
+    return genanki.Model(
+        stable_id(MODEL_NAME),
+        MODEL_NAME,
+        fields=[{"name": "Front"}, {"name": "Back"}, {"name": "Context"}, {"name": "Source"}],
+        templates=[{"name": "Section", "qfmt": _QFMT, "afmt": _AFMT}],
+        css=css,
+    )
+
+
+@dataclass(frozen=True)
+class DeckReport:
+    """What changed against the previous build written to the same place."""
+
+    added: int
+    changed: int
+    unchanged: int
+    removed: int
+
+
+def modification_times(cards: list[Card], state: dict[str, list[object]],
+                       epoch: int) -> dict[str, int]:
+    """Keep a card's time while its content is unchanged; otherwise move it past the last one.
+
+    Anki updates a note on import only when the incoming modification time is newer than
+    the one it holds, so an edited card must always get a later time than it had.
+    """
+    times: dict[str, int] = {}
+    for card in cards:
+        previous = state.get(card.guid)
+        if previous and previous[0] == card.content_hash:
+            times[card.guid] = int(previous[1])  # type: ignore[call-overload]
+        else:
+            last = int(previous[1]) if previous else 0  # type: ignore[call-overload]
+            times[card.guid] = max(epoch, last + 1)
+    return times
+
+
+def load_state(path: Path) -> dict[str, list[object]]:
+    """The previous build's card hashes and times, or nothing when absent or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != _STATE_VERSION:
+        return {}
+    cards = data.get("cards")
+    return cards if isinstance(cards, dict) else {}
+
+
+def state_json(cards: list[Card], times: dict[str, int]) -> str:
+    """The state to keep beside the deck for the next build."""
+    entries = {c.guid: [c.content_hash, times[c.guid]] for c in sorted(cards, key=lambda c: c.guid)}
+    return json.dumps({"version": _STATE_VERSION, "cards": entries}, indent=0, sort_keys=True)
+
+
+def compare(cards: list[Card], state: dict[str, list[object]]) -> DeckReport:
+    """Count cards added, changed, unchanged and removed against the previous state."""
+    current = {c.guid: c.content_hash for c in cards}
+    added = sum(1 for g in current if g not in state)
+    changed = sum(1 for g, h in current.items() if g in state and state[g][0] != h)
+    removed = sum(1 for g in state if g not in current)
+    return DeckReport(added, changed, len(current) - added - changed, removed)
+
+
+def write_package(target: Path, deck_name: str, cards: list[Card], media: dict[str, Asset],
+                  times: dict[str, int]) -> None:
+    """Write the deck to ``target`` with fixed zip metadata so equal input gives equal bytes."""
+    model = card_model()
+    deck = genanki.Deck(stable_id("deck:" + deck_name), deck_name)
+    for card in cards:
+        deck.add_note(genanki.Note(model=model, guid=card.guid, sort_field=card.front,
+                                   fields=[card.front, card.back, card.context, card.source],
+                                   tags=list(card.tags)))
+    timestamp = max(times.values(), default=0)
+    with tempfile.TemporaryDirectory(prefix="notes-export-") as tmp:
+        db_path = Path(tmp) / "collection.anki2"
+        conn = sqlite3.connect(db_path)
+        try:
+            cursor = conn.cursor()
+            genanki.Package(deck).write_to_db(cursor, timestamp, itertools.count(timestamp * 1000))
+            cursor.executemany("UPDATE notes SET mod = ? WHERE guid = ?",
+                               [(times[c.guid], c.guid) for c in cards])
+            cursor.execute(
+                "UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
+            conn.commit()
+        finally:
+            conn.close()
+        _zip(target, db_path, list(media.values()))
+
+
+def _zip(target: Path, db_path: Path, media: list[Asset]) -> None:
+    """Zip the collection and media in a fixed order with fixed dates, streaming each file."""
+    with zipfile.ZipFile(target, "w") as archive:
+        _add(archive, "collection.anki2", db_path)
+        index = {str(i): asset.media_name for i, asset in enumerate(media)}
+        info = _info("media")
+        archive.writestr(info, json.dumps(index, sort_keys=True))
+        for i, asset in enumerate(media):
+            _add(archive, str(i), asset.path)
+
+
+def _info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _add(archive: zipfile.ZipFile, name: str, path: Path) -> None:
+    with path.open("rb") as source, archive.open(_info(name), "w") as sink:
+        shutil.copyfileobj(source, sink, 1 << 20)

@@ -1,0 +1,85 @@
+"""The plain data model every stage passes along; no I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Severity = Literal["warning", "error"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in the notes, located by file (relative to the notes folder) and line."""
+
+    path: str
+    line: int
+    col: int
+    severity: Severity
+    message: str
+    code: str
+
+    def format(self) -> str:
+        """Render as ``path:line:col: severity: message [code]``."""
+        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message} [{self.code}]"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """An image file that a note embeds, with the unique name it has in the deck's media."""
+
+    path: Path
+    media_name: str
+
+
+@dataclass
+class Section:
+    """A heading and the content that belongs to it alone (not its subheadings')."""
+
+    heading: str
+    level: int
+    path: tuple[str, ...]
+    line: int
+    anchor: str
+    body: list[str] = field(default_factory=list)
+    body_line: int = 0
+    html: str = ""
+
+    @property
+    def has_content(self) -> bool:
+        """True when the section holds text of its own, not only subheadings."""
+        return any(line.strip() for line in self.body)
+
+
+@dataclass
+class Note:
+    """One Markdown file of the vault, split into sections."""
+
+    relpath: str
+    title: str
+    sections: list[Section] = field(default_factory=list)
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class Card:
+    """One Anki note made from one section."""
+
+    guid: str
+    front: str
+    back: str
+    context: str
+    source: str
+    content_hash: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class Vault:
+    """Everything parsed from a notes folder, ready for the writers."""
+
+    root: Path
+    notes: list[Note] = field(default_factory=list)
+    assets: dict[str, Asset] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)

@@ -1,0 +1,247 @@
+"""Obsidian's dialect on top of Python-Markdown: line fixes, wikilinks, embeds, images."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own spelling)
+
+from markdown import Extension, Markdown
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+
+from .vault import IMAGE_SUFFIXES
+
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_LIST_ITEM = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])([ \t]+|$)")
+_TABLE_ROW = re.compile(r"^\s*\|")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+_COMMENT = re.compile(r"%%.*?%%")
+_SIZE = re.compile(r"^(\d{1,5})(?:x(\d{1,5}))?$")
+EMBED_RE = r"!\[\[([^\[\]\n]+?)\]\]"
+WIKILINK_RE = r"\[\[([^\[\]\n]+?)\]\]"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with a reference, before it is placed on a line."""
+
+    text: str
+    severity: str
+    message: str
+    code: str
+
+
+@dataclass
+class RenderContext:
+    """What the extension needs to know about the section it is rendering."""
+
+    link: Callable[[str, str], str | None]
+    image: Callable[[str, bool], tuple[str | None, Problem | None]]
+    problems: list[Problem] = field(default_factory=list)
+
+
+# --- line-level fixes: Obsidian is CommonMark-like, Python-Markdown is stricter ----------------
+
+
+def _indent_width(indent: str) -> int:
+    return len(indent.expandtabs(4))
+
+
+def normalize_lines(lines: list[str]) -> list[str]:
+    """Rewrite Obsidian Markdown so Python-Markdown parses it as Obsidian renders it."""
+    out: list[str] = []
+    fence: str | None = None
+    in_comment = False
+    levels: list[int] = []  # indent widths of the open list levels
+    for line in lines:
+        match = _FENCE.match(line)
+        if fence is not None or match:
+            if match and fence is None:
+                fence = match.group(1)
+            elif match and fence and match.group(1)[0] == fence[0]:
+                fence = None
+            out.append(line)
+            continue
+        kept, in_comment = _strip_comments(line, in_comment)
+        if kept is None:
+            continue
+        line = kept
+        if not line.strip():
+            levels = [] if not out or not out[-1].strip() else levels
+            out.append(line)
+            continue
+        item = _LIST_ITEM.match(line)
+        if item:
+            levels = _place_item(out, levels, _indent_width(item.group(1)))
+            out.append("    " * (len(levels) - 1) + line[len(item.group(1)):])
+            continue
+        if levels and line[:1] in (" ", "\t"):
+            out.append("    " * len(levels) + line.lstrip(" \t"))
+            continue
+        if _TABLE_ROW.match(line) and out and out[-1].strip() and not _TABLE_ROW.match(out[-1]):
+            out.append("")
+        if not _TABLE_ROW.match(line):
+            levels = levels if levels and out and out[-1].strip() else []
+        out.append(line)
+    return out
+
+
+def _place_item(out: list[str], levels: list[int], width: int) -> list[int]:
+    """Work out the nesting depth of a list item from its indent; open a list after text."""
+    if not levels:
+        if out and out[-1].strip():
+            out.append("")  # Obsidian lets a list start right under a line of text
+        return [width]
+    while levels and width < levels[-1]:
+        levels = levels[:-1]
+    if not levels:
+        return [width]
+    if width > levels[-1]:
+        return [*levels, width]
+    return levels
+
+
+def _strip_comments(line: str, in_comment: bool) -> tuple[str | None, bool]:
+    """Drop ``%%comments%%``, inline or spanning lines; None when the whole line goes."""
+    if in_comment:
+        if "%%" not in line:
+            return None, True
+        line = line.split("%%", 1)[1]
+        in_comment = False
+        if not line.strip():
+            return None, False
+    line = _COMMENT.sub("", line)
+    if "%%" in line:
+        head = line.split("%%", 1)[0]
+        return (head if head.strip() else None), True
+    return line, in_comment
+
+
+def is_table_rule(line: str) -> bool:
+    """True for the ``| --- | --- |`` line under a table header."""
+    return bool(_TABLE_RULE.match(line)) and "-" in line
+
+
+# --- inline syntax ------------------------------------------------------------------------------
+
+
+def split_target(raw: str) -> tuple[str, str, str | None]:
+    """Split ``Note#Heading|alias`` (the pipe may be escaped) into its three parts."""
+    raw = raw.replace("\\|", "|")
+    target, _, alias = raw.partition("|")
+    note, _, heading = target.partition("#")
+    return note.strip(), heading.strip(), (alias.strip() or None) if "|" in raw else None
+
+
+def link_label(note: str, heading: str, alias: str | None) -> str:
+    """The text Obsidian shows for a wikilink."""
+    if alias:
+        return alias
+    if note and heading:
+        return f"{note} › {heading}"
+    return heading or note
+
+
+class _WikilinkProcessor(InlineProcessor):
+    def __init__(self, pattern: str, ext: ObsidianExtension) -> None:
+        super().__init__(pattern)
+        self.ext = ext
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element, int, int]:  # noqa: N802
+        note, heading, alias = split_target(m.group(1))
+        label = link_label(note, heading, alias)
+        ctx = self.ext.context
+        href = ctx.link(note, heading) if ctx else None
+        if href is None:
+            el = etree.Element("span", {"class": "wikilink"})
+        else:
+            el = etree.Element("a", {"class": "internal", "href": href})
+        el.text = label
+        return el, m.start(0), m.end(0)
+
+
+class _EmbedProcessor(InlineProcessor):
+    def __init__(self, pattern: str, ext: ObsidianExtension) -> None:
+        super().__init__(pattern)
+        self.ext = ext
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element, int, int]:  # noqa: N802
+        note, heading, alias = split_target(m.group(1))
+        name = note + (f"#{heading}" if heading else "")
+        suffix = "." + note.rsplit(".", 1)[-1].lower() if "." in note else ""
+        if suffix in IMAGE_SUFFIXES:
+            el = etree.Element("img", {"src": note, "alt": note, "data-embed": "1"})
+            size = _SIZE.match(alias or "")
+            if size:
+                el.set("width", size.group(1))
+                if size.group(2):
+                    el.set("height", size.group(2))
+            elif alias:
+                el.set("alt", alias)
+            return el, m.start(0), m.end(0)
+        ctx = self.ext.context
+        if ctx is not None:
+            kind = "note" if not suffix or suffix == ".md" else f"'{suffix}' file"
+            ctx.problems.append(Problem(m.group(0), "warning",
+                                        f"embedded {kind} '{name}' is shown as a link, not "
+                                        "transcluded", "embed-as-link"))
+        href = ctx.link(note.removesuffix(".md"), heading) if ctx and not suffix else None
+        el = etree.Element("a" if href else "span", {"class": "embed-link"})
+        if href:
+            el.set("href", href)
+        el.text = link_label(note, heading, alias)
+        return el, m.start(0), m.end(0)
+
+
+class _ImageTreeprocessor(Treeprocessor):
+    """Point every ``<img>`` at a media file, or replace it with a visible placeholder."""
+
+    def __init__(self, md: Markdown, ext: ObsidianExtension) -> None:
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, root: etree.Element) -> None:
+        ctx = self.ext.context
+        if ctx is None:
+            return
+        for parent in list(root.iter()):
+            for index, child in enumerate(list(parent)):
+                if child.tag == "img":
+                    self._resolve(ctx, parent, index, child)
+
+    def _resolve(self, ctx: RenderContext, parent: etree.Element, index: int,
+                 img: etree.Element) -> None:
+        src = img.get("src", "")
+        embedded = img.attrib.pop("data-embed", None) is not None
+        media, problem = ctx.image(src, embedded)
+        if media is not None:
+            img.set("src", media)
+            return
+        if problem is not None:
+            ctx.problems.append(problem)
+        parts = urlsplit(src)
+        if parts.scheme in ("http", "https"):
+            repl = etree.Element("a", {"class": "remote-image", "href": src})
+            repl.text = img.get("alt") or src
+        else:
+            repl = etree.Element("span", {"class": "missing-image"})
+            repl.text = f"Missing image: {unquote(src)}"
+        repl.tail = img.tail
+        parent.remove(img)
+        parent.insert(index, repl)
+
+
+class ObsidianExtension(Extension):
+    """Registers the wikilink, embed and image handling on a Markdown instance."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.context: RenderContext | None = None
+
+    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802
+        md.inlinePatterns.register(_EmbedProcessor(EMBED_RE, self), "obsidian-embed", 186)
+        md.inlinePatterns.register(_WikilinkProcessor(WIKILINK_RE, self), "obsidian-link", 185)
+        md.treeprocessors.register(_ImageTreeprocessor(md, self), "obsidian-images", 12)

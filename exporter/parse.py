@@ -1,0 +1,100 @@
+"""Read a note and split it into its heading tree of sections (no HTML yet)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from .model import Diagnostic, Note, Section
+
+MAX_NOTE_BYTES = 5 * 1024 * 1024
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+class NoteError(Exception):
+    """A note that cannot be read at all; carries the diagnostic to report."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.format())
+        self.diagnostic = diagnostic
+
+
+def slugify(text: str) -> str:
+    """A lowercase ASCII slug for anchors and file names."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+def read_note(path: Path, relpath: str) -> str:
+    """Read a note as UTF-8 text, or raise NoteError naming the file."""
+
+    def fail(message: str, code: str, line: int = 1) -> NoteError:
+        return NoteError(Diagnostic(relpath, line, 1, "error", message, code))
+
+    try:
+        size = path.stat().st_size
+        if size > MAX_NOTE_BYTES:
+            raise fail(f"note is {size:,} bytes, over the {MAX_NOTE_BYTES:,}-byte limit; skipped",
+                       "note-too-large")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read note: {exc.strerror}", "unreadable") from exc
+    if b"\x00" in data:
+        raise fail("note holds binary data (NUL bytes); skipped", "binary-note")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise fail(f"note is not UTF-8 (byte 0x{data[exc.start]:02x}); skipped", "not-utf8",
+                   line) from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _front_matter_end(lines: list[str]) -> int:
+    """Index of the first line after a leading YAML front matter block (0 if none)."""
+    if lines and lines[0].strip() == "---":
+        for index in range(1, len(lines)):
+            if lines[index].strip() in ("---", "..."):
+                return index + 1
+    return 0
+
+
+def split_sections(text: str, relpath: str, title: str) -> Note:
+    """Split note text into sections following Obsidian's heading tree (levels may be skipped)."""
+    lines = text.split("\n")
+    note = Note(relpath=relpath, title=title, anchor=slugify(relpath.removesuffix(".md")))
+    start = _front_matter_end(lines)
+    current = Section(heading=title, level=0, path=(title,), line=start + 1, anchor=note.anchor,
+                      body_line=start + 1)
+    stack: list[tuple[int, str]] = []
+    fence: str | None = None
+    used: dict[str, int] = {}
+    for number, line in enumerate(lines[start:], start=start + 1):
+        fence_match = _FENCE.match(line)
+        if fence_match:
+            marker = fence_match.group(1)
+            if fence is None:
+                fence = marker
+            elif marker[0] == fence[0] and len(marker) >= len(fence):
+                fence = None
+        heading = None if fence else _HEADING.match(line)
+        if heading is None:
+            current.body.append(line)
+            continue
+        if current.level or current.has_content:
+            note.sections.append(current)
+        level, name = len(heading.group(1)), heading.group(2).strip()
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, name))
+        anchor = f"{note.anchor}--{slugify(name)}"
+        used[anchor] = used.get(anchor, 0) + 1
+        if used[anchor] > 1:
+            anchor = f"{anchor}-{used[anchor]}"
+        current = Section(heading=name, level=level, path=tuple(n for _, n in stack), line=number,
+                          anchor=anchor, body_line=number + 1)
+    if current.level or current.has_content:
+        note.sections.append(current)
+    return note

@@ -1,0 +1,169 @@
+"""The export in one place: the stages in order, from a notes folder to a deck and a PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import anki, cards, pdf
+from .model import Card, Diagnostic, Vault
+from .parse import NoteError, read_note, slugify, split_sections
+from .render import Renderer
+from .vault import AssetIndex, find_notes
+
+log = logging.getLogger(__name__)
+
+
+class ExportError(Exception):
+    """The export cannot go on; the message names the path at fault."""
+
+
+@dataclass
+class Config:
+    """Everything one export needs to know."""
+
+    notes_dir: Path
+    asset_dirs: list[Path] = field(default_factory=lambda: [Path("assets")])
+    out_dir: Path = Path("dist")
+    deck_name: str | None = None
+    write_anki: bool = True
+    write_pdf: bool = True
+    epoch: int | None = None
+
+    @property
+    def title(self) -> str:
+        """The deck name, or the notes folder's name made readable."""
+        if self.deck_name:
+            return self.deck_name
+        name = self.notes_dir.resolve().name.replace("_", " ").replace("-", " ")
+        return " ".join(w if w.isupper() else w.capitalize() for w in name.split()) or "Notes"
+
+    @property
+    def stem(self) -> str:
+        """File name (without suffix) shared by the outputs."""
+        return slugify(self.title)
+
+
+@dataclass
+class Output:
+    """A file the export wrote."""
+
+    path: Path
+    size: int
+
+
+@dataclass
+class Result:
+    """What an export did, for the summary and for tests."""
+
+    vault: Vault
+    cards: list[Card]
+    outputs: list[Output] = field(default_factory=list)
+    report: anki.DeckReport | None = None
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """All problems found, in note and line order."""
+        return sorted(self.vault.diagnostics, key=lambda d: (d.path, d.line, d.col, d.message))
+
+    @property
+    def errors(self) -> int:
+        """How many diagnostics are errors."""
+        return sum(1 for d in self.vault.diagnostics if d.severity == "error")
+
+
+def export(config: Config) -> Result:
+    """Run every stage: read notes, render, make cards, write the deck, write the PDF."""
+    vault = load_vault(config)
+    made = cards.make_cards(vault)
+    result = Result(vault=vault, cards=made)
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    state_path = config.out_dir / f".{config.stem}.notes-export.json"
+    state = anki.load_state(state_path)
+    epoch = config.epoch if config.epoch is not None else _epoch()
+    times = anki.modification_times(made, state, epoch)
+    if config.write_anki:
+        result.report = anki.compare(made, state)
+        target = config.out_dir / f"{config.stem}.apkg"
+        with _atomic(target) as tmp:
+            anki.write_package(tmp, config.title, made, vault.assets, times)
+        result.outputs.append(Output(target, target.stat().st_size))
+        with _atomic(state_path) as tmp:
+            tmp.write_text(anki.state_json(made, times), encoding="utf-8")
+    if config.write_pdf:
+        stamp = max(times.values(), default=epoch)
+        options = pdf.SheetOptions(title=config.title, source=config.notes_dir.name or ".",
+                                   date=dt.datetime.fromtimestamp(stamp, dt.UTC).date())
+        target = config.out_dir / f"{config.stem}.pdf"
+        document = pdf.build_html(vault, options)
+        with _atomic(target) as tmp:
+            _guarded("PDF", lambda: pdf.write_pdf(tmp, document, vault.assets))
+        result.outputs.append(Output(target, target.stat().st_size))
+    return result
+
+
+def load_vault(config: Config) -> Vault:
+    """Read and parse every note, then render each section to HTML."""
+    notes_dir = config.notes_dir
+    if not notes_dir.is_dir():
+        raise ExportError(f"notes folder '{notes_dir}' does not exist or is not a folder")
+    vault = Vault(root=notes_dir)
+    for path in find_notes(notes_dir):
+        relpath = path.relative_to(notes_dir).as_posix()
+        try:
+            text = read_note(path, relpath)
+        except NoteError as exc:
+            vault.diagnostics.append(exc.diagnostic)
+            continue
+        vault.notes.append(split_sections(text, relpath, path.stem))
+    index = AssetIndex(notes_dir, list(config.asset_dirs))
+    renderer = Renderer(vault, index, notes_dir)
+    for note in vault.notes:
+        for section in note.sections:
+            try:
+                renderer.render_section(note, section)
+            except Exception as exc:  # a dependency crashing on one section must not stop the rest
+                log.debug("rendering failed", exc_info=True)
+                section.html = '<p class="missing-image">This section could not be rendered.</p>'
+                vault.diagnostics.append(Diagnostic(
+                    note.relpath, section.line, 1, "error",
+                    f"section '{section.heading}' could not be rendered: "
+                    f"{type(exc).__name__}: {exc}", "render-failed"))
+    vault.assets = index.used
+    return vault
+
+
+def _epoch() -> int:
+    """``SOURCE_DATE_EPOCH`` when set (reproducible builds), otherwise now."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if value:
+        try:
+            return int(value)
+        except ValueError as exc:
+            raise ExportError(f"SOURCE_DATE_EPOCH must be an integer, not {value!r}") from exc
+    return int(time.time())
+
+
+def _guarded(what: str, action: Callable[[], None]) -> None:
+    try:
+        action()
+    except Exception as exc:
+        log.debug("%s failed", what, exc_info=True)
+        raise ExportError(f"writing the {what} failed: {type(exc).__name__}: {exc}") from exc
+
+
+@contextmanager
+def _atomic(target: Path) -> Iterator[Path]:
+    """Write to a temporary file beside ``target`` and move it into place only on success."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)

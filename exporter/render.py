@@ -1,0 +1,151 @@
+"""Render each section's Markdown to safe HTML, resolving links and images across the vault."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import markdown
+import nh3
+
+from .model import Asset, Diagnostic, Note, Section, Vault
+from .obsidian import ObsidianExtension, Problem, RenderContext, normalize_lines
+from .vault import AssetIndex, OutsideVaultError
+
+log = logging.getLogger(__name__)
+
+_EXTENSIONS = [
+    "tables",
+    "sane_lists",
+    "nl2br",
+    "footnotes",
+    "pymdownx.superfences",
+    "pymdownx.highlight",
+    "pymdownx.tilde",
+    "pymdownx.mark",
+    "pymdownx.tasklist",
+]
+_EXTENSION_CONFIGS = {
+    "pymdownx.highlight": {"use_pygments": True, "css_class": "highlight", "guess_lang": False},
+    "pymdownx.tilde": {"subscript": False},
+    "pymdownx.tasklist": {"custom_checkbox": False},
+}
+
+ALLOWED_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
+    "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "input",
+    "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub",
+    "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+})
+ALLOWED_ATTRIBUTES = {
+    "*": {"class", "id", "title"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "input": {"type", "checked", "disabled"},
+    "td": {"style", "colspan", "rowspan"},
+    "th": {"style", "colspan", "rowspan"},
+    "ol": {"start"},
+}
+
+
+def sanitize(html: str) -> str:
+    """Keep only an allow-list of tags, attributes and URL schemes: no script survives."""
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags={"script", "style"},
+        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        url_schemes={"http", "https", "mailto"},
+        filter_style_properties={"text-align"},
+        link_rel=None,
+    )
+
+
+class Renderer:
+    """Turns the sections of every note into HTML, one Markdown instance reused throughout."""
+
+    def __init__(self, vault: Vault, index: AssetIndex, notes_dir: Path) -> None:
+        self.vault = vault
+        self.index = index
+        self.notes_dir = notes_dir
+        self.ext = ObsidianExtension()
+        self.md = markdown.Markdown(extensions=[*_EXTENSIONS, self.ext],
+                                    extension_configs=_EXTENSION_CONFIGS, output_format="html")
+        self._notes_by_title: dict[str, Note] = {}
+        for note in vault.notes:
+            self._notes_by_title.setdefault(note.title.lower(), note)
+
+    def render_section(self, note: Note, section: Section) -> None:
+        """Render one section's own body to sanitised HTML."""
+        note_path = self.notes_dir / note.relpath
+        context = RenderContext(
+            link=lambda target, heading: self._link(note, target, heading),
+            image=lambda src, embedded: self._image(src, embedded, note_path),
+        )
+        self.ext.context = context
+        self.md.reset()
+        try:
+            html = self.md.convert("\n".join(normalize_lines(section.body)))
+        finally:
+            self.ext.context = None
+        section.html = sanitize(html)
+        self._report(note, section, context.problems)
+
+    def _link(self, note: Note, target: str, heading: str) -> str | None:
+        """The in-document anchor a wikilink points to, or None when it is outside the export."""
+        target_note = note if not target else self._notes_by_title.get(target.lower())
+        if target_note is None:
+            return None
+        if not heading:
+            return "#" + target_note.anchor
+        for section in target_note.sections:
+            if section.heading.lower() == heading.lower():
+                return "#" + section.anchor
+        return None
+
+    def _image(self, src: str, embedded: bool,
+               note_path: Path) -> tuple[str | None, Problem | None]:
+        """Resolve an image reference to a media name, or explain why it cannot be."""
+        parts = urlsplit(src)
+        if parts.scheme or src.startswith("//"):
+            if parts.scheme in ("http", "https"):
+                return None, Problem(src, "warning", f"remote image '{src}' is not fetched; "
+                                     "kept as a link", "remote-image")
+            return None, Problem(src, "error", f"image '{src}' uses a '{parts.scheme}:' URL; "
+                                 "refused", "outside-vault")
+        target = src if embedded else unquote(parts.path)
+        try:
+            found = self.index.resolve(target, note_path)
+        except OutsideVaultError:
+            return None, Problem(src, "error", f"image '{target}' is outside the notes and "
+                                 "assets folders; refused", "outside-vault")
+        if found is None:
+            return None, Problem(src, "warning", f"image '{target}' not found in the assets or "
+                                 "notes folders", "missing-image")
+        asset: Asset = self.index.asset(found)
+        return asset.media_name, None
+
+    def _report(self, note: Note, section: Section, problems: list[Problem]) -> None:
+        """Place each problem on the first not-yet-used line of the section that mentions it."""
+        seen: dict[str, int] = {}
+        for problem in problems:
+            nth = seen.get(problem.text, 0)
+            seen[problem.text] = nth + 1
+            line, col = _locate(section, problem.text, nth)
+            self.vault.diagnostics.append(Diagnostic(note.relpath, line, col,
+                                                     problem.severity,  # type: ignore[arg-type]
+                                                     problem.message, problem.code))
+
+
+def _locate(section: Section, text: str, nth: int) -> tuple[int, int]:
+    """Line and column (1-based) of the ``nth`` occurrence of ``text`` in the section body."""
+    count = 0
+    for offset, line in enumerate(section.body):
+        start = line.find(text)
+        while start != -1:
+            if count == nth:
+                return section.body_line + offset, start + 1
+            count += 1
+            start = line.find(text, start + 1)
+    return section.line, 1

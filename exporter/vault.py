@@ -1,0 +1,147 @@
+"""Find the notes and images of a vault, and resolve embeds the way Obsidian does."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .model import Asset
+
+NOTE_SUFFIX = ".md"
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".avif"})
+_SKIPPED_DIRS = frozenset({".obsidian", ".git", ".trash", "node_modules", "__pycache__"})
+
+
+class OutsideVaultError(ValueError):
+    """A reference points outside the notes and assets folders."""
+
+
+def _inside(path: Path, roots: Iterable[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def walk_files(root: Path, allowed: Iterable[Path]) -> Iterator[Path]:
+    """Yield files under ``root``, skipping hidden folders and links that escape ``allowed``."""
+    roots = [r.resolve() for r in allowed]
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(folder.iterdir(), key=lambda p: p.name, reverse=True)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name in _SKIPPED_DIRS:
+                continue
+            # A symlink that leads out of the allowed folders is never followed or read.
+            if not _inside(entry.resolve(), roots):
+                continue
+            if entry.is_dir():
+                stack.append(entry)
+            elif entry.is_file():
+                yield entry
+    # Sorting per folder with a stack gives depth-first order; callers sort again when needed.
+
+
+def find_notes(notes_dir: Path) -> list[Path]:
+    """All Markdown notes under ``notes_dir``, sorted by relative path."""
+    found = [p for p in walk_files(notes_dir, [notes_dir]) if p.suffix.lower() == NOTE_SUFFIX]
+    return sorted(found, key=lambda p: p.relative_to(notes_dir).as_posix())
+
+
+@dataclass
+class AssetIndex:
+    """Images of the assets folders and the notes folder, looked up as Obsidian does."""
+
+    notes_dir: Path
+    asset_dirs: list[Path]
+    _by_name: dict[str, list[Path]] = field(default_factory=dict)
+    _by_lower: dict[str, list[Path]] = field(default_factory=dict)
+    _media: dict[Path, Asset] = field(default_factory=dict)
+    _media_names: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.notes_dir = self.notes_dir.resolve()
+        self.asset_dirs = [d.resolve() for d in self.asset_dirs if d.is_dir()]
+        for folder in [*self.asset_dirs, self.notes_dir]:
+            for path in walk_files(folder, self.roots):
+                if path.suffix.lower() in IMAGE_SUFFIXES:
+                    self._add(path.resolve())
+
+    @property
+    def roots(self) -> list[Path]:
+        """The folders a note may read from."""
+        return [self.notes_dir, *self.asset_dirs]
+
+    def _add(self, path: Path) -> None:
+        for table, key in ((self._by_name, path.name), (self._by_lower, path.name.lower())):
+            bucket = table.setdefault(key, [])
+            if path not in bucket:
+                bucket.append(path)
+
+    def resolve(self, target: str, note_path: Path) -> Path | None:
+        """Find the file an embed names, or None; raise OutsideVaultError for escaping paths."""
+        target = target.strip()
+        if "/" in target or "\\" in target:
+            return self._resolve_path(target.replace("\\", "/"), note_path)
+        for table, key in ((self._by_name, target), (self._by_lower, target.lower())):
+            candidates = table.get(key)
+            if candidates:
+                return self._closest(candidates, note_path)
+        return None
+
+    def _resolve_path(self, target: str, note_path: Path) -> Path | None:
+        relative = PurePosixPath(target)
+        if relative.is_absolute():
+            raise OutsideVaultError(target)
+        bases = [note_path.parent, *self.roots]
+        for base in bases:
+            candidate = (base / relative).resolve()
+            if not _inside(candidate, self.roots):
+                raise OutsideVaultError(target)
+            if candidate.is_file():
+                return candidate
+        # Obsidian also matches a partial path by its trailing components, case-insensitively.
+        suffix = relative.as_posix().lower()
+        for path in self._by_lower.get(relative.name.lower(), []):
+            if path.as_posix().lower().endswith("/" + suffix):
+                return path
+        return None
+
+    def _closest(self, candidates: list[Path], note_path: Path) -> Path:
+        """Prefer an assets folder, then the note's own folder, then the shortest path."""
+
+        def rank(path: Path) -> tuple[int, int, str]:
+            in_assets = any(d in path.parents for d in self.asset_dirs)
+            beside = path.parent == note_path.parent.resolve()
+            tier = 0 if in_assets else 1 if beside else 2
+            return (tier, len(path.parts), path.as_posix())
+
+        return min(candidates, key=rank)
+
+    def asset(self, path: Path) -> Asset:
+        """The media entry for ``path``; a same-named file from another folder gets a new name."""
+        existing = self._media.get(path)
+        if existing:
+            return existing
+        name = path.name
+        if name.lower() in self._media_names:
+            digest = hashlib.sha1(self._relative(path).encode()).hexdigest()[:8]
+            name = f"{path.stem}-{digest}{path.suffix}"
+        self._media_names.add(name.lower())
+        asset = Asset(path=path, media_name=name)
+        self._media[path] = asset
+        return asset
+
+    def _relative(self, path: Path) -> str:
+        for root in self.roots:
+            if root in path.parents:
+                return path.relative_to(root).as_posix()
+        return path.name
+
+    @property
+    def used(self) -> dict[str, Asset]:
+        """Media actually embedded, keyed by media name, in a stable order."""
+        return {a.media_name: a for a in sorted(self._media.values(), key=lambda a: a.media_name)}
