@@ -19,6 +19,11 @@ def card_html(section_html: str) -> str:
     return _INTERNAL_LINK.sub(r'<span class="\1">\2</span>', section_html)
 
 
+def anki_tag(tag: str) -> str:
+    """Obsidian's nested ``a/b`` tag as Anki's hierarchical ``a::b``."""
+    return "::".join(part for part in tag.split("/") if part)
+
+
 def make_cards(vault: Vault) -> list[Card]:
     """One card per section that has content of its own, in note and heading order."""
     cards: list[Card] = []
@@ -30,6 +35,7 @@ def make_cards(vault: Vault) -> list[Card]:
 def _note_cards(note: Note, diagnostics: list[Diagnostic]) -> list[Card]:
     cards: list[Card] = []
     seen: dict[tuple[str, ...], int] = {}
+    tags = tuple(sorted(anki_tag(t) for t in note.tags))
     for section in note.sections:
         if not section.has_content:
             continue
@@ -47,7 +53,8 @@ def _note_cards(note: Note, diagnostics: list[Diagnostic]) -> list[Card]:
         back = card_html(section.html)
         context = html.escape(note.title)
         source = html.escape(note.relpath)
-        digest = hashlib.sha256("\x1f".join((front, back, context, source)).encode()).hexdigest()
+        fields = "\x1f".join((front, back, context, source, *tags))
+        digest = hashlib.sha256(fields.encode()).hexdigest()
         cards.append(Card(guid=genanki.guid_for(*key), front=front, back=back, context=context,
-                          source=source, content_hash=digest))
+                          source=source, content_hash=digest, tags=tags))
     return cards

@@ -60,6 +60,7 @@ class Note:
     title: str
     sections: list[Section] = field(default_factory=list)
     anchor: str = ""
+    tags: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)

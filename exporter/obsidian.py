@@ -22,6 +22,9 @@ _COMMENT = re.compile(r"%%.*?%%")
 _SIZE = re.compile(r"^(\d{1,5})(?:x(\d{1,5}))?$")
 EMBED_RE = r"!\[\[([^\[\]\n]+?)\]\]"
 WIKILINK_RE = r"\[\[([^\[\]\n]+?)\]\]"
+# Obsidian tags: letters, digits, _ - / (not only digits); a line may start with one.
+TAG_RE = r"\\?#([\w/-]*[^\W\d][\w/-]*)"
+_LINE_TAG = re.compile(r"^([ \t]*)#(?=[^\s#])")
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,10 @@ class Problem:
 class RenderContext:
     """What the extension needs to know about the section it is rendering."""
 
-    link: Callable[[str, str], str | None]
+    link: Callable[[str, str, str], str | None]
     image: Callable[[str, bool], tuple[str | None, Problem | None]]
     problems: list[Problem] = field(default_factory=list)
+    tags: set[str] = field(default_factory=set)
 
 
 # --- line-level fixes: Obsidian is CommonMark-like, Python-Markdown is stricter ----------------
@@ -56,13 +60,20 @@ def normalize_lines(lines: list[str]) -> list[str]:
     fence: str | None = None
     in_comment = False
     levels: list[int] = []  # indent widths of the open list levels
+    list_ordered = False  # kind of the outermost open list
     for line in lines:
         match = _FENCE.match(line)
         if fence is not None or match:
             if match and fence is None:
                 fence = match.group(1)
+                if out and out[-1].strip() and not levels:
+                    out.append("")  # a fence may follow text directly in Obsidian
             elif match and fence and match.group(1)[0] == fence[0]:
                 fence = None
+                out.append(line)
+                if not levels:
+                    out.append("")
+                continue
             out.append(line)
             continue
         kept, in_comment = _strip_comments(line, in_comment)
@@ -73,9 +84,18 @@ def normalize_lines(lines: list[str]) -> list[str]:
             levels = [] if not out or not out[-1].strip() else levels
             out.append(line)
             continue
+        # "#tag" at the start of a line is a tag in Obsidian, a heading in Python-Markdown.
+        line = _LINE_TAG.sub(r"\1\\#", line)
         item = _LIST_ITEM.match(line)
         if item:
-            levels = _place_item(out, levels, _indent_width(item.group(1)))
+            ordered = item.group(2)[0].isdigit()
+            width = _indent_width(item.group(1))
+            if len(levels) == 1 and width <= levels[0] and ordered != list_ordered:
+                out.append("")  # a bullet list followed by a numbered one: two lists
+                levels = []
+            levels = _place_item(out, levels, width)
+            if len(levels) == 1:
+                list_ordered = ordered
             out.append("    " * (len(levels) - 1) + line[len(item.group(1)):])
             continue
         if levels and line[:1] in (" ", "\t"):
@@ -154,13 +174,31 @@ class _WikilinkProcessor(InlineProcessor):
         note, heading, alias = split_target(m.group(1))
         label = link_label(note, heading, alias)
         ctx = self.ext.context
-        href = ctx.link(note, heading) if ctx else None
+        href = ctx.link(note, heading, m.group(0)) if ctx else None
         if href is None:
             el = etree.Element("span", {"class": "wikilink"})
         else:
             el = etree.Element("a", {"class": "internal", "href": href})
         el.text = label
         return el, m.start(0), m.end(0)
+
+
+class _TagProcessor(InlineProcessor):
+    """``#tag`` and ``#nested/tag``: collected for the card's tags, not shown as text."""
+
+    def __init__(self, pattern: str, ext: ObsidianExtension) -> None:
+        super().__init__(pattern)
+        self.ext = ext
+
+    def handleMatch(  # noqa: N802
+        self, m: re.Match[str], data: str
+    ) -> tuple[str | None, int | None, int | None]:
+        before = data[m.start(0) - 1] if m.start(0) else " "
+        if not before.isspace() and before not in "\x02\x03":
+            return None, None, None  # part of a word, URL or entity, not a tag
+        if self.ext.context is not None:
+            self.ext.context.tags.add(m.group(1).strip("/"))
+        return "", m.start(0), m.end(0)
 
 
 class _EmbedProcessor(InlineProcessor):
@@ -188,7 +226,8 @@ class _EmbedProcessor(InlineProcessor):
             ctx.problems.append(Problem(m.group(0), "warning",
                                         f"embedded {kind} '{name}' is shown as a link, not "
                                         "transcluded", "embed-as-link"))
-        href = ctx.link(note.removesuffix(".md"), heading) if ctx and not suffix else None
+        href = ctx.link(note.removesuffix(".md"), heading, m.group(0)) if ctx and not suffix \
+            else None
         el = etree.Element("a" if href else "span", {"class": "embed-link"})
         if href:
             el.set("href", href)
@@ -242,6 +281,7 @@ class ObsidianExtension(Extension):
         self.context: RenderContext | None = None
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802
+        md.inlinePatterns.register(_TagProcessor(TAG_RE, self), "obsidian-tag", 187)
         md.inlinePatterns.register(_EmbedProcessor(EMBED_RE, self), "obsidian-embed", 186)
         md.inlinePatterns.register(_WikilinkProcessor(WIKILINK_RE, self), "obsidian-link", 185)
         md.treeprocessors.register(_ImageTreeprocessor(md, self), "obsidian-images", 12)

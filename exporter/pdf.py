@@ -7,6 +7,7 @@ import hashlib
 import html
 import logging
 import mimetypes
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -66,19 +67,33 @@ def _note_html(note: Note) -> str:
     out = [f'<h2 class="note-title" id="{note.anchor}">{html.escape(note.title)}</h2>']
     pending: list[str] = []  # headings with no text of their own stay with what follows them
     for section in note.sections:
-        if section.level == 0:
-            out.append(f'<section class="block intro"><div class="body">{section.html}</div>'
-                       "</section>")
-            continue
-        pending.append(_heading_html(section))
+        if section.level:
+            pending.append(_heading_html(section))
         if section.has_content:
-            depth = min(len(section.path), 4)
-            out.append(f'<section class="block d{depth}">{"".join(pending)}'
+            kind = f"d{min(len(section.path), 4)}" if section.level else "intro"
+            if _estimated_lines(section.html) > _KEEP_WHOLE_LINES:
+                kind += " long"
+            out.append(f'<section class="block {kind}">{"".join(pending)}'
                        f'<div class="body">{section.html}</div></section>')
             pending = []
     if pending:
         out.append(f'<section class="block">{"".join(pending)}</section>')
     return "\n".join(out)
+
+
+# A block is kept whole only when it surely fits a column: WeasyPrint pushes a taller
+# unbreakable block to the next page and leaves the rest of the page empty.
+_KEEP_WHOLE_LINES = 34
+_CHARS_PER_LINE = 60
+_IMAGE_LINES = 15
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _estimated_lines(section_html: str) -> int:
+    """A rough height of a section in column lines: text, list items, rows and images."""
+    text = html.unescape(_TAG.sub("", section_html))
+    lines = sum(len(line) // _CHARS_PER_LINE + 1 for line in text.splitlines() if line.strip())
+    return lines + _IMAGE_LINES * section_html.count("<img")
 
 
 def _heading_html(section: Section) -> str:

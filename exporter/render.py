@@ -79,9 +79,11 @@ class Renderer:
     def render_section(self, note: Note, section: Section) -> None:
         """Render one section's own body to sanitised HTML."""
         note_path = self.notes_dir / note.relpath
+        problems: list[Problem] = []
         context = RenderContext(
-            link=lambda target, heading: self._link(note, target, heading),
+            link=lambda target, heading, raw: self._link(note, target, heading, raw, problems),
             image=lambda src, embedded: self._image(src, embedded, note_path),
+            problems=problems,
         )
         self.ext.context = context
         self.md.reset()
@@ -90,18 +92,22 @@ class Renderer:
         finally:
             self.ext.context = None
         section.html = sanitize(html)
+        note.tags |= context.tags
         self._report(note, section, context.problems)
 
-    def _link(self, note: Note, target: str, heading: str) -> str | None:
-        """The in-document anchor a wikilink points to, or None when it is outside the export."""
+    def _link(self, note: Note, target: str, heading: str, raw: str,
+              problems: list[Problem]) -> str | None:
+        """The anchor a wikilink points to; None when its note is not part of the export."""
         target_note = note if not target else self._notes_by_title.get(target.lower())
         if target_note is None:
-            return None
+            return None  # links to notes outside the export are normal in a vault
         if not heading:
             return "#" + target_note.anchor
         for section in target_note.sections:
             if section.heading.lower() == heading.lower():
                 return "#" + section.anchor
+        problems.append(Problem(raw, "warning", f"link to heading '#{heading}' that does not "
+                                f"exist in '{target_note.relpath}'", "missing-heading"))
         return None
 
     def _image(self, src: str, embedded: bool,

@@ -1,0 +1,78 @@
+"""Shared fixtures: small vaults on disk, the sample, and a real Anki collection."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from anki.scheduler.v3 import CardAnswer
+
+from exporter.pipeline import Config, Result, export
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_NOTES = ROOT / "source_notes"
+SAMPLE_ASSETS = ROOT / "assets"
+SAMPLE_NOTE = "AWS Other Compute Services.md"
+CORPUS = ROOT.parent / "shared" / "corpus" / "sr-demo-vault"
+EPOCH = 1_767_225_600  # 2026-01-01
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """A writable copy of the sample project: notes/ and assets/ side by side."""
+    shutil.copytree(SAMPLE_NOTES, tmp_path / "notes")
+    shutil.copytree(SAMPLE_ASSETS, tmp_path / "assets")
+    return tmp_path
+
+
+def build(project: Path, *, out: str = "dist", epoch: int | None = EPOCH, pdf: bool = True,
+          anki: bool = True, deck: str | None = "AWS Other Compute") -> Result:
+    """Export ``project/notes`` with ``project/assets`` into ``project/out``."""
+    config = Config(notes_dir=project / "notes", asset_dirs=[project / "assets"],
+                    out_dir=project / out, deck_name=deck, write_pdf=pdf, write_anki=anki,
+                    epoch=epoch)
+    return export(config)
+
+
+def write_note(folder: Path, name: str, text: str) -> Path:
+    """Write one note (creating folders) and return its path."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Iterator[Collection]:
+    """An empty Anki collection, the same library the desktop app uses."""
+    folder = tmp_path / "anki"
+    folder.mkdir()
+    col = Collection(str(folder / "collection.anki2"))
+    yield col
+    col.close()
+
+
+ImportLog = dict[str, int]
+
+
+def import_apkg(col: Collection, apkg: Path) -> ImportLog:
+    """Import a package with Anki's default options (update if newer) and count the outcome."""
+    request = ImportAnkiPackageRequest(
+        package_path=str(apkg), options=ImportAnkiPackageOptions(with_scheduling=True))
+    log = col.import_anki_package(request).log
+    return {"new": len(log.new), "updated": len(log.updated), "duplicate": len(log.duplicate),
+            "conflicting": len(log.conflicting)}
+
+
+def answer_all(col: Collection) -> None:
+    """Review every card once with Good, giving each a review history."""
+    for card_id in col.find_cards(""):
+        card = col.get_card(card_id)
+        card.start_timer()
+        states = col._backend.get_scheduling_states(card.id)
+        col.sched.answer_card(col.sched.build_answer(card=card, states=states,
+                                                     rating=CardAnswer.GOOD))
+
