@@ -21,6 +21,7 @@ Examples:
   notes-export build ~/vault/AWS --assets ~/vault/attachments --deck "AWS SAA"
   notes-export build --no-pdf --strict
 """
+DEFAULT_ASSETS = Path("assets")
 MAIN_HELP = "Turn Obsidian notes into an Anki deck and a printable PDF cheat sheet."
 
 
@@ -58,10 +59,10 @@ def main() -> None:
 
 @main.command(help=BUILD_HELP)
 @click.argument("notes_dir", default="source_notes",
-                type=click.Path(file_okay=False, path_type=Path))
-@click.option("--assets", "asset_dirs", multiple=True, default=["assets"], show_default=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of pasted images; repeat for several.")
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--assets", "asset_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of pasted images; repeat for several.  [default: assets, if present]")
 @click.option("--out", "out_dir", default="dist", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @click.option("--deck", "deck_name", help="Deck name and PDF title (default: from NOTES_DIR).")
@@ -71,6 +72,8 @@ def main() -> None:
 def build(notes_dir: Path, asset_dirs: tuple[Path, ...], out_dir: Path, deck_name: str | None,
           strict: bool, no_pdf: bool, no_anki: bool) -> None:
     """Run the export and print diagnostics and a summary."""
+    if not asset_dirs:
+        asset_dirs = tuple(p for p in [DEFAULT_ASSETS] if p.is_dir())
     config = Config(notes_dir=notes_dir, asset_dirs=list(asset_dirs), out_dir=out_dir,
                     deck_name=deck_name, write_anki=not no_anki, write_pdf=not no_pdf)
     try:

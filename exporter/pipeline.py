@@ -88,23 +88,27 @@ def export(config: Config) -> Result:
     state = anki.load_state(state_path)
     epoch = config.epoch if config.epoch is not None else _epoch()
     times = anki.modification_times(made, state, epoch)
-    if config.write_anki:
-        result.report = anki.compare(made, state)
-        target = config.out_dir / f"{config.stem}.apkg"
-        with _atomic(target) as tmp:
-            anki.write_package(tmp, config.title, made, vault.assets, times)
-        result.outputs.append(Output(target, target.stat().st_size))
-        with _atomic(state_path) as tmp:
-            tmp.write_text(anki.state_json(made, times), encoding="utf-8")
-    if config.write_pdf:
-        stamp = max(times.values(), default=epoch)
-        options = pdf.SheetOptions(title=config.title, source=config.notes_dir.name or ".",
-                                   date=dt.datetime.fromtimestamp(stamp, dt.UTC).date())
-        target = config.out_dir / f"{config.stem}.pdf"
-        document = pdf.build_html(vault, options)
-        with _atomic(target) as tmp:
-            _guarded("PDF", lambda: pdf.write_pdf(tmp, document, vault.assets))
-        result.outputs.append(Output(target, target.stat().st_size))
+    # Every output is written beside its target first; all are moved into place together,
+    # so a failure at any stage leaves the previous deck, PDF and state untouched.
+    written: list[Path] = []
+    with _staged() as stage:
+        if config.write_anki:
+            result.report = anki.compare(made, state)
+            written.append(config.out_dir / f"{config.stem}.apkg")
+            apkg = stage(written[-1])
+            _guarded("deck", lambda: anki.write_package(apkg, config.title, made,
+                                                        vault.assets, times))
+            stage(state_path).write_text(anki.state_json(made, times), encoding="utf-8")
+        if config.write_pdf:
+            stamp = max(times.values(), default=epoch)
+            options = pdf.SheetOptions(
+                title=config.title, source=config.notes_dir.resolve().name,
+                date=dt.datetime.fromtimestamp(stamp, dt.timezone.utc).date())
+            written.append(config.out_dir / f"{config.stem}.pdf")
+            sheet = stage(written[-1])
+            document = pdf.build_html(vault, options)
+            _guarded("PDF", lambda: pdf.write_pdf(sheet, document, vault.assets))
+    result.outputs = [Output(path, path.stat().st_size) for path in written]
     return result
 
 
@@ -159,11 +163,19 @@ def _guarded(what: str, action: Callable[[], None]) -> None:
 
 
 @contextmanager
-def _atomic(target: Path) -> Iterator[Path]:
-    """Write to a temporary file beside ``target`` and move it into place only on success."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+def _staged() -> Iterator[Callable[[Path], Path]]:
+    """Hand out temporary paths for targets; move them all into place only if no error occurs."""
+    staged: list[tuple[Path, Path]] = []
+
+    def stage(target: Path) -> Path:
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        staged.append((tmp, target))
+        return tmp
+
     try:
-        yield tmp
-        os.replace(tmp, target)
+        yield stage
+        for tmp, target in staged:
+            os.replace(tmp, target)
     finally:
-        tmp.unlink(missing_ok=True)
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)

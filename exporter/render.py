@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -49,13 +50,17 @@ ALLOWED_ATTRIBUTES = {
 }
 
 
-def sanitize(html: str) -> str:
+AttributeFilter = Callable[[str, str, str], "str | None"]
+
+
+def sanitize(html: str, attribute_filter: AttributeFilter | None = None) -> str:
     """Keep only an allow-list of tags, attributes and URL schemes: no script survives."""
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
         clean_content_tags={"script", "style"},
         attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        attribute_filter=attribute_filter,
         url_schemes={"http", "https", "mailto"},
         filter_style_properties={"text-align"},
         link_rel=None,
@@ -72,6 +77,7 @@ class Renderer:
         self.ext = ObsidianExtension()
         self.md = markdown.Markdown(extensions=[*_EXTENSIONS, self.ext],
                                     extension_configs=_EXTENSION_CONFIGS, output_format="html")
+        self._media_names: set[str] = set()
         self._notes_by_title: dict[str, Note] = {}
         for note in vault.notes:
             self._notes_by_title.setdefault(note.title.lower(), note)
@@ -91,9 +97,20 @@ class Renderer:
             html = self.md.convert("\n".join(normalize_lines(section.body)))
         finally:
             self.ext.context = None
-        section.html = sanitize(html)
+        section.html = sanitize(html, lambda tag, attr, value: self._attribute(
+            tag, attr, value, note_path, problems))
         note.tags |= context.tags
         self._report(note, section, context.problems)
+
+    def _attribute(self, tag: str, attr: str, value: str, note_path: Path,
+                   problems: list[Problem]) -> str | None:
+        """Images in raw HTML go through the same resolver as Markdown images, or are dropped."""
+        if tag != "img" or attr != "src" or value in self._media_names:
+            return value
+        media, problem = self._image(value, False, note_path)
+        if problem is not None:
+            problems.append(problem)
+        return media
 
     def _link(self, note: Note, target: str, heading: str, raw: str,
               problems: list[Problem]) -> str | None:
@@ -124,12 +141,14 @@ class Renderer:
         try:
             found = self.index.resolve(target, note_path)
         except OutsideVaultError:
-            return None, Problem(src, "error", f"image '{target}' is outside the notes and "
+            return None, Problem(f"![[{src}" if embedded else src, "error", f"image '{target}' is outside the notes and "
                                  "assets folders; refused", "outside-vault")
         if found is None:
-            return None, Problem(src, "warning", f"image '{target}' not found in the assets or "
+            # located by the embed's opening "![[" so the column points at the embed itself
+            return None, Problem(f"![[{src}" if embedded else src, "warning", f"image '{target}' not found in the assets or "
                                  "notes folders", "missing-image")
         asset: Asset = self.index.asset(found)
+        self._media_names.add(asset.media_name)
         return asset.media_name, None
 
     def _report(self, note: Note, section: Section, problems: list[Problem]) -> None:
