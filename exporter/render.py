@@ -152,25 +152,23 @@ class Renderer:
         return asset.media_name, None
 
     def _report(self, note: Note, section: Section, problems: list[Problem]) -> None:
-        """Place each problem on the first not-yet-used line of the section that mentions it."""
-        seen: dict[str, int] = {}
+        """Place each problem on the first mention in the section not already claimed."""
+        claimed: list[tuple[int, int, int]] = []
         for problem in problems:
-            nth = seen.get(problem.text, 0)
-            seen[problem.text] = nth + 1
-            line, col = _locate(section, problem.text, nth)
+            line, col = _locate(section, problem.text, claimed)
             self.vault.diagnostics.append(Diagnostic(note.relpath, line, col,
                                                      problem.severity,  # type: ignore[arg-type]
                                                      problem.message, problem.code))
 
 
-def _locate(section: Section, text: str, nth: int) -> tuple[int, int]:
-    """Line and column (1-based) of the ``nth`` occurrence of ``text`` in the section body."""
-    count = 0
+def _locate(section: Section, text: str, claimed: list[tuple[int, int, int]]) -> tuple[int, int]:
+    """Line and column (1-based) of the first unclaimed mention of ``text`` in the section."""
     for offset, line in enumerate(section.body):
         start = line.find(text)
         while start != -1:
-            if count == nth:
+            end = start + len(text)
+            if not any(o == offset and s < end and start < e for o, s, e in claimed):
+                claimed.append((offset, start, end))
                 return section.body_line + offset, start + 1
-            count += 1
             start = line.find(text, start + 1)
     return section.line, 1

@@ -1,0 +1,45 @@
+"""Real notes written elsewhere (the spaced-repetition plugin's demo vault) build and import."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection
+
+from exporter.pipeline import Config, export
+
+from .conftest import CORPUS, EPOCH, import_apkg
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+EMBED = re.compile(r"!\[\[([^\]|#]+\.(?:png|jpe?g|gif|svg))(?:\|[^\]]*)?\]\]", re.I)
+
+
+def test_demo_vault_builds_resolves_every_existing_image_and_imports(
+        tmp_path: Path, collection: Collection) -> None:
+    result = export(Config(notes_dir=CORPUS, asset_dirs=[], out_dir=tmp_path / "out",
+                           deck_name="SR Demo", epoch=EPOCH))
+    files = {p.name for p in CORPUS.rglob("*") if p.is_file()}
+    embedded: dict[str, tuple[str, int]] = {}
+    for note in sorted(CORPUS.rglob("*.md")):
+        for number, line in enumerate(note.read_text(encoding="utf-8").splitlines(), 1):
+            for name in EMBED.findall(line):
+                embedded.setdefault(name, (note.relative_to(CORPUS).as_posix(), number))
+    existing = {n for n in embedded if n in files}
+    missing = {n: where for n, where in embedded.items() if n not in files}
+    assert len(existing) >= 15
+    assert {a.path.name for a in result.vault.assets.values()} == existing
+    reported = {(d.path, d.line) for d in result.diagnostics if d.code == "missing-image"}
+    assert reported == set(missing.values())
+    assert result.errors == 0
+
+    assert len(result.vault.notes) == len(list(CORPUS.rglob("*.md")))
+    log = import_apkg(collection, tmp_path / "out" / "sr-demo.apkg")
+    assert log["new"] == len(result.cards) == collection.note_count()
+    assert len(list(Path(collection.media.dir()).iterdir())) == len(existing)
+    assert list(collection.media.check().missing) == []
+    tags = set(collection.tags.all())
+    assert {"flashcards::math", "flashcards::science::physics",
+            "course::aws::developer-associate", "review"} <= tags
+    assert (tmp_path / "out" / "sr-demo.pdf").stat().st_size > 100_000

@@ -1,0 +1,40 @@
+"""Equal notes give equal bytes: in one output folder, in two, and from two copies."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .conftest import EPOCH, SAMPLE_NOTE, build
+
+
+def _outputs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_two_copies_built_apart_are_byte_identical(sample: Path, tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere" / "clone"
+    shutil.copytree(sample, other)
+    build(sample, epoch=EPOCH)
+    build(other, epoch=EPOCH)
+    first, second = _outputs(sample / "dist"), _outputs(other / "dist")
+    assert set(first) == {".aws-other-compute.notes-export.json", "aws-other-compute.apkg",
+                          "aws-other-compute.pdf"}
+    assert first == second
+
+
+def test_rebuild_without_changes_is_byte_identical_even_later(sample: Path) -> None:
+    build(sample, epoch=EPOCH)
+    first = _outputs(sample / "dist")
+    build(sample, epoch=None)  # a later wall clock; the kept state pins unchanged cards
+    assert _outputs(sample / "dist") == first
+
+
+def test_an_edit_changes_the_deck(sample: Path) -> None:
+    build(sample, epoch=EPOCH, pdf=False)
+    first = (sample / "dist" / "aws-other-compute.apkg").read_bytes()
+    note = sample / "notes" / SAMPLE_NOTE
+    note.write_text(note.read_text(encoding="utf-8").replace("serverless", "server-less", 1),
+                    encoding="utf-8")
+    build(sample, epoch=EPOCH, pdf=False)
+    assert (sample / "dist" / "aws-other-compute.apkg").read_bytes() != first

@@ -1,0 +1,97 @@
+"""Notes are untrusted: nothing outside the vault is read, nothing fetched, no script kept."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pdfplumber
+import pytest
+
+from exporter.model import Asset
+from exporter.pdf import MEDIA_BASE, _fetcher
+
+from .conftest import SAMPLE_ASSETS, build, write_note
+
+PNG = (SAMPLE_ASSETS / "Pasted image 20250217143901.png").read_bytes()
+HOSTILE = """# Hostile
+<script>alert('x')</script>
+<img src="x.png" onerror="alert(1)">
+<a href="javascript:alert(1)">click</a>
+<iframe src="https://example.com"></iframe>
+<object data="evil.swf"></object>
+<style>@import url(https://example.com/x.css);</style>
+<link rel="stylesheet" href="https://example.com/x.css">
+<b onclick="steal()">bold</b> <sub>2</sub> <mark>kept</mark><br>
+<img src="file:///etc/passwd">
+"""
+
+
+def _media(apkg: Path) -> list[str]:
+    with zipfile.ZipFile(apkg) as archive:
+        return [n for n in archive.namelist() if n not in ("collection.anki2", "media")]
+
+
+def test_scripts_and_active_content_never_reach_cards_or_pdf(tmp_path: Path) -> None:
+    write_note(tmp_path / "notes", "h.md", HOSTILE)
+    (tmp_path / "assets").mkdir()
+    result = build(tmp_path, deck="H")
+    back = result.cards[0].back
+    for bad in ("<script", "onerror", "onclick", "javascript:", "<iframe", "<object", "<style",
+                "<link", "@import", "file:"):
+        assert bad not in back.lower(), bad
+    assert "<b>bold</b> <sub>2</sub> <mark>kept</mark>" in back
+    with pdfplumber.open(tmp_path / "dist" / "h.pdf") as pdf:
+        text = " ".join(page.extract_text() or "" for page in pdf.pages)
+    assert "alert" not in text and "steal" not in text
+    assert "passwd" not in back
+    # x.png does not exist; the file: URL is dropped by the sanitiser before any lookup
+    assert [d.code for d in result.diagnostics] == ["missing-image"]
+
+
+def test_embeds_escaping_the_vault_are_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(PNG + b"secret")
+    notes = tmp_path / "notes"
+    (tmp_path / "assets").mkdir()
+    write_note(notes, "n.md", "# A\n![[../outside/secret.png]]\n![x](../outside/secret.png)\n"
+               f"![[{outside / 'secret.png'}]]\n![[linked.png]]\n![y](sub/link/secret.png)\n")
+    os.symlink(outside / "secret.png", notes / "linked.png")
+    (notes / "sub").mkdir()
+    os.symlink(outside, notes / "sub" / "link")
+    result = build(tmp_path, deck="N")
+    assert result.vault.assets == {}
+    assert _media(tmp_path / "dist" / "n.apkg") == []
+    with pdfplumber.open(tmp_path / "dist" / "n.pdf") as pdf:
+        assert sum(len(page.images) for page in pdf.pages) == 0
+    found = [(d.line, d.severity, d.code) for d in result.diagnostics]
+    assert found == [(2, "error", "outside-vault"), (3, "error", "outside-vault"),
+                     (4, "error", "outside-vault"), (5, "warning", "missing-image"),
+                     (6, "error", "outside-vault")]
+
+
+def test_remote_images_are_links_and_never_fetched(tmp_path: Path) -> None:
+    write_note(tmp_path / "notes", "r.md", "# R\n![logo](https://example.com/logo.png)\n")
+    (tmp_path / "assets").mkdir()
+    result = build(tmp_path, deck="R")
+    assert '<a class="remote-image" href="https://example.com/logo.png">logo</a>' in \
+        result.cards[0].back
+    assert [d.code for d in result.diagnostics] == ["remote-image"]
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd",
+    "https://example.com/x.png",
+    "http://169.254.169.254/latest/meta-data/",
+    MEDIA_BASE + "not-a-vault-image.png",
+    MEDIA_BASE + "../../etc/passwd",
+])
+def test_pdf_fetcher_serves_only_vault_images(url: str, tmp_path: Path) -> None:
+    image = tmp_path / "ok.png"
+    image.write_bytes(PNG)
+    fetch = _fetcher({"ok.png": Asset(image, "ok.png")})
+    assert fetch(MEDIA_BASE + "ok.png").read() == PNG
+    with pytest.raises(ValueError, match="refused"):
+        fetch(url)
