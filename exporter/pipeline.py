@@ -103,7 +103,7 @@ def export(config: Config) -> Result:
             stamp = max(times.values(), default=epoch)
             options = pdf.SheetOptions(
                 title=config.title, source=config.notes_dir.resolve().name,
-                date=dt.datetime.fromtimestamp(stamp, dt.timezone.utc).date())
+                date=dt.datetime.fromtimestamp(stamp, dt.UTC).date())
             written.append(config.out_dir / f"{config.stem}.pdf")
             sheet = stage(written[-1])
             document = pdf.build_html(vault, options)

@@ -138,15 +138,16 @@ class Renderer:
             return None, Problem(src, "error", f"image '{src}' uses a '{parts.scheme}:' URL; "
                                  "refused", "outside-vault")
         target = src if embedded else unquote(parts.path)
+        # an embed is located by its opening "![[" so the column points at the embed itself
+        where = f"![[{src}" if embedded else src
         try:
             found = self.index.resolve(target, note_path)
         except OutsideVaultError:
-            return None, Problem(f"![[{src}" if embedded else src, "error", f"image '{target}' is outside the notes and "
+            return None, Problem(where, "error", f"image '{target}' is outside the notes and "
                                  "assets folders; refused", "outside-vault")
         if found is None:
-            # located by the embed's opening "![[" so the column points at the embed itself
-            return None, Problem(f"![[{src}" if embedded else src, "warning", f"image '{target}' not found in the assets or "
-                                 "notes folders", "missing-image")
+            return None, Problem(where, "warning", f"image '{target}' not found in the assets "
+                                 "or notes folders", "missing-image")
         asset: Asset = self.index.asset(found)
         self._media_names.add(asset.media_name)
         return asset.media_name, None

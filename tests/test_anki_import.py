@@ -69,7 +69,8 @@ def test_sample_table_and_links_reach_the_card(sample: Path, collection: Collect
     table = notes["AWS Batch › Batch vs Lambda"]["Back"]  # type: ignore[index]
     assert "<table>" in table
     assert table.count("<tr>") == 5
-    assert '<span class="wikilink">EBS</span> / <span class="wikilink">Instance Store</span>' in table
+    assert ('<span class="wikilink">EBS</span> / <span class="wikilink">Instance Store</span>'
+            in table)
     assert '<span class="internal">ECS</span>' in notes["AWS Batch"]["Back"]  # type: ignore[index]
     lightsail = notes["Amazon Lightsail"]["Back"]  # type: ignore[index]
     assert '<span class="wikilink">RDS</span>' in lightsail

@@ -18,8 +18,8 @@ MM = 72 / 25.4
 A4_LANDSCAPE = (841.89, 595.28)
 HEADINGS = ["ECS", "Fargate", "ECR", "Amazon EKS", "AWS Lambda", "Benefits", "Example",
             "Serverless Thumbnail creation", "Serverless CRON Job", "Pricing",
-            "Amazon API Gateway", "AWS Batch", "Example", "Batch vs Lambda", "Amazon Lightsail", "Summary",
-            "Lambda Summary"]
+            "Amazon API Gateway", "AWS Batch", "Example", "Batch vs Lambda", "Amazon Lightsail",
+            "Summary", "Lambda Summary"]
 
 
 @pytest.fixture(scope="module")
@@ -71,14 +71,14 @@ def test_images_are_embedded_scaled_and_inside_their_column(sheet: tuple[Path, R
         for page in pdf.pages:
             for image in page.images:
                 count += 1
-                assert 0 <= image["x0"] and image["x1"] <= page.width
-                assert 0 <= image["top"] and image["bottom"] <= page.height
+                assert image["x0"] >= 0 and image["x1"] <= page.width
+                assert image["top"] >= 0 and image["bottom"] <= page.height
                 assert any(lo - 0.5 <= image["x0"] and image["x1"] <= hi + 0.5
                            for lo, hi in edges), image
                 assert image["bottom"] - image["top"] <= 48 * MM + 0.5
             for char in page.chars:
-                assert 0 <= char["x0"] and char["x1"] <= page.width
-                assert 0 <= char["top"] and char["bottom"] <= page.height
+                assert char["x0"] >= 0 and char["x1"] <= page.width
+                assert char["top"] >= 0 and char["bottom"] <= page.height
     assert count == 11
 
 
