@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import pdfplumber
 import pytest
 from click.testing import CliRunner
 
@@ -138,3 +141,23 @@ def test_markdown_image_and_asset_folder_copy(tmp_path: Path) -> None:
                          str(tmp_path / "dist"), "--no-pdf")
     assert code == 0 and err == ""
     assert "Images embedded: 2" in out
+
+
+def test_python_dash_m_runs_the_same_command(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "exporter", "--version"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"notes-export, version {__version__}"
+    done = subprocess.run([sys.executable, "-m", "exporter", "build", "--help"],
+                          capture_output=True, text=True, check=False)
+    assert "Usage: notes-export build" in done.stdout
+
+
+def test_missing_image_placeholder_shows_in_the_pdf(tmp_path: Path) -> None:
+    write_note(tmp_path / "notes", "n.md", "# Diagram\n- see below\n![[gone.png]]\n")
+    code, _, err = run("build", str(tmp_path / "notes"), "--out", str(tmp_path / "dist"))
+    assert code == 0
+    assert "n.md:3:1: warning: image 'gone.png' not found" in err
+    with pdfplumber.open(tmp_path / "dist" / "notes.pdf") as sheet:
+        text = " ".join(p.extract_text() or "" for p in sheet.pages)
+    assert "Missing image: gone.png" in text
