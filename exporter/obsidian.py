@@ -50,78 +50,114 @@ class RenderContext:
 # --- line-level fixes: Obsidian is CommonMark-like, Python-Markdown is stricter ----------------
 
 
+MAX_NESTING = 16  # deeper lists or quotes are flattened: Python-Markdown recurses per level
+_QUOTES = re.compile(r"^((?:[ \t]*>){" + str(MAX_NESTING) + r"})(?:[ \t]*>)+")
+
+
 def _indent_width(indent: str) -> int:
     return len(indent.expandtabs(4))
 
 
 def normalize_lines(lines: list[str]) -> list[str]:
     """Rewrite Obsidian Markdown so Python-Markdown parses it as Obsidian renders it."""
-    out: list[str] = []
-    fence: str | None = None
-    in_comment = False
-    levels: list[int] = []  # indent widths of the open list levels
-    list_ordered = False  # kind of the outermost open list
-    for line in lines:
+    return normalize(lines)[0]
+
+
+def normalize(lines: list[str]) -> tuple[list[str], list[int]]:
+    """Like :func:`normalize_lines`, also giving the indexes of lines nested too deep."""
+    fixer = _LineFixer()
+    for index, line in enumerate(lines):
+        fixer.feed(index, line)
+    return fixer.out, fixer.too_deep
+
+
+class _LineFixer:
+    """Obsidian is CommonMark-like; Python-Markdown wants blank lines and 4-space nesting."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.too_deep: list[int] = []
+        self.fence: str | None = None
+        self.in_comment = False
+        self.levels: list[int] = []  # indent widths of the open list levels
+        self.ordered = False  # kind of the outermost open list
+
+    @property
+    def after_text(self) -> bool:
+        return bool(self.out) and bool(self.out[-1].strip())
+
+    def feed(self, index: int, line: str) -> None:
         match = _FENCE.match(line)
-        if fence is not None or match:
-            if match and fence is None:
-                fence = match.group(1)
-                if out and out[-1].strip() and not levels:
-                    out.append("")  # a fence may follow text directly in Obsidian
-            elif match and fence and match.group(1)[0] == fence[0]:
-                fence = None
-                out.append(line)
-                if not levels:
-                    out.append("")
-                continue
-            out.append(line)
-            continue
-        kept, in_comment = _strip_comments(line, in_comment)
+        if self.fence is not None or match:
+            self._fence_line(line, match.group(1) if match else None)
+            return
+        kept, self.in_comment = _strip_comments(line, self.in_comment)
         if kept is None:
-            continue
+            return
         line = kept
         if not line.strip():
-            levels = [] if not out or not out[-1].strip() else levels
-            out.append(line)
-            continue
+            if not self.after_text:
+                self.levels = []
+            self.out.append(line)
+            return
         # "#tag" at the start of a line is a tag in Obsidian, a heading in Python-Markdown.
         line = _LINE_TAG.sub(r"\1\\#", line)
+        if _QUOTES.match(line):
+            self.too_deep.append(index)
+            line = _QUOTES.sub(r"\1", line)
         item = _LIST_ITEM.match(line)
         if item:
-            ordered = item.group(2)[0].isdigit()
-            width = _indent_width(item.group(1))
-            if len(levels) == 1 and width <= levels[0] and ordered != list_ordered:
-                out.append("")  # a bullet list followed by a numbered one: two lists
-                levels = []
-            levels = _place_item(out, levels, width)
-            if len(levels) == 1:
-                list_ordered = ordered
-            out.append("    " * (len(levels) - 1) + line[len(item.group(1)):])
-            continue
-        if levels and line[:1] in (" ", "\t"):
-            out.append("    " * len(levels) + line.lstrip(" \t"))
-            continue
-        if _TABLE_ROW.match(line) and out and out[-1].strip() and not _TABLE_ROW.match(out[-1]):
-            out.append("")
-        if not _TABLE_ROW.match(line):
-            levels = levels if levels and out and out[-1].strip() else []
-        out.append(line)
-    return out
+            self._list_item(index, line, item)
+        elif self.levels and line[:1] in (" ", "\t"):
+            self.out.append("    " * len(self.levels) + line.lstrip(" \t"))
+        else:
+            self._text_line(line)
 
+    def _fence_line(self, line: str, marker: str | None) -> None:
+        if marker and self.fence is None:
+            self.fence = marker
+            if self.after_text and not self.levels:
+                self.out.append("")  # a fence may follow text directly in Obsidian
+            self.out.append(line)
+        elif marker and self.fence and marker[0] == self.fence[0]:
+            self.fence = None
+            self.out.append(line)
+            if not self.levels:
+                self.out.append("")
+        else:
+            self.out.append(line)
 
-def _place_item(out: list[str], levels: list[int], width: int) -> list[int]:
-    """Work out the nesting depth of a list item from its indent; open a list after text."""
-    if not levels:
-        if out and out[-1].strip():
-            out.append("")  # Obsidian lets a list start right under a line of text
-        return [width]
-    while levels and width < levels[-1]:
-        levels = levels[:-1]
-    if not levels:
-        return [width]
-    if width > levels[-1]:
-        return [*levels, width]
-    return levels
+    def _list_item(self, index: int, line: str, item: re.Match[str]) -> None:
+        ordered = item.group(2)[0].isdigit()
+        width = _indent_width(item.group(1))
+        levels = self.levels
+        if len(levels) == 1 and width <= levels[0] and ordered != self.ordered:
+            self.out.append("")  # a bullet list followed by a numbered one: two lists
+            levels = []
+        if not levels:
+            if self.after_text:
+                self.out.append("")  # Obsidian lets a list start right under a line of text
+            levels = [width]
+        else:
+            while len(levels) > 1 and width < levels[-1]:
+                levels = levels[:-1]
+            if width > levels[-1]:
+                if len(levels) >= MAX_NESTING:
+                    self.too_deep.append(index)
+                else:
+                    levels = [*levels, width]
+        if len(levels) == 1:
+            self.ordered = ordered
+        self.levels = levels
+        self.out.append("    " * (len(levels) - 1) + line[len(item.group(1)):])
+
+    def _text_line(self, line: str) -> None:
+        is_row = bool(_TABLE_ROW.match(line))
+        if is_row and self.after_text and not _TABLE_ROW.match(self.out[-1]):
+            self.out.append("")  # a table may follow text directly in Obsidian
+        if not is_row and not self.after_text:
+            self.levels = []
+        self.out.append(line)
 
 
 def _strip_comments(line: str, in_comment: bool) -> tuple[str | None, bool]:

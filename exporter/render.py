@@ -11,7 +11,7 @@ import markdown
 import nh3
 
 from .model import Asset, Diagnostic, Note, Section, Vault
-from .obsidian import ObsidianExtension, Problem, RenderContext, normalize_lines
+from .obsidian import MAX_NESTING, ObsidianExtension, Problem, RenderContext, normalize
 from .vault import AssetIndex, OutsideVaultError
 
 log = logging.getLogger(__name__)
@@ -93,8 +93,14 @@ class Renderer:
         )
         self.ext.context = context
         self.md.reset()
+        lines, too_deep = normalize(section.body)
+        if too_deep:
+            self.vault.diagnostics.append(Diagnostic(
+                note.relpath, section.body_line + too_deep[0], 1, "warning",
+                f"lists or quotes nested deeper than {MAX_NESTING} levels are flattened",
+                "too-deep"))
         try:
-            html = self.md.convert("\n".join(normalize_lines(section.body)))
+            html = self.md.convert("\n".join(lines))
         finally:
             self.ext.context = None
         section.html = sanitize(html, lambda tag, attr, value: self._attribute(
