@@ -1,15 +1,19 @@
-"""The command line: a thin Click layer over :func:`exporter.pipeline.export`."""
+"""The command line: a thin Click layer over :mod:`exporter.pipeline`."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
-from . import __version__
-from .pipeline import Config, ExportError, Result, export
+from . import __version__, report
+from .pipeline import Config, ExportError, Result, check, export
 
+DEFAULT_ASSETS = Path("assets")
+MAIN_HELP = "Turn Obsidian notes into an Anki deck and a printable PDF cheat sheet."
 BUILD_HELP = """Export NOTES_DIR (default: source_notes) to an Anki deck and a PDF cheat sheet.
 
 Writes OUT/<deck>.apkg and OUT/<deck>.pdf. Re-importing a rebuilt deck into Anki updates the
@@ -21,30 +25,38 @@ Examples:
   notes-export build ~/vault/AWS --assets ~/vault/attachments --deck "AWS SAA"
   notes-export build --no-pdf --strict
 """
-DEFAULT_ASSETS = Path("assets")
-MAIN_HELP = "Turn Obsidian notes into an Anki deck and a printable PDF cheat sheet."
+CHECK_HELP = """Check NOTES_DIR (default: source_notes) and report every problem; write nothing.
+
+Missing images, links to headings that do not exist, broken front matter, embeds that leave the
+vault, notes that are not UTF-8, duplicate card identities, and more.
+
+\b
+Examples:
+  notes-export check
+  notes-export check --strict --check-links
+  notes-export check --format github     # annotations on a pull request's lines
+  notes-export check --format json > diagnostics.json
+"""
 
 
-def _size(n: int) -> str:
-    return f"{n / 1024:.1f} KiB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MiB"
-
-
-def _summary(result: Result, notes_dir: Path) -> list[str]:
-    vault = result.vault
-    sections = sum(len(n.sections) for n in vault.notes)
-    plural = "" if len(vault.notes) == 1 else "s"
-    lines = [f"Read {len(vault.notes)} note{plural} ({sections} sections) from {notes_dir}"]
-    cards = f"Cards: {len(result.cards)}"
-    if result.report:
-        r = result.report
-        cards += (f" ({r.added} added, {r.changed} changed, {r.unchanged} unchanged, "
-                  f"{r.removed} removed since the last build)")
-    lines.append(cards)
-    lines.append(f"Images embedded: {len(vault.assets)}")
-    warnings = len(result.diagnostics) - result.errors
-    lines.append(f"Warnings: {warnings}, errors: {result.errors}")
-    lines += [f"Wrote {o.path} ({_size(o.size)})" for o in result.outputs]
-    return lines
+def _common(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by ``build`` and ``check``."""
+    options = [
+        click.argument("notes_dir", default="source_notes",
+                       type=click.Path(exists=True, file_okay=False, path_type=Path)),
+        click.option("--assets", "asset_dirs", multiple=True,
+                     type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     help="Folder of pasted images; repeat for several.  "
+                          "[default: assets, if present]"),
+        click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="text",
+                     show_default=True, help="How to print diagnostics and the summary."),
+        click.option("--strict", is_flag=True, help="Exit with code 1 on any warning."),
+        click.option("--check-links", is_flag=True,
+                     help="Also warn about wikilinks to notes that are not in NOTES_DIR."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @click.group(help=MAIN_HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,33 +70,60 @@ def main() -> None:
 
 
 @main.command(help=BUILD_HELP)
-@click.argument("notes_dir", default="source_notes",
-                type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--assets", "asset_dirs", multiple=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of pasted images; repeat for several.  [default: assets, if present]")
+@_common
 @click.option("--out", "out_dir", default="dist", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @click.option("--deck", "deck_name", help="Deck name and PDF title (default: from NOTES_DIR).")
-@click.option("--strict", is_flag=True, help="Exit with code 1 on any warning.")
 @click.option("--no-pdf", is_flag=True, help="Do not write the PDF.")
 @click.option("--no-anki", is_flag=True, help="Do not write the Anki deck.")
-def build(notes_dir: Path, asset_dirs: tuple[Path, ...], out_dir: Path, deck_name: str | None,
-          strict: bool, no_pdf: bool, no_anki: bool) -> None:
+def build(notes_dir: Path, asset_dirs: tuple[Path, ...], fmt: str, strict: bool,
+          check_links: bool, out_dir: Path, deck_name: str | None, no_pdf: bool,
+          no_anki: bool) -> None:
     """Run the export and print diagnostics and a summary."""
+    config = _config(notes_dir, asset_dirs, check_links, out_dir=out_dir, deck_name=deck_name,
+                     write_anki=not no_anki, write_pdf=not no_pdf)
+    _finish(_run(export, config), notes_dir, fmt, strict)
+
+
+@main.command(name="check", help=CHECK_HELP)
+@_common
+def check_command(notes_dir: Path, asset_dirs: tuple[Path, ...], fmt: str, strict: bool,
+                  check_links: bool) -> None:
+    """Parse everything and report problems without writing outputs."""
+    config = _config(notes_dir, asset_dirs, check_links)
+    _finish(_run(check, config), notes_dir, fmt, strict)
+
+
+def _config(notes_dir: Path, asset_dirs: tuple[Path, ...], check_links: bool,
+            **options: Any) -> Config:
     if not asset_dirs:
         asset_dirs = tuple(p for p in [DEFAULT_ASSETS] if p.is_dir())
-    config = Config(notes_dir=notes_dir, asset_dirs=list(asset_dirs), out_dir=out_dir,
-                    deck_name=deck_name, write_anki=not no_anki, write_pdf=not no_pdf)
+    return Config(notes_dir=notes_dir, asset_dirs=list(asset_dirs), check_links=check_links,
+                  **options)
+
+
+def _run(action: Callable[[Config], Result], config: Config) -> Result:
     try:
-        result = export(config)
+        return action(config)
     except ExportError as exc:
         raise click.ClickException(str(exc)) from exc
     except Exception as exc:  # never a traceback for the user; the message says what broke
         raise click.ClickException(f"unexpected {type(exc).__name__}: {exc}") from exc
-    for diagnostic in result.diagnostics:
-        click.echo(diagnostic.format(), err=True)
-    for line in _summary(result, notes_dir):
-        click.echo(line)
+
+
+def _finish(result: Result, notes_dir: Path, fmt: str, strict: bool) -> None:
+    """Print diagnostics and summary in the chosen format; exit 1 on errors (or strict)."""
+    if fmt == "json":
+        click.echo(report.json_document(result, notes_dir))
+    elif fmt == "github":
+        for diagnostic in result.diagnostics:
+            click.echo(report.github_line(diagnostic, notes_dir))
+        for line in report.summary_lines(result, notes_dir):
+            click.echo(line)
+    else:
+        for diagnostic in result.diagnostics:
+            click.echo(diagnostic.format(), err=True)
+        for line in report.summary_lines(result, notes_dir):
+            click.echo(line)
     if result.errors or (strict and result.diagnostics):
         raise SystemExit(1)

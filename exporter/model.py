@@ -61,6 +61,8 @@ class Note:
     sections: list[Section] = field(default_factory=list)
     anchor: str = ""
     tags: set[str] = field(default_factory=set)
+    aliases: list[str] = field(default_factory=list)
+    meta: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

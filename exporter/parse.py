@@ -6,6 +6,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+import yaml
+
 from .model import Diagnostic, Note, Section
 
 MAX_NOTE_BYTES = 5 * 1024 * 1024
@@ -61,11 +63,57 @@ def _front_matter_end(lines: list[str]) -> int:
     return 0
 
 
-def split_sections(text: str, relpath: str, title: str) -> Note:
+def _front_matter(lines: list[str], end: int, relpath: str,
+                  diagnostics: list[Diagnostic]) -> dict[str, object]:
+    """Parse the YAML between the ``---`` lines; a broken block is reported and ignored."""
+    if not end:
+        return {}
+    try:
+        data = yaml.safe_load("\n".join(lines[1:end - 1]))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        diagnostics.append(Diagnostic(relpath, line, 1, "error",
+                                      f"front matter is not valid YAML: {problem}; ignored",
+                                      "bad-front-matter"))
+        return {}
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        diagnostics.append(Diagnostic(relpath, 2, 1, "error", "front matter is not a mapping of "
+                                      "keys to values; ignored", "bad-front-matter"))
+        return {}
+    return {str(k): v for k, v in data.items()}
+
+
+def _words(value: object) -> list[str]:
+    """A front matter list, or a comma/space separated string, as a list of strings."""
+    if isinstance(value, str):
+        return [w.lstrip("#") for w in re.split(r"[,\s]+", value) if w.strip("#")]
+    if isinstance(value, list):
+        return [str(v).strip().lstrip("#") for v in value if v is not None and str(v).strip()]
+    return []
+
+
+def _aliases(meta: dict[str, object]) -> list[str]:
+    """Front matter aliases: a list, or one string (which may hold spaces and commas)."""
+    value = meta.get("aliases")
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    return [str(v).strip() for v in value if v is not None] if isinstance(value, list) else []
+
+
+def split_sections(text: str, relpath: str, title: str,
+                   diagnostics: list[Diagnostic] | None = None) -> Note:
     """Split note text into sections following Obsidian's heading tree (levels may be skipped)."""
     lines = text.split("\n")
-    note = Note(relpath=relpath, title=title, anchor=slugify(relpath.removesuffix(".md")))
     start = _front_matter_end(lines)
+    meta = _front_matter(lines, start, relpath, diagnostics if diagnostics is not None else [])
+    if isinstance(meta.get("title"), str) and str(meta["title"]).strip():
+        title = str(meta["title"]).strip()
+    note = Note(relpath=relpath, title=title, anchor=slugify(relpath.removesuffix(".md")),
+                meta=meta, tags=set(_words(meta.get("tags"))), aliases=_aliases(meta))
     current = Section(heading=title, level=0, path=(title,), line=start + 1, anchor=note.anchor,
                       body_line=start + 1)
     stack: list[tuple[int, str]] = []

@@ -35,6 +35,7 @@ class Config:
     write_anki: bool = True
     write_pdf: bool = True
     epoch: int | None = None
+    check_links: bool = False
 
     @property
     def title(self) -> str:
@@ -77,12 +78,27 @@ class Result:
         """How many diagnostics are errors."""
         return sum(1 for d in self.vault.diagnostics if d.severity == "error")
 
+    @property
+    def warnings(self) -> int:
+        """How many diagnostics are warnings."""
+        return len(self.vault.diagnostics) - self.errors
+
+    @property
+    def sections(self) -> int:
+        """How many sections the notes hold."""
+        return sum(len(n.sections) for n in self.vault.notes)
+
+
+def check(config: Config) -> Result:
+    """Parse and render everything and make the cards, but write nothing and lay out no PDF."""
+    vault = load_vault(config)
+    return Result(vault=vault, cards=cards.make_cards(vault))
+
 
 def export(config: Config) -> Result:
     """Run every stage: read notes, render, make cards, write the deck, write the PDF."""
-    vault = load_vault(config)
-    made = cards.make_cards(vault)
-    result = Result(vault=vault, cards=made)
+    result = check(config)
+    vault, made = result.vault, result.cards
     config.out_dir.mkdir(parents=True, exist_ok=True)
     state_path = config.out_dir / f".{config.stem}.notes-export.json"
     state = anki.load_state(state_path)
@@ -105,9 +121,7 @@ def export(config: Config) -> Result:
                 title=config.title, source=config.notes_dir.resolve().name,
                 date=dt.datetime.fromtimestamp(stamp, dt.UTC).date())
             written.append(config.out_dir / f"{config.stem}.pdf")
-            sheet = stage(written[-1])
-            document = pdf.build_html(vault, options)
-            _guarded("PDF", lambda: pdf.write_pdf(sheet, document, vault.assets))
+            _write_sheet(stage(written[-1]), vault, options)
     result.outputs = [Output(path, path.stat().st_size) for path in written]
     return result
 
@@ -125,9 +139,9 @@ def load_vault(config: Config) -> Vault:
         except NoteError as exc:
             vault.diagnostics.append(exc.diagnostic)
             continue
-        vault.notes.append(split_sections(text, relpath, path.stem))
+        vault.notes.append(split_sections(text, relpath, path.stem, vault.diagnostics))
     index = AssetIndex(notes_dir, list(config.asset_dirs))
-    renderer = Renderer(vault, index, notes_dir)
+    renderer = Renderer(vault, index, notes_dir, check_links=config.check_links)
     for note in vault.notes:
         for section in note.sections:
             try:
@@ -152,6 +166,31 @@ def _epoch() -> int:
         except ValueError as exc:
             raise ExportError(f"SOURCE_DATE_EPOCH must be an integer, not {value!r}") from exc
     return int(time.time())
+
+
+def _write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions) -> None:
+    """Write the PDF; when layout fails, find the notes that make it fail and leave them out."""
+    try:
+        pdf.write_pdf(target, pdf.build_html(vault, options), vault.assets)
+        return
+    except Exception as exc:
+        log.debug("PDF layout failed", exc_info=True)
+        failure = exc
+    culprits = []
+    for note in vault.notes:
+        alone = Vault(root=vault.root, notes=[note], assets=vault.assets)
+        try:
+            pdf.write_pdf(target, pdf.build_html(alone, options), vault.assets)
+        except Exception as exc:
+            culprits.append(note)
+            vault.diagnostics.append(Diagnostic(
+                note.relpath, 1, 1, "error", "note could not be laid out in the PDF and was left "
+                f"out of it: {type(exc).__name__}: {exc}", "pdf-failed"))
+    if not culprits or len(culprits) == len(vault.notes):
+        raise ExportError(f"writing the PDF failed: {type(failure).__name__}: {failure}")
+    kept = Vault(root=vault.root, notes=[n for n in vault.notes if n not in culprits],
+                 assets=vault.assets)
+    _guarded("PDF", lambda: pdf.write_pdf(target, pdf.build_html(kept, options), vault.assets))
 
 
 def _guarded(what: str, action: Callable[[], None]) -> None:

@@ -70,8 +70,10 @@ def sanitize(html: str, attribute_filter: AttributeFilter | None = None) -> str:
 class Renderer:
     """Turns the sections of every note into HTML, one Markdown instance reused throughout."""
 
-    def __init__(self, vault: Vault, index: AssetIndex, notes_dir: Path) -> None:
+    def __init__(self, vault: Vault, index: AssetIndex, notes_dir: Path,
+                 check_links: bool = False) -> None:
         self.vault = vault
+        self.check_links = check_links
         self.index = index
         self.notes_dir = notes_dir
         self.ext = ObsidianExtension()
@@ -80,7 +82,9 @@ class Renderer:
         self._media_names: set[str] = set()
         self._notes_by_title: dict[str, Note] = {}
         for note in vault.notes:
-            self._notes_by_title.setdefault(note.title.lower(), note)
+            name = note.relpath.rsplit("/", 1)[-1].removesuffix(".md")
+            for key in (name, note.relpath.removesuffix(".md"), *note.aliases):
+                self._notes_by_title.setdefault(key.lower(), note)
 
     def render_section(self, note: Note, section: Section) -> None:
         """Render one section's own body to sanitised HTML."""
@@ -123,7 +127,11 @@ class Renderer:
         """The anchor a wikilink points to; None when its note is not part of the export."""
         target_note = note if not target else self._notes_by_title.get(target.lower())
         if target_note is None:
-            return None  # links to notes outside the export are normal in a vault
+            # links to notes outside the export are normal in a vault: reported only on request
+            if self.check_links:
+                problems.append(Problem(raw, "warning", f"link to note '{target}' that is not "
+                                        "in the notes folder", "missing-note"))
+            return None
         if not heading:
             return "#" + target_note.anchor
         for section in target_note.sections:

@@ -1,0 +1,76 @@
+"""Diagnostics and the build summary as text, JSON or GitHub Actions workflow commands."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .model import Diagnostic
+from .pipeline import Result
+
+FORMATS = ("text", "json", "github")
+
+
+def summary_lines(result: Result, notes_dir: Path) -> list[str]:
+    """The short human summary printed after a run."""
+    vault = result.vault
+    plural = "" if len(vault.notes) == 1 else "s"
+    lines = [f"Read {len(vault.notes)} note{plural} ({result.sections} sections) from {notes_dir}"]
+    cards = f"Cards: {len(result.cards)}"
+    if result.report:
+        r = result.report
+        cards += (f" ({r.added} added, {r.changed} changed, {r.unchanged} unchanged, "
+                  f"{r.removed} removed since the last build)")
+    lines.append(cards)
+    lines.append(f"Images embedded: {len(vault.assets)}")
+    lines.append(f"Warnings: {result.warnings}, errors: {result.errors}")
+    lines += [f"Wrote {o.path} ({_size(o.size)})" for o in result.outputs]
+    return lines
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:.1f} KiB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MiB"
+
+
+def github_line(diagnostic: Diagnostic, notes_dir: Path) -> str:
+    """A ``::warning file=…,line=…::…`` command, the file relative to the working directory."""
+    path = _repo_path(notes_dir / diagnostic.path)
+    props = (f"file={_escape_property(path)},line={diagnostic.line},col={diagnostic.col},"
+             f"title={_escape_property('notes-export ' + diagnostic.code)}")
+    return f"::{diagnostic.severity} {props}::{_escape_data(diagnostic.message)}"
+
+
+def _repo_path(path: Path) -> str:
+    try:
+        return Path(os.path.relpath(path)).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def json_document(result: Result, notes_dir: Path) -> str:
+    """One machine-readable document: diagnostics, counts and outputs."""
+    report = result.report
+    document = {
+        "notes_dir": str(notes_dir),
+        "diagnostics": [
+            {"path": d.path, "line": d.line, "col": d.col, "severity": d.severity,
+             "message": d.message, "code": d.code} for d in result.diagnostics],
+        "summary": {
+            "notes": len(result.vault.notes), "sections": result.sections,
+            "cards": len(result.cards), "images": len(result.vault.assets),
+            "warnings": result.warnings, "errors": result.errors,
+            **({"added": report.added, "changed": report.changed,
+                "unchanged": report.unchanged, "removed": report.removed} if report else {}),
+        },
+        "outputs": [{"path": str(o.path), "size": o.size} for o in result.outputs],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
