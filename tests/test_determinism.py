@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from .conftest import EPOCH, SAMPLE_NOTE, build
 
@@ -38,3 +44,22 @@ def test_an_edit_changes_the_deck(sample: Path) -> None:
                     encoding="utf-8")
     build(sample, epoch=EPOCH, pdf=False)
     assert (sample / "dist" / "aws-other-compute.apkg").read_bytes() != first
+
+
+def test_two_fresh_clones_build_identical_bytes(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("needs a git checkout")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH)}
+    digests = []
+    for name in ("one", "two"):
+        clone = tmp_path / name
+        subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(root), str(clone)],
+                       check=True)
+        subprocess.run([sys.executable, "-m", "exporter", "build"], cwd=clone, env=env,
+                       check=True, capture_output=True)
+        digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                        for p in (clone / "dist").iterdir()})
+    assert digests[0] == digests[1]
+    assert set(digests[0]) == {"source-notes.apkg", "source-notes.pdf",
+                               ".source-notes.notes-export.json"}
