@@ -53,6 +53,8 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--strict", is_flag=True, help="Exit with code 1 on any warning."),
         click.option("--check-links", is_flag=True,
                      help="Also warn about wikilinks to notes that are not in NOTES_DIR."),
+        click.option("--allow-remote", is_flag=True,
+                     help="Fetch http(s) images into the deck and PDF (default: keep as links)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -77,29 +79,28 @@ def main() -> None:
 @click.option("--no-pdf", is_flag=True, help="Do not write the PDF.")
 @click.option("--no-anki", is_flag=True, help="Do not write the Anki deck.")
 def build(notes_dir: Path, asset_dirs: tuple[Path, ...], fmt: str, strict: bool,
-          check_links: bool, out_dir: Path, deck_name: str | None, no_pdf: bool,
-          no_anki: bool) -> None:
+          check_links: bool, allow_remote: bool, out_dir: Path, deck_name: str | None,
+          no_pdf: bool, no_anki: bool) -> None:
     """Run the export and print diagnostics and a summary."""
-    config = _config(notes_dir, asset_dirs, check_links, out_dir=out_dir, deck_name=deck_name,
-                     write_anki=not no_anki, write_pdf=not no_pdf)
+    config = _config(notes_dir, asset_dirs, check_links=check_links, allow_remote=allow_remote,
+                     out_dir=out_dir, deck_name=deck_name, write_anki=not no_anki,
+                     write_pdf=not no_pdf)
     _finish(_run(export, config), notes_dir, fmt, strict)
 
 
 @main.command(name="check", help=CHECK_HELP)
 @_common
 def check_command(notes_dir: Path, asset_dirs: tuple[Path, ...], fmt: str, strict: bool,
-                  check_links: bool) -> None:
+                  check_links: bool, allow_remote: bool) -> None:
     """Parse everything and report problems without writing outputs."""
-    config = _config(notes_dir, asset_dirs, check_links)
+    config = _config(notes_dir, asset_dirs, check_links=check_links, allow_remote=allow_remote)
     _finish(_run(check, config), notes_dir, fmt, strict)
 
 
-def _config(notes_dir: Path, asset_dirs: tuple[Path, ...], check_links: bool,
-            **options: Any) -> Config:
+def _config(notes_dir: Path, asset_dirs: tuple[Path, ...], **options: Any) -> Config:
     if not asset_dirs:
         asset_dirs = tuple(p for p in [DEFAULT_ASSETS] if p.is_dir())
-    return Config(notes_dir=notes_dir, asset_dirs=list(asset_dirs), check_links=check_links,
-                  **options)
+    return Config(notes_dir=notes_dir, asset_dirs=list(asset_dirs), **options)
 
 
 def _run(action: Callable[[Config], Result], config: Config) -> Result:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from pathlib import Path
 from . import anki, cards, pdf
 from .model import Card, Diagnostic, Vault
 from .parse import NoteError, read_note, slugify, split_sections
+from .remote import RemoteImages
 from .render import Renderer
 from .vault import AssetIndex, find_notes
 
@@ -36,6 +38,7 @@ class Config:
     write_pdf: bool = True
     epoch: int | None = None
     check_links: bool = False
+    allow_remote: bool = False
 
     @property
     def title(self) -> str:
@@ -91,13 +94,23 @@ class Result:
 
 def check(config: Config) -> Result:
     """Parse and render everything and make the cards, but write nothing and lay out no PDF."""
-    vault = load_vault(config)
+    with tempfile.TemporaryDirectory(prefix="notes-export-") as work:
+        return _check(config, Path(work))
+
+
+def _check(config: Config, work: Path) -> Result:
+    vault = load_vault(config, RemoteImages(work / "remote") if config.allow_remote else None)
     return Result(vault=vault, cards=cards.make_cards(vault))
 
 
 def export(config: Config) -> Result:
     """Run every stage: read notes, render, make cards, write the deck, write the PDF."""
-    result = check(config)
+    with tempfile.TemporaryDirectory(prefix="notes-export-") as work:
+        return _export(config, Path(work))
+
+
+def _export(config: Config, work: Path) -> Result:
+    result = _check(config, work)
     vault, made = result.vault, result.cards
     config.out_dir.mkdir(parents=True, exist_ok=True)
     state_path = config.out_dir / f".{config.stem}.notes-export.json"
@@ -126,7 +139,7 @@ def export(config: Config) -> Result:
     return result
 
 
-def load_vault(config: Config) -> Vault:
+def load_vault(config: Config, remote: RemoteImages | None = None) -> Vault:
     """Read and parse every note, then render each section to HTML."""
     notes_dir = config.notes_dir
     if not notes_dir.is_dir():
@@ -141,7 +154,7 @@ def load_vault(config: Config) -> Vault:
             continue
         vault.notes.append(split_sections(text, relpath, path.stem, vault.diagnostics))
     index = AssetIndex(notes_dir, list(config.asset_dirs))
-    renderer = Renderer(vault, index, notes_dir, check_links=config.check_links)
+    renderer = Renderer(vault, index, notes_dir, check_links=config.check_links, remote=remote)
     for note in vault.notes:
         for section in note.sections:
             try:

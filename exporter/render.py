@@ -12,6 +12,7 @@ import nh3
 
 from .model import Asset, Diagnostic, Note, Section, Vault
 from .obsidian import MAX_NESTING, ObsidianExtension, Problem, RenderContext, normalize
+from .remote import RemoteImageError, RemoteImages
 from .vault import AssetIndex, OutsideVaultError
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,9 @@ class Renderer:
     """Turns the sections of every note into HTML, one Markdown instance reused throughout."""
 
     def __init__(self, vault: Vault, index: AssetIndex, notes_dir: Path,
-                 check_links: bool = False) -> None:
+                 check_links: bool = False, remote: RemoteImages | None = None) -> None:
         self.vault = vault
+        self.remote = remote
         self.check_links = check_links
         self.index = index
         self.notes_dir = notes_dir
@@ -147,8 +149,7 @@ class Renderer:
         parts = urlsplit(src)
         if parts.scheme or src.startswith("//"):
             if parts.scheme in ("http", "https"):
-                return None, Problem(src, "warning", f"remote image '{src}' is not fetched; "
-                                     "kept as a link", "remote-image")
+                return self._remote_image(src)
             return None, Problem(src, "error", f"image '{src}' uses a '{parts.scheme}:' URL; "
                                  "refused", "outside-vault")
         target = src if embedded else unquote(parts.path)
@@ -163,6 +164,19 @@ class Renderer:
             return None, Problem(where, "warning", f"image '{target}' not found in the assets "
                                  "or notes folders", "missing-image")
         asset: Asset = self.index.asset(found)
+        self._media_names.add(asset.media_name)
+        return asset.media_name, None
+
+    def _remote_image(self, url: str) -> tuple[str | None, Problem | None]:
+        if self.remote is None:
+            return None, Problem(url, "warning", f"remote image '{url}' is not fetched "
+                                 "(--allow-remote fetches it); kept as a link", "remote-image")
+        try:
+            path = self.remote.fetch(url)
+        except RemoteImageError as exc:
+            return None, Problem(url, "warning", f"remote image '{url}' could not be fetched: "
+                                 f"{exc}; kept as a link", "remote-image-failed")
+        asset = self.index.asset(path)
         self._media_names.add(asset.media_name)
         return asset.media_name, None
 

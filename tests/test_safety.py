@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
 import os
+import threading
 import zipfile
 from pathlib import Path
 
@@ -11,8 +13,9 @@ import pytest
 
 from exporter.model import Asset
 from exporter.pdf import MEDIA_BASE, _fetcher
+from exporter.pipeline import Config, export
 
-from .conftest import SAMPLE_ASSETS, build, write_note
+from .conftest import EPOCH, SAMPLE_ASSETS, build, write_note
 
 PNG = (SAMPLE_ASSETS / "Pasted image 20250217143901.png").read_bytes()
 HOSTILE = """# Hostile
@@ -95,3 +98,54 @@ def test_pdf_fetcher_serves_only_vault_images(url: str, tmp_path: Path) -> None:
     assert fetch(MEDIA_BASE + "ok.png").read() == PNG
     with pytest.raises(ValueError, match="refused"):
         fetch(url)
+
+
+class _Server:
+    """A local HTTP server on 127.0.0.1 that serves the PNG, an HTML page and a redirect."""
+
+    def __enter__(self) -> str:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path == "/redirect.png":
+                    self.send_response(302)
+                    self.send_header("Location", "file:///etc/passwd")
+                    self.end_headers()
+                    return
+                body, kind = (PNG, "image/png") if self.path.endswith("logo.png") else (
+                    b"<html>not an image</html>", "text/html")
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __exit__(self, *args: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_allow_remote_fetches_real_images_only(tmp_path: Path) -> None:
+    (tmp_path / "assets").mkdir()
+    with _Server() as base:
+        write_note(tmp_path / "notes", "r.md", f"# R\n![logo]({base}/logo.png)\n"
+                   f"![page]({base}/page.html)\n![r]({base}/redirect.png)\n")
+        config = Config(notes_dir=tmp_path / "notes", asset_dirs=[], out_dir=tmp_path / "dist",
+                        deck_name="R", allow_remote=True, epoch=EPOCH)
+        result = export(config)
+    assert len(result.vault.assets) == 1
+    name = next(iter(result.vault.assets))
+    assert name.startswith("remote-") and name.endswith("-logo.png")
+    assert f'<img alt="logo" src="{name}">' in result.cards[0].back
+    assert [(d.line, d.code) for d in result.diagnostics] == [(3, "remote-image-failed"),
+                                                              (4, "remote-image-failed")]
+    assert "not an image" in result.diagnostics[0].message
+    assert _media(tmp_path / "dist" / "r.apkg") == ["0"]
+    with pdfplumber.open(tmp_path / "dist" / "r.pdf") as sheet:
+        assert sum(len(page.images) for page in sheet.pages) == 1
