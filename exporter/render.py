@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -16,6 +17,7 @@ from .remote import RemoteImageError, RemoteImages
 from .vault import AssetIndex, OutsideVaultError
 
 log = logging.getLogger(__name__)
+_CLOZE_TOKEN = re.compile(r"\{\{c\d+::|\}\}")
 
 _EXTENSIONS = [
     "tables",
@@ -105,6 +107,7 @@ class Renderer:
                 note.relpath, section.body_line + too_deep[0], 1, "warning",
                 f"lists or quotes nested deeper than {MAX_NESTING} levels are flattened",
                 "too-deep"))
+        self._check_cloze(note, section)
         try:
             html = self.md.convert("\n".join(lines))
         finally:
@@ -113,6 +116,22 @@ class Renderer:
             tag, attr, value, note_path, problems))
         note.tags |= context.tags
         self._report(note, section, context.problems)
+
+    def _check_cloze(self, note: Note, section: Section) -> None:
+        """A ``{{c1::`` without its ``}}`` would break the card: report where it opens."""
+        text = "\n".join(section.body)
+        depth, opened = 0, 0
+        for match in _CLOZE_TOKEN.finditer(text):
+            if match.group(0) != "}}":
+                depth, opened = depth + 1, (match.start() if depth == 0 else opened)
+            elif depth:
+                depth -= 1
+        if depth:
+            line = text.count("\n", 0, opened)
+            col = opened - (text.rfind("\n", 0, opened) + 1) + 1
+            self.vault.diagnostics.append(Diagnostic(
+                note.relpath, section.body_line + line, col, "warning",
+                "cloze '{{c…::' is never closed with '}}'", "unclosed-cloze"))
 
     def _attribute(self, tag: str, attr: str, value: str, note_path: Path,
                    problems: list[Problem]) -> str | None:

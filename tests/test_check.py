@@ -161,3 +161,10 @@ def test_pdf_crash_is_reported_with_the_note_and_the_rest_printed(
     assert "ZeroDivisionError: layout bug" in result.diagnostics[0].message
     assert (tmp_path / "dist" / "c.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "dist" / "c.apkg").is_file()
+
+
+def test_unclosed_cloze_is_reported(tmp_path: Path) -> None:
+    write_note(tmp_path, "c.md", "# C\n- {{c1::closed}} fine\n- {{c2::open {{c3::inner}} text\n")
+    _, _, err = run("check", str(tmp_path))
+    assert err.splitlines() == [
+        "c.md:3:3: warning: cloze '{{c…::' is never closed with '}}' [unclosed-cloze]"]

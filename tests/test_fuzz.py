@@ -24,7 +24,8 @@ FRAGMENTS = [
     "# ", "## ", "#### ", "- ", "\t- ", "  - ", "1. ", "> ", "> [!note] ", "| a | b |",
     "|---|---|", "| [[x\\|y]] | z |", "[[", "]]", "![[", "[[#", "|", "\\|", "#", "#tag",
     "%%", "==", "~~", "**", "`", "```", "~~~", "$", "$$", "{{c1::", "}}", "::", "^block1",
-    "[x](", ")", "![a](", "https://e.com/i.png", "../", "/etc/passwd", "Pasted image 20250217143901.png",
+    "[x](", ")", "![a](", "https://e.com/i.png", "../", "/etc/passwd",
+    "Pasted image 20250217143901.png",
     "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<a href='javascript:x'>j</a>",
     "<iframe src=//e.com>", "<style>*{}</style>", "<b>", "</b>", "<div>", "<br>", "&amp;", "&#",
     "\\", "\u00e9", "\u2192", "\U0001f600", "\x00", "\r", "---", "title: x", "![[Note#H]]",
@@ -50,7 +51,7 @@ class _Audit(HTMLParser):
             self.problems.append(f"tag {tag}")
         for name, value in attrs:
             value = (value or "").strip().lower()
-            if name.startswith("on") or name == "style" and tag not in ("td", "th"):
+            if name.startswith("on") or (name == "style" and tag not in ("td", "th")):
                 self.problems.append(f"attribute {name} on {tag}")
             if name in ("href", "src") and value.split(":", 1)[0] in (
                     "javascript", "data", "file", "vbscript"):

@@ -105,7 +105,7 @@ class _Server:
 
     def __enter__(self) -> str:
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path == "/redirect.png":
                     self.send_response(302)
                     self.send_header("Location", "file:///etc/passwd")
