@@ -1,99 +1,191 @@
-"""The vault → one HTML document → a printable multi-column PDF cheat sheet (WeasyPrint)."""
+"""The vault → the cheat sheet's HTML: one flow of blocks, laid out column by column."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
-import logging
-import mimetypes
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from html.parser import HTMLParser
 from importlib import resources
-from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
 
-from .model import Asset, Note, Section, Vault
+from .model import Note, Section, Vault
 
-if TYPE_CHECKING:
-    from weasyprint import URLFetcher
-
-log = logging.getLogger(__name__)
-
+MM = 96 / 25.4  # CSS pixels per millimetre
+PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
+LAYOUTS = ("cheatsheet", "handout")
 # Media are addressed under a host that cannot exist, so a relative URL in a note can only ever
-# reach the fetcher below, which serves nothing but the vault's own resolved images.
+# reach the PDF renderer's fetcher, which serves nothing but the vault's own resolved images.
 MEDIA_BASE = "https://media.notes-export.invalid/"
 
 
 @dataclass(frozen=True)
 class SheetOptions:
-    """What the cheat sheet looks like."""
+    """What the sheet looks like; ``layout`` picks the defaults the other fields may override."""
 
     title: str
     source: str
     date: dt.date
-    columns: int = 3
+    layout: str = "cheatsheet"
+    paper: str = "a4"
+    orientation: str | None = None
+    columns: int | None = None
+    font_size: float | None = None
+    user_css: str = ""
+
+    def resolved(self) -> SheetOptions:
+        """These options with the layout's defaults filled in."""
+        handout = self.layout == "handout"
+        return replace(
+            self,
+            orientation=self.orientation or ("portrait" if handout else "landscape"),
+            columns=self.columns or (2 if handout else 3),
+            font_size=self.font_size or (9.5 if handout else 7.8),
+        )
 
 
-def build_html(vault: Vault, options: SheetOptions) -> str:
-    """The whole cheat sheet as one HTML document (images as media-relative URLs)."""
-    css = resources.files("exporter").joinpath("templates/sheet.css").read_text(encoding="utf-8")
-    css = css.replace("__COLUMNS__", str(options.columns)).replace(
-        "__TITLE__", _css_string(options.title))
-    parts = [
+@dataclass(frozen=True)
+class Geometry:
+    """Page, margins and columns in CSS pixels."""
+
+    page_w: float
+    page_h: float
+    top: float
+    right: float
+    bottom: float
+    left: float
+    gap: float
+    columns: int
+    cap: float = 4 * MM  # band above each column for "… (cont.)"
+
+    @property
+    def content_w(self) -> float:
+        return self.page_w - self.left - self.right
+
+    @property
+    def column_w(self) -> float:
+        return (self.content_w - (self.columns - 1) * self.gap) / self.columns
+
+    @property
+    def column_h(self) -> float:
+        """Height of one column, the "(cont.)" band included."""
+        return self.page_h - self.top - self.bottom
+
+    def column_x(self, index: int) -> float:
+        return self.left + index * (self.column_w + self.gap)
+
+
+def geometry(options: SheetOptions) -> Geometry:
+    """Lay out the paper: margins and gap scale with the layout."""
+    o = options.resolved()
+    short, long = PAPERS[o.paper]
+    w, h = (long, short) if o.orientation == "landscape" else (short, long)
+    handout = o.layout == "handout"
+    m = 14.0 if handout else 8.0
+    return Geometry(page_w=w * MM, page_h=h * MM, top=m * MM, right=m * MM,
+                    bottom=(m + 3) * MM, left=m * MM, gap=(8 if handout else 5) * MM,
+                    columns=o.columns or 1)
+
+
+@dataclass
+class Plan:
+    """Which blocks may split (taller than a column) and which span the page (wide tables)."""
+
+    long: set[int] = field(default_factory=set)
+    wide: set[int] = field(default_factory=set)
+
+
+def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None) -> str:
+    """The sheet's content as one flow of numbered blocks, styled for column-sized pages."""
+    plan = plan or Plan(long=estimate_long(vault, options))
+    o = options.resolved()
+    g = geometry(o)
+    blocks = _Blocks(plan, _anchors(vault))
+    blocks.add("sheet-title", _title_html(vault, o))
+    glance = _glance_html(vault)
+    if glance:
+        blocks.add("glance", glance)
+    for note in vault.notes:
+        blocks.raw(f'<h2 class="note-title" id="{note.anchor}">{html.escape(note.title)}</h2>')
+        for kind, inner in _note_blocks(note):
+            blocks.add(kind, inner)
+    return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(options.title)}</title>",
-        f'<meta name="description" content="{html.escape(options.source)}">',
-        f'<meta name="dcterms.created" content="{options.date.isoformat()}">',
-        '<meta name="generator" content="notes-export">',
-        f"<style>{css}{_pygments_css()}</style></head><body>",
-        '<header class="sheet-title">',
-        f"<h1>{html.escape(options.title)}</h1>",
-        f'<p class="sheet-meta">{html.escape(options.source)} · '
-        f"{len(vault.notes)} note{'s' if len(vault.notes) != 1 else ''} · "
-        f"{options.date.isoformat()}</p>",
-        "</header>",
-        '<main class="sheet">',
-    ]
+        f"<title>{html.escape(o.title)}</title>",
+        f"<style>{_css(o, g)}</style>",
+        f"<style>{o.user_css}</style>" if o.user_css else "",
+        "</head><body>",
+        *blocks.parts,
+        "</body></html>",
+    ])
+
+
+def estimate_long(vault: Vault, options: SheetOptions) -> set[int]:
+    """Block numbers that are surely taller than a column, so they may split from the start."""
+    o = options.resolved()
+    g = geometry(o)
+    line_h = (o.font_size or 8) * 96 / 72 * 1.3
+    lines_per_column = g.column_h / line_h
+    chars_per_line = g.column_w / ((o.font_size or 8) * 96 / 72 * 0.5)
+    long, number = set(), 1 + bool(_glance_rows(vault))
     for note in vault.notes:
-        parts.append(_note_html(note))
-    parts.append("</main></body></html>")
-    return "\n".join(parts)
+        for _, inner in _note_blocks(note):
+            number += 1
+            text = html.unescape(re.sub(r"<[^>]+>", "", inner))
+            lines = sum(len(line) // chars_per_line + 1 for line in text.splitlines())
+            lines += inner.count("<img") * lines_per_column * 0.4 + inner.count("<tr")
+            if lines > lines_per_column * 1.1:
+                long.add(number)
+    return long
 
 
-def _note_html(note: Note) -> str:
-    out = [f'<h2 class="note-title" id="{note.anchor}">{html.escape(note.title)}</h2>']
-    pending: list[str] = []  # headings with no text of their own stay with what follows them
+class _Blocks:
+    """Numbers the blocks in document order; the layout measures them by that number."""
+
+    def __init__(self, plan: Plan, anchors: set[str]) -> None:
+        self.plan = plan
+        self.anchors = anchors
+        self.parts: list[str] = []
+        self.count = 0
+
+    def add(self, kind: str, inner: str) -> None:
+        self.count += 1
+        classes = ["block", kind]
+        if self.count in self.plan.long:
+            classes.append("long")
+        if self.count in self.plan.wide:
+            classes.append("wide")
+        inner = _drop_dangling_links(inner, self.anchors)
+        # The empty marker resets the "(cont.)" string: a column that starts with a new block
+        # shows no continuation line; one that starts inside a block repeats its heading.
+        self.parts.append(f'<section class="{" ".join(classes)}" data-block="{self.count}">'
+                          f'<div class="m"></div>{inner}</section>')
+
+    def raw(self, part: str) -> None:
+        self.parts.append(part)
+
+
+def _title_html(vault: Vault, o: SheetOptions) -> str:
+    notes = len(vault.notes)
+    return (f"<h1>{html.escape(o.title)}</h1>"
+            f'<p class="sheet-meta">{html.escape(o.source)} · {notes} note'
+            f"{'' if notes == 1 else 's'} · {o.date.isoformat()}</p>")
+
+
+def _note_blocks(note: Note) -> Iterable[tuple[str, str]]:
+    """A block per section with content; headings without content stay with what follows."""
+    pending: list[str] = []
     for section in note.sections:
         if section.level:
             pending.append(_heading_html(section))
         if section.has_content:
             kind = f"d{min(len(section.path), 4)}" if section.level else "intro"
-            if _estimated_lines(section.html) > _KEEP_WHOLE_LINES:
-                kind += " long"
-            out.append(f'<section class="block {kind}">{"".join(pending)}'
-                       f'<div class="body">{section.html}</div></section>')
+            yield kind, f'{"".join(pending)}<div class="body">{section.html}</div>'
             pending = []
     if pending:
-        out.append(f'<section class="block">{"".join(pending)}</section>')
-    return "\n".join(out)
-
-
-# A block is kept whole only when it surely fits a column: WeasyPrint pushes a taller
-# unbreakable block to the next page and leaves the rest of the page empty.
-_KEEP_WHOLE_LINES = 34
-_CHARS_PER_LINE = 60
-_IMAGE_LINES = 15
-_TAG = re.compile(r"<[^>]+>")
-
-
-def _estimated_lines(section_html: str) -> int:
-    """A rough height of a section in column lines: text, list items, rows and images."""
-    text = html.unescape(_TAG.sub("", section_html))
-    lines = sum(len(line) // _CHARS_PER_LINE + 1 for line in text.splitlines() if line.strip())
-    return lines + _IMAGE_LINES * section_html.count("<img")
+        yield "d1", "".join(pending)
 
 
 def _heading_html(section: Section) -> str:
@@ -102,8 +194,104 @@ def _heading_html(section: Section) -> str:
             f"{html.escape(section.heading)}</h3>")
 
 
-def _css_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+# --- "At a glance": one row per top-level section ------------------------------------------------
+
+_DEFINITION = re.compile(r"^\s*(.{1,60}?)\s+=\s+(.+)$")
+
+
+class _FirstText(HTMLParser):
+    """The text of the first paragraph or list item, without its nested lists."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self.current: list[str] | None = None
+        self.depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("p", "li", "td") and self.current is None:
+            self.current, self.depth = [], 0
+        elif tag in ("ul", "ol", "table", "pre") and self.current is not None:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("ul", "ol", "table", "pre") and self.current is not None and self.depth:
+            self.depth -= 1
+        elif tag in ("p", "li", "td") and self.current is not None and not self.depth:
+            text = " ".join("".join(self.current).split())
+            if text:
+                self.texts.append(text)
+            self.current = None
+
+    def handle_data(self, data: str) -> None:
+        if self.current is not None and not self.depth:
+            self.current.append(data)
+
+
+def _texts(section_html: str) -> list[str]:
+    parser = _FirstText()
+    parser.feed(section_html)
+    return parser.texts
+
+
+def _glance_rows(vault: Vault) -> list[tuple[str, str, str]]:
+    """(anchor, term, short definition) per top-level section that says something."""
+    rows = []
+    for note in vault.notes:
+        for index, section in enumerate(note.sections):
+            if len(section.path) != 1 or section.level == 0:
+                continue
+            texts = [t for s in note.sections[index:] if s.path[:1] == section.path
+                     for t in _texts(s.html)]
+            definition = next((m.group(2) for t in texts if (m := _DEFINITION.match(t))
+                               and m.group(1).strip().lower() in section.heading.lower()), None)
+            short = definition or (texts[0] if texts else "")
+            if short:
+                rows.append((section.anchor, section.heading, _clip(short, 110)))
+    return rows
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
+def _glance_html(vault: Vault) -> str:
+    rows = _glance_rows(vault)
+    if not rows:
+        return ""
+    body = "".join(f'<tr><th scope="row"><a class="internal" href="#{anchor}">'
+                   f"{html.escape(term)}</a></th><td>{html.escape(short)}</td></tr>"
+                   for anchor, term, short in rows)
+    return ('<h2 class="glance-title">At a glance</h2><div class="body"><table class="glance">'
+            '<thead><tr><th>Topic</th><th>In short</th></tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
+
+
+# --- links and CSS -------------------------------------------------------------------------------
+
+_INTERNAL = re.compile(r'<a class="(internal|embed-link)" href="#([^"]*)">(.*?)</a>', re.S)
+
+
+def _anchors(vault: Vault) -> set[str]:
+    return {a for n in vault.notes for a in (n.anchor, *(s.anchor for s in n.sections))}
+
+
+def _drop_dangling_links(fragment: str, anchors: set[str]) -> str:
+    """A link to a note that is not in this PDF (``--pdf-per``) becomes a plain term."""
+    return _INTERNAL.sub(lambda m: m.group(0) if m.group(2) in anchors else
+                         f'<span class="{m.group(1)}">{m.group(3)}</span>', fragment)
+
+
+def _css(o: SheetOptions, g: Geometry) -> str:
+    css = resources.files("exporter").joinpath("templates/sheet.css").read_text(encoding="utf-8")
+    values = {
+        "__COLW__": f"{g.column_w:.3f}px", "__COLH__": f"{g.column_h:.3f}px",
+        "__CAP__": f"{g.cap:.3f}px", "__WIDEW__": f"{g.content_w:.3f}px",
+        "__FONT__": f"{o.font_size}pt", "__IMGMAX__": f"{g.column_h * 0.24:.3f}px",
+    }
+    for key, value in values.items():
+        css = css.replace(key, value)
+    return css + _pygments_css()
 
 
 def _pygments_css() -> str:
@@ -112,31 +300,28 @@ def _pygments_css() -> str:
     return str(HtmlFormatter(style="friendly").get_style_defs(".highlight"))
 
 
-def _fetcher(media: dict[str, Asset]) -> URLFetcher:
-    from weasyprint import URLFetcher
-    from weasyprint.urls import URLFetcherResponse
+def frame_html(options: SheetOptions, pages: list[str]) -> str:
+    """The sheet pages themselves: margins, column rules, footer, page numbers, metadata."""
+    o = options.resolved()
+    g = geometry(o)
+    css = resources.files("exporter").joinpath("templates/frame.css").read_text(encoding="utf-8")
+    css = (css.replace("__PAGEW__", f"{g.page_w:.3f}px").replace("__PAGEH__", f"{g.page_h:.3f}px")
+           .replace("__TOP__", f"{g.top:.3f}px").replace("__BOTTOM__", f"{g.bottom:.3f}px")
+           .replace("__LEFT__", f"{g.left:.3f}px").replace("__RIGHT__", f"{g.right:.3f}px")
+           .replace("__TITLE__", _css_string(o.title)))
+    rules = "".join(f'<div class="rule" style="left:{g.column_x(i) - g.left - g.gap / 2:.3f}px">'
+                    "</div>" for i in range(1, g.columns))
+    body = "".join(f'<div class="page {kind}">{rules if kind == "columns" else ""}</div>'
+                   for kind in pages)
+    return "\n".join([
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(o.title)}</title>",
+        f'<meta name="description" content="{html.escape(o.source)}">',
+        f'<meta name="dcterms.created" content="{o.date.isoformat()}">',
+        '<meta name="generator" content="notes-export">',
+        f"<style>{css}</style></head><body>{body}</body></html>",
+    ])
 
-    class VaultFetcher(URLFetcher):
-        """Serves the vault's resolved images and refuses every other URL: no network, no files."""
 
-        def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
-            if not url.startswith(MEDIA_BASE):
-                raise ValueError(f"refused to fetch {url!r}: only the notes' own images are read")
-            name = unquote(urlsplit(url).path.lstrip("/"))
-            asset = media.get(name)
-            if asset is None:
-                raise ValueError(f"refused to fetch {url!r}: not an image of the notes")
-            mime = mimetypes.guess_type(asset.media_name)[0] or "application/octet-stream"
-            return URLFetcherResponse(url, asset.path.read_bytes(), {"Content-Type": mime})
-
-    return VaultFetcher(allowed_protocols={"https"})
-
-
-def write_pdf(target: Path, document: str, media: dict[str, Asset]) -> None:
-    """Lay out the HTML and write the PDF to ``target``."""
-    from weasyprint import HTML
-
-    pdf = HTML(string=document, base_url=MEDIA_BASE, url_fetcher=_fetcher(media))
-    # A content-derived identifier keeps the bytes equal for equal input.
-    identifier = hashlib.sha256(document.encode()).hexdigest()[:32].encode()
-    pdf.write_pdf(target, pdf_identifier=identifier)
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'

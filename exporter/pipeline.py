@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import anki, cards, pdf
-from .model import Card, Diagnostic, Vault
+from .model import Card, Diagnostic, Note, Vault
 from .parse import NoteError, read_note, slugify, split_sections
 from .remote import RemoteImages
 from .render import Renderer
@@ -39,6 +39,27 @@ class Config:
     epoch: int | None = None
     check_links: bool = False
     allow_remote: bool = False
+    layout: str = "cheatsheet"
+    paper: str = "a4"
+    orientation: str | None = None
+    columns: int | None = None
+    font_size: float | None = None
+    css: Path | None = None
+    pdf_per: str | None = None
+    write_html: bool = False
+
+    def sheet(self, title: str, date: dt.date) -> pdf.SheetOptions:
+        """The PDF options for one sheet of this export."""
+        user_css = ""
+        if self.css is not None:
+            try:
+                user_css = self.css.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ExportError(f"cannot read stylesheet '{self.css}': {exc}") from exc
+        return pdf.SheetOptions(title=title, source=self.notes_dir.resolve().name, date=date,
+                                layout=self.layout, paper=self.paper,
+                                orientation=self.orientation, columns=self.columns,
+                                font_size=self.font_size, user_css=user_css)
 
     @property
     def title(self) -> str:
@@ -129,12 +150,14 @@ def _export(config: Config, work: Path) -> Result:
                                                         vault.assets, times))
             stage(state_path).write_text(anki.state_json(made, times), encoding="utf-8")
         if config.write_pdf:
-            stamp = max(times.values(), default=epoch)
-            options = pdf.SheetOptions(
-                title=config.title, source=config.notes_dir.resolve().name,
-                date=dt.datetime.fromtimestamp(stamp, dt.UTC).date())
-            written.append(config.out_dir / f"{config.stem}.pdf")
-            _write_sheet(stage(written[-1]), vault, options)
+            date = dt.datetime.fromtimestamp(max(times.values(), default=epoch), dt.UTC).date()
+            for stem, title, part in _pdf_groups(config, vault):
+                options = config.sheet(title, date)
+                written.append(config.out_dir / f"{stem}.pdf")
+                source = _write_sheet(stage(written[-1]), part, options)
+                if config.write_html:
+                    written.append(config.out_dir / f"{stem}.html")
+                    stage(written[-1]).write_text(source, encoding="utf-8")
     result.outputs = [Output(path, path.stat().st_size) for path in written]
     return result
 
@@ -181,11 +204,29 @@ def _epoch() -> int:
     return int(time.time())
 
 
-def _write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions) -> None:
+def _pdf_groups(config: Config, vault: Vault) -> list[tuple[str, str, Vault]]:
+    """(file stem, title, notes) per PDF: one for all, or per note, or per top-level folder."""
+    if config.pdf_per is None:
+        return [(config.stem, config.title, vault)]
+    groups: dict[str, list[Note]] = {}
+    for note in vault.notes:
+        if config.pdf_per == "note":
+            key = note.relpath.removesuffix(".md")
+        else:
+            key = note.relpath.split("/", 1)[0] if "/" in note.relpath else ""
+        groups.setdefault(key, []).append(note)
+    return [(f"{config.stem}/{slugify(key) if key else config.stem}",
+             f"{config.title} › {key.replace('/', ' › ')}" if key else config.title,
+             Vault(root=vault.root, notes=notes, assets=vault.assets))
+            for key, notes in groups.items()]
+
+
+def _write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions) -> str:
     """Write the PDF; when layout fails, find the notes that make it fail and leave them out."""
+    from . import layout  # WeasyPrint loads slowly: only when a PDF is wanted
+
     try:
-        pdf.write_pdf(target, pdf.build_html(vault, options), vault.assets)
-        return
+        return layout.write_sheet(target, vault, options)
     except Exception as exc:
         log.debug("PDF layout failed", exc_info=True)
         failure = exc
@@ -193,17 +234,21 @@ def _write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions) -> None:
     for note in vault.notes:
         alone = Vault(root=vault.root, notes=[note], assets=vault.assets)
         try:
-            pdf.write_pdf(target, pdf.build_html(alone, options), vault.assets)
+            layout.write_sheet(target, alone, options)
         except Exception as exc:
             culprits.append(note)
             vault.diagnostics.append(Diagnostic(
                 note.relpath, 1, 1, "error", "note could not be laid out in the PDF and was left "
                 f"out of it: {type(exc).__name__}: {exc}", "pdf-failed"))
     if not culprits or len(culprits) == len(vault.notes):
-        raise ExportError(f"writing the PDF failed: {type(failure).__name__}: {failure}")
+        where = f" on '{vault.notes[0].relpath}'" if len(vault.notes) == 1 else ""
+        raise ExportError(f"writing the PDF failed{where}: {type(failure).__name__}: {failure}")
     kept = Vault(root=vault.root, notes=[n for n in vault.notes if n not in culprits],
                  assets=vault.assets)
-    _guarded("PDF", lambda: pdf.write_pdf(target, pdf.build_html(kept, options), vault.assets))
+    try:
+        return layout.write_sheet(target, kept, options)
+    except Exception as exc:
+        raise ExportError(f"writing the PDF failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _guarded(what: str, action: Callable[[], None]) -> None:
@@ -220,6 +265,7 @@ def _staged() -> Iterator[Callable[[Path], Path]]:
     staged: list[tuple[Path, Path]] = []
 
     def stage(target: Path) -> Path:
+        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         staged.append((tmp, target))
         return tmp

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from exporter import pdf
+from exporter import layout
 from exporter.cli import main
+from exporter.model import Vault
+from exporter.pdf import SheetOptions
 
 from .conftest import build, write_note
 
@@ -148,14 +150,14 @@ def test_pdf_crash_is_reported_with_the_note_and_the_rest_printed(
     write_note(tmp_path / "notes", "Fine.md", "# Fine\ntext\n")
     write_note(tmp_path / "notes", "Crash.md", "# Crash\nCRASH-ME\n")
     (tmp_path / "assets").mkdir()
-    real = pdf.write_pdf
+    real = layout.write_sheet
 
-    def fragile(target: Path, document: str, media: dict[str, object]) -> None:
-        if "CRASH-ME" in document:
+    def fragile(target: Path, vault: Vault, options: SheetOptions) -> str:
+        if any("CRASH-ME" in s.html for n in vault.notes for s in n.sections):
             raise ZeroDivisionError("layout bug")
-        real(target, document, media)  # type: ignore[arg-type]
+        return real(target, vault, options)
 
-    monkeypatch.setattr(pdf, "write_pdf", fragile)
+    monkeypatch.setattr(layout, "write_sheet", fragile)
     result = build(tmp_path, deck="C")
     assert [(d.path, d.code) for d in result.diagnostics] == [("Crash.md", "pdf-failed")]
     assert "ZeroDivisionError: layout bug" in result.diagnostics[0].message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,11 +11,11 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
+from exporter.pdf import SheetOptions, geometry
 from exporter.pipeline import Result
 
 from .conftest import build
 
-MM = 72 / 25.4
 A4_LANDSCAPE = (841.89, 595.28)
 HEADINGS = ["ECS", "Fargate", "ECR", "Amazon EKS", "AWS Lambda", "Benefits", "Example",
             "Serverless Thumbnail creation", "Serverless CRON Job", "Pricing",
@@ -62,10 +63,9 @@ def test_every_heading_and_table_cell_is_in_the_text(sheet: tuple[Path, Result])
 
 def test_images_are_embedded_scaled_and_inside_their_column(sheet: tuple[Path, Result]) -> None:
     path, _ = sheet
-    columns, gap, margin = 3, 5 * MM, 8 * MM
-    width = (A4_LANDSCAPE[0] - 2 * margin - (columns - 1) * gap) / columns
-    edges = [(margin + i * (width + gap), margin + i * (width + gap) + width)
-             for i in range(columns)]
+    g = geometry(SheetOptions(title="", source="", date=dt.date(2026, 1, 1)))
+    px = 72 / 96  # PDF points per CSS pixel
+    edges = [(g.column_x(i) * px, (g.column_x(i) + g.column_w) * px) for i in range(3)]
     count = 0
     with pdfplumber.open(path) as pdf:
         for page in pdf.pages:
@@ -75,10 +75,14 @@ def test_images_are_embedded_scaled_and_inside_their_column(sheet: tuple[Path, R
                 assert image["top"] >= 0 and image["bottom"] <= page.height
                 assert any(lo - 0.5 <= image["x0"] and image["x1"] <= hi + 0.5
                            for lo, hi in edges), image
-                assert image["bottom"] - image["top"] <= 48 * MM + 0.5
+                assert image["bottom"] - image["top"] <= g.column_h * 0.24 * px + 0.5
             for char in page.chars:
                 assert char["x0"] >= 0 and char["x1"] <= page.width
                 assert char["top"] >= 0 and char["bottom"] <= page.height
+                # every character sits inside one column: none runs into the gap or a neighbour
+                if char["top"] < page.height - g.bottom * px:
+                    assert any(lo - 0.5 <= char["x0"] and char["x1"] <= hi + 0.5
+                               for lo, hi in edges), (char["text"], char["x0"], char["top"])
     assert count == 11
 
 
@@ -92,9 +96,10 @@ def test_bookmarks_follow_the_headings(sheet: tuple[Path, Result]) -> None:
         return out
 
     outline = reader.outline
-    assert [o.title for o in outline if not isinstance(o, list)] == ["AWS Other Compute Services"]
-    assert titles(outline) == ["AWS Other Compute Services", *HEADINGS]
-    top = outline[1]
+    assert [o.title for o in outline if not isinstance(o, list)] == [
+        "At a glance", "AWS Other Compute Services"]
+    assert titles(outline) == ["At a glance", "AWS Other Compute Services", *HEADINGS]
+    top = outline[2]
     assert isinstance(top, list)
     assert [o.title for o in top if not isinstance(o, list)] == [
         "ECS", "Fargate", "ECR", "Amazon EKS", "AWS Lambda", "Amazon API Gateway", "AWS Batch",
@@ -112,8 +117,8 @@ def test_section_links_are_clickable_inside_the_pdf(sheet: tuple[Path, Result]) 
                 external += 1
             elif annot.get("/Dest") is not None or (action and action.get("/S") == "/GoTo"):
                 internal += 1
-    # [[#ECS]] twice, [[#Fargate]] twice; the Lambda pricing URL
-    assert internal == 4
+    # [[#ECS]] twice, [[#Fargate]] twice, 9 rows of "At a glance"; the Lambda pricing URL
+    assert internal == 4 + 9
     assert external == 1
 
 

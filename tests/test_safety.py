@@ -11,8 +11,9 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
+from exporter.layout import VaultFetcher
 from exporter.model import Asset
-from exporter.pdf import MEDIA_BASE, _fetcher
+from exporter.pdf import MEDIA_BASE
 from exporter.pipeline import Config, export
 
 from .conftest import EPOCH, SAMPLE_ASSETS, build, write_note
@@ -94,7 +95,7 @@ def test_remote_images_are_links_and_never_fetched(tmp_path: Path) -> None:
 def test_pdf_fetcher_serves_only_vault_images(url: str, tmp_path: Path) -> None:
     image = tmp_path / "ok.png"
     image.write_bytes(PNG)
-    fetch = _fetcher({"ok.png": Asset(image, "ok.png")})
+    fetch = VaultFetcher({"ok.png": Asset(image, "ok.png")})
     assert fetch(MEDIA_BASE + "ok.png").read() == PNG
     with pytest.raises(ValueError, match="refused"):
         fetch(url)

@@ -1,0 +1,190 @@
+"""Lay the sheet out with WeasyPrint: column-sized pages, checked, then placed side by side.
+
+WeasyPrint keeps blocks whole and repeats table headers across *page* breaks, but not across
+CSS *column* breaks (upstream issues #1963, #2032, #1603). So the content is laid out on pages
+exactly one column in size, where those rules hold, and each group of column pages is then
+placed onto one printed page. A block that WeasyPrint had to split is taller than a column; a
+table wider than its column spans the whole page. Both are checked on the laid-out boxes and the
+layout is redone once when the first guess was wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from weasyprint import HTML, URLFetcher
+from weasyprint.document import Document, Page
+from weasyprint.layout.background import layout_box_backgrounds
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcherResponse
+
+from .model import Asset, Vault
+from .pdf import (
+    MEDIA_BASE,
+    Geometry,
+    Plan,
+    SheetOptions,
+    build_html,
+    estimate_long,
+    frame_html,
+    geometry,
+)
+
+MAX_PASSES = 3
+
+
+class VaultFetcher(URLFetcher):
+    """Serves the vault's resolved images and refuses every other URL: no network, no files."""
+
+    def __init__(self, media: dict[str, Asset]) -> None:
+        super().__init__(allowed_protocols={"https"})
+        self.media = media
+
+    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        if not url.startswith(MEDIA_BASE):
+            raise ValueError(f"refused to fetch {url!r}: only the notes' own images are read")
+        asset = self.media.get(unquote(urlsplit(url).path.lstrip("/")))
+        if asset is None:
+            raise ValueError(f"refused to fetch {url!r}: not an image of the notes")
+        mime = mimetypes.guess_type(asset.media_name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, asset.path.read_bytes(), {"Content-Type": mime})
+
+
+@dataclass
+class _Fragment:
+    page: int
+    height: float
+    overflow: bool
+
+
+@dataclass
+class Measured:
+    """Where each numbered block landed on the column pages."""
+
+    fragments: dict[int, list[_Fragment]] = field(default_factory=dict)
+
+    def revise(self, plan: Plan, column_h: float) -> Plan:
+        """The plan the layout shows to be right: split only what is taller than a column."""
+        long, wide = set(plan.long), set(plan.wide)
+        for block, parts in self.fragments.items():
+            height = sum(p.height for p in parts)
+            if len(parts) > 1 and block not in long:
+                long.add(block)  # WeasyPrint only breaks an unbreakable block taller than a page
+            elif block in long and height < column_h * 0.97:
+                long.discard(block)
+            if any(p.overflow for p in parts):
+                wide.add(block)
+        return Plan(long=long, wide=wide)
+
+
+def _boxes(box: Any, block: int | None = None) -> Iterator[tuple[Any, int | None]]:
+    element = getattr(box, "element", None)
+    number = element.get("data-block") if element is not None and getattr(
+        box, "element_tag", None) == "section" else None
+    if number is not None:
+        block = int(number)
+    yield box, block
+    for child in getattr(box, "children", ()):
+        yield from _boxes(child, block)
+
+
+def measure(document: Document, column_w: float) -> Measured:
+    """Find each block's fragments and whether a table inside it overflows the column."""
+    measured = Measured()
+    for index, page in enumerate(document.pages):
+        seen: dict[int, _Fragment] = {}
+        for box, block in _boxes(page._page_box):
+            if block is None:
+                continue
+            if block not in seen:
+                seen[block] = _Fragment(index, box.margin_height(), False)
+                measured.fragments.setdefault(block, []).append(seen[block])
+            if getattr(box, "element_tag", None) == "table" and page.width < column_w * 1.5 \
+                    and box.margin_width() > column_w + 1:
+                seen[block].overflow = True
+    return measured
+
+
+def render_columns(make_html: Callable[[Plan], str], plan: Plan, g: Geometry,
+                   fetcher: VaultFetcher, fonts: FontConfiguration) -> tuple[Document, str]:
+    """Lay the content out on column pages, correcting the plan until the layout agrees."""
+    for _ in range(MAX_PASSES):
+        source = make_html(plan)
+        document = HTML(string=source, base_url=MEDIA_BASE, url_fetcher=fetcher).render(
+            font_config=fonts, presentational_hints=True)
+        revised = measure(document, g.column_w).revise(plan, g.column_h)
+        if revised == plan:
+            break
+        plan = revised
+    return document, source
+
+
+def assign(document: Document, g: Geometry) -> list[list[Page]]:
+    """Group column pages onto printed pages; a wide page takes a printed page of its own."""
+    sheets: list[list[Page]] = []
+    current: list[Page] = []
+    for page in document.pages:
+        if page.width > g.column_w * 1.5:
+            if current:
+                sheets.append(current)
+                current = []
+            sheets.append([page])
+            continue
+        current.append(page)
+        if len(current) == g.columns:
+            sheets.append(current)
+            current = []
+    if current:
+        sheets.append(current)
+    return sheets
+
+
+def impose(frame: Document, sheets: list[list[Page]], g: Geometry) -> list[Page]:
+    """Move each group's boxes onto its printed page at its column's position."""
+    pages = []
+    for printed, group in zip(frame.pages, sheets, strict=True):
+        box = printed._page_box
+        for index, column in enumerate(group):
+            x = g.left if column.width > g.column_w * 1.5 else g.column_x(index)
+            for child in column._page_box.children:
+                child.translate(x, g.top)
+                # Background areas were computed for the column page: compute them again here.
+                layout_box_backgrounds(box, child, _no_background_images)
+                box.children = (*box.children, child)
+        # A new Page gathers links, anchors and bookmarks from the boxes now on it.
+        pages.append(Page(box))
+    return pages
+
+
+def _no_background_images(*args: object, **kwargs: object) -> None:
+    return None  # the sheet's CSS uses no background images
+
+
+def write(target: Path, make_html: Callable[[Plan], str], frame_html: Callable[[list[str]], str],
+          plan: Plan, g: Geometry, media: dict[str, Asset]) -> str:
+    """Render, check, impose and write the PDF; return the HTML of the content flow."""
+    fonts = FontConfiguration()
+    fetcher = VaultFetcher(media)
+    columns, source = render_columns(make_html, plan, g, fetcher, fonts)
+    sheets = assign(columns, g)
+    kinds = ["wide" if group[0].width > g.column_w * 1.5 else "columns" for group in sheets]
+    frame = HTML(string=frame_html(kinds), base_url=MEDIA_BASE, url_fetcher=fetcher).render(
+        font_config=fonts)
+    document = frame.copy(impose(frame, sheets, g))
+    # A content-derived identifier keeps the bytes equal for equal input.
+    identifier = hashlib.sha256(source.encode()).hexdigest()[:32].encode()
+    document.write_pdf(target, pdf_identifier=identifier)
+    return source
+
+
+def write_sheet(target: Path, vault: Vault, options: SheetOptions) -> str:
+    """Write ``vault`` as a PDF sheet to ``target``; return the HTML that was laid out."""
+    plan = Plan(long=estimate_long(vault, options))
+    return write(target, lambda p: build_html(vault, options, p),
+                 lambda kinds: frame_html(options, kinds), plan, geometry(options), vault.assets)
