@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from . import __version__, report
+from .pdf import LAYOUTS, PAPERS
 from .pipeline import Config, ExportError, Result, check, export
 
 DEFAULT_ASSETS = Path("assets")
@@ -24,6 +25,8 @@ Examples:
   notes-export build
   notes-export build ~/vault/AWS --assets ~/vault/attachments --deck "AWS SAA"
   notes-export build --no-pdf --strict
+  notes-export build --layout handout --paper letter
+  notes-export build ~/vault --pdf-per folder --html --css my-sheet.css
 """
 CHECK_HELP = """Check NOTES_DIR (default: source_notes) and report every problem; write nothing.
 
@@ -61,6 +64,33 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _sheet_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """How the PDF is laid out."""
+    options = [
+        click.option("--layout", type=click.Choice(LAYOUTS), default="cheatsheet",
+                     show_default=True,
+                     help="cheatsheet: landscape, 3 columns, 7.8 pt; handout: portrait, "
+                          "2 columns, 9.5 pt."),
+        click.option("--paper", type=click.Choice(sorted(PAPERS)), default="a4",
+                     show_default=True, help="Paper size."),
+        click.option("--orientation", type=click.Choice(["portrait", "landscape"]),
+                     help="Override the layout's orientation."),
+        click.option("--columns", type=click.IntRange(1, 6),
+                     help="Override the layout's number of columns."),
+        click.option("--font-size", type=click.FloatRange(5, 16),
+                     help="Base font size in points."),
+        click.option("--css", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="Your stylesheet, applied after ours."),
+        click.option("--pdf-per", type=click.Choice(["note", "folder"]),
+                     help="One PDF per note or per top-level folder, in OUT/<deck>/."),
+        click.option("--html", "write_html", is_flag=True,
+                     help="Also write the HTML that was laid out, beside each PDF."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.group(help=MAIN_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="notes-export")
 def main() -> None:
@@ -78,13 +108,14 @@ def main() -> None:
 @click.option("--deck", "deck_name", help="Deck name and PDF title (default: from NOTES_DIR).")
 @click.option("--no-pdf", is_flag=True, help="Do not write the PDF.")
 @click.option("--no-anki", is_flag=True, help="Do not write the Anki deck.")
+@_sheet_options
 def build(notes_dir: Path, asset_dirs: tuple[Path, ...], fmt: str, strict: bool,
           check_links: bool, allow_remote: bool, out_dir: Path, deck_name: str | None,
-          no_pdf: bool, no_anki: bool) -> None:
+          no_pdf: bool, no_anki: bool, **sheet: Any) -> None:
     """Run the export and print diagnostics and a summary."""
     config = _config(notes_dir, asset_dirs, check_links=check_links, allow_remote=allow_remote,
                      out_dir=out_dir, deck_name=deck_name, write_anki=not no_anki,
-                     write_pdf=not no_pdf)
+                     write_pdf=not no_pdf, **sheet)
     _finish(_run(export, config), notes_dir, fmt, strict)
 
 

@@ -129,7 +129,7 @@ def estimate_long(vault: Vault, options: SheetOptions) -> set[int]:
     line_h = (o.font_size or 8) * 96 / 72 * 1.3
     lines_per_column = g.column_h / line_h
     chars_per_line = g.column_w / ((o.font_size or 8) * 96 / 72 * 0.5)
-    long, number = set(), 1 + bool(_glance_rows(vault))
+    long, number = set(), 1 + bool(_glance_html(vault))
     for note in vault.notes:
         for _, inner in _note_blocks(note):
             number += 1
@@ -234,20 +234,19 @@ def _texts(section_html: str) -> list[str]:
     return parser.texts
 
 
-def _glance_rows(vault: Vault) -> list[tuple[str, str, str]]:
-    """(anchor, term, short definition) per top-level section that says something."""
+def _glance_rows(note: Note) -> list[tuple[str, str, str]]:
+    """(anchor, term, short definition) per top-level section of a note that says something."""
     rows = []
-    for note in vault.notes:
-        for index, section in enumerate(note.sections):
-            if len(section.path) != 1 or section.level == 0:
-                continue
-            texts = [t for s in note.sections[index:] if s.path[:1] == section.path
-                     for t in _texts(s.html)]
-            definition = next((m.group(2) for t in texts if (m := _DEFINITION.match(t))
-                               and m.group(1).strip().lower() in section.heading.lower()), None)
-            short = definition or (texts[0] if texts else "")
-            if short:
-                rows.append((section.anchor, section.heading, _clip(short, 110)))
+    for index, section in enumerate(note.sections):
+        if len(section.path) != 1 or section.level == 0:
+            continue
+        texts = [t for s in note.sections[index:] if s.path[:1] == section.path
+                 for t in _texts(s.html)]
+        definition = next((m.group(2) for t in texts if (m := _DEFINITION.match(t))
+                           and m.group(1).strip().lower() in section.heading.lower()), None)
+        short = definition or (texts[0] if texts else "")
+        if short:
+            rows.append((section.anchor, section.heading, _clip(short, 110)))
     return rows
 
 
@@ -256,15 +255,21 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _glance_html(vault: Vault) -> str:
-    rows = _glance_rows(vault)
-    if not rows:
+    """The opening summary table; with several notes, each note's rows under its title."""
+    body = []
+    for note in vault.notes:
+        rows = _glance_rows(note)
+        if rows and len(vault.notes) > 1:
+            body.append(f'<tr class="group"><th colspan="2"><a class="internal" '
+                        f'href="#{note.anchor}">{html.escape(note.title)}</a></th></tr>')
+        body += [f'<tr><th scope="row"><a class="internal" href="#{anchor}">'
+                 f"{html.escape(term)}</a></th><td>{html.escape(short)}</td></tr>"
+                 for anchor, term, short in rows]
+    if not body:
         return ""
-    body = "".join(f'<tr><th scope="row"><a class="internal" href="#{anchor}">'
-                   f"{html.escape(term)}</a></th><td>{html.escape(short)}</td></tr>"
-                   for anchor, term, short in rows)
     return ('<h2 class="glance-title">At a glance</h2><div class="body"><table class="glance">'
             '<thead><tr><th>Topic</th><th>In short</th></tr></thead>'
-            f"<tbody>{body}</tbody></table></div>")
+            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
 # --- links and CSS -------------------------------------------------------------------------------
