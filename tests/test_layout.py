@@ -173,3 +173,32 @@ def test_accents_arrows_greek_cjk_and_emoji_have_glyphs(tmp_path: Path) -> None:
     for char in "日한":
         assert "WenQuanYi" in chars[char], (char, chars[char])
     assert "DejaVu" not in chars.get("😀", "") and chars.get("😀")
+
+
+def test_image_sizes_are_honoured_within_the_column(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    png = Path(__file__).parents[1] / "assets" / "Pasted image 20250217143901.png"
+    notes.mkdir()
+    shutil.copy(png, notes / "d.png")  # 800 x 500 pixels
+    write_note(notes, "i.md", "# Small\n![[d.png|120]]\n# Huge\n![[d.png|5000]]\n"
+               "# Natural\n![[d.png]]\n")
+    _export(notes, tmp_path / "dist")
+    g = geometry(SheetOptions(title="", source="", date=dt.date(2026, 1, 1)))
+    with pdfplumber.open(tmp_path / "dist" / "sheet.pdf") as pdf:
+        images = sorted((round(i["top"]), i["x1"] - i["x0"], i["bottom"] - i["top"])
+                        for p in pdf.pages for i in p.images)
+    (_, small_w, small_h), (_, huge_w, huge_h), (_, nat_w, nat_h) = images
+    assert small_w == pytest.approx(120 * PX, abs=0.5)
+    assert small_h == pytest.approx(120 * PX * 500 / 800, abs=0.5)  # aspect ratio kept
+    assert huge_w <= g.column_w * PX + 0.5 and huge_h <= g.column_h * 0.24 * PX + 0.5
+    assert nat_w <= g.column_w * PX + 0.5 and nat_h <= g.column_h * 0.24 * PX + 0.5
+
+
+def test_metadata_follows_the_notes(tmp_path: Path) -> None:
+    write_note(tmp_path / "notes", "n.md", "# A\ntext\n")
+    _export(tmp_path / "notes", tmp_path / "dist")
+    meta = PdfReader(tmp_path / "dist" / "sheet.pdf").metadata
+    assert meta is not None
+    assert meta.title == "Sheet"
+    assert meta.subject == "notes"
+    assert meta.creation_date is not None and meta.creation_date.date() == dt.date(2026, 1, 1)
