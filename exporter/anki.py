@@ -18,6 +18,8 @@ import genanki
 from .model import Asset, Card
 
 MODEL_NAME = "notes-export section"
+REVERSED_NAME = "notes-export both ways"
+CLOZE_NAME = "notes-export cloze"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _STATE_VERSION = 1
 
@@ -29,21 +31,49 @@ _AFMT = """{{FrontSide}}
 <div class="ne-source">{{Source}}</div>"""
 
 
+_CLOZE_Q = """<div class="ne-context">{{Context}}</div>
+<div class="ne-cloze">{{cloze:Text}}</div>"""
+_CLOZE_A = """<div class="ne-context">{{Context}}</div>
+<div class="ne-cloze">{{cloze:Text}}</div>
+<div class="ne-back">{{Back Extra}}</div>
+<div class="ne-source">{{Source}}</div>"""
+
+
 def stable_id(name: str) -> int:
     """A 31-bit id derived from a name, as genanki recommends for models and decks."""
     return (1 << 30) + int(hashlib.sha256(name.encode()).hexdigest(), 16) % (1 << 30)
 
 
-def card_model() -> genanki.Model:
-    """The note type every section card uses; its id never changes."""
+def card_models() -> dict[str, genanki.Model]:
+    """The note types the cards use, by kind; their ids never change."""
     css = resources.files("exporter").joinpath("templates/card.css").read_text(encoding="utf-8")
-    return genanki.Model(
-        stable_id(MODEL_NAME),
-        MODEL_NAME,
-        fields=[{"name": "Front"}, {"name": "Back"}, {"name": "Context"}, {"name": "Source"}],
-        templates=[{"name": "Section", "qfmt": _QFMT, "afmt": _AFMT}],
-        css=css,
-    )
+    css += _pygments_css()
+    fields = [{"name": "Front"}, {"name": "Back"}, {"name": "Context"}, {"name": "Source"}]
+    reverse_q = _QFMT.replace("{{Front}}", "{{Back}}")
+    reverse_a = _AFMT.replace("{{Back}}", "{{Front}}")
+    return {
+        "basic": genanki.Model(stable_id(MODEL_NAME), MODEL_NAME, fields=fields,
+                               templates=[{"name": "Section", "qfmt": _QFMT, "afmt": _AFMT}],
+                               css=css),
+        "reversed": genanki.Model(
+            stable_id(REVERSED_NAME), REVERSED_NAME, fields=fields, css=css,
+            templates=[{"name": "Forward", "qfmt": _QFMT, "afmt": _AFMT},
+                       {"name": "Reverse", "qfmt": reverse_q, "afmt": reverse_a}]),
+        "cloze": genanki.Model(
+            stable_id(CLOZE_NAME), CLOZE_NAME, model_type=genanki.Model.CLOZE, css=css,
+            fields=[{"name": "Text"}, {"name": "Back Extra"}, {"name": "Context"},
+                    {"name": "Source"}],
+            templates=[{"name": "Cloze", "qfmt": _CLOZE_Q, "afmt": _CLOZE_A}]),
+    }
+
+
+def _pygments_css() -> str:
+    """Code highlighting for light mode, and a dark palette under Anki's night mode."""
+    from pygments.formatters import HtmlFormatter
+
+    light = HtmlFormatter(style="friendly").get_style_defs(".card .highlight")
+    dark = HtmlFormatter(style="monokai").get_style_defs(".nightMode .highlight")
+    return f"\n{light}\n{dark}\n.night_mode .highlight {{ background: #272822; }}\n"
 
 
 @dataclass(frozen=True)
@@ -104,19 +134,22 @@ def compare(cards: list[Card], state: dict[str, list[object]]) -> DeckReport:
 def write_package(target: Path, deck_name: str, cards: list[Card], media: dict[str, Asset],
                   times: dict[str, int]) -> None:
     """Write the deck to ``target`` with fixed zip metadata so equal input gives equal bytes."""
-    model = card_model()
-    deck = genanki.Deck(stable_id("deck:" + deck_name), deck_name)
+    models = card_models()
+    decks: dict[str, genanki.Deck] = {}
+    for name in sorted({deck_name, *(c.deck or deck_name for c in cards)}):
+        decks[name] = genanki.Deck(stable_id("deck:" + name), name)
     for card in cards:
-        deck.add_note(genanki.Note(model=model, guid=card.guid, sort_field=card.front,
-                                   fields=[card.front, card.back, card.context, card.source],
-                                   tags=list(card.tags)))
+        decks[card.deck or deck_name].add_note(genanki.Note(
+            model=models[card.model], guid=card.guid, sort_field=card.front,
+            fields=[card.front, card.back, card.context, card.source], tags=list(card.tags)))
     timestamp = max(times.values(), default=0)
     with tempfile.TemporaryDirectory(prefix="notes-export-") as tmp:
         db_path = Path(tmp) / "collection.anki2"
         conn = sqlite3.connect(db_path)
         try:
             cursor = conn.cursor()
-            genanki.Package(deck).write_to_db(cursor, timestamp, itertools.count(timestamp * 1000))
+            genanki.Package(list(decks.values())).write_to_db(
+                cursor, timestamp, itertools.count(timestamp * 1000))
             cursor.executemany("UPDATE notes SET mod = ? WHERE guid = ?",
                                [(times[c.guid], c.guid) for c in cards])
             cursor.execute(

@@ -1,17 +1,40 @@
-"""Sections become cards with identities that survive edits to their content."""
+"""Sections and the notes' own card syntax become cards with identities that survive edits.
+
+A card's identity is the note's path (or its ``anki-id``), the card kind, the heading path and
+the card's own key (the term, the question); a block id ``^id`` pins it instead, so a heading
+or a term can be renamed without losing the card's history. Content never enters the identity.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import html
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import quote
 
 import genanki
 
-from .model import Card, Diagnostic, Note, Vault
+from .config import CARD_KINDS, DEFAULT_CARD_KINDS
+from .model import Card, CardItem, Diagnostic, Note, Section, Vault
 
 FRONT_SEPARATOR = " › "
 _INTERNAL_LINK = re.compile(r'<a class="(internal|embed-link)" href="#[^"]*">(.*?)</a>', re.S)
+_MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.S)
+_ITEM_KINDS = {"definition": "definitions", "qa": "qa", "qa-reversed": "qa", "cloze": "cloze"}
+_MODELS = {"definition": "basic", "qa": "basic", "qa-reversed": "reversed", "cloze": "cloze"}
+
+
+@dataclass(frozen=True)
+class CardOptions:
+    """What cards to make and where they go."""
+
+    root_deck: str
+    kinds: tuple[str, ...] = DEFAULT_CARD_KINDS
+    folder_decks: bool = True
+    folder_tags: bool = False
+    vault_name: str | None = None
 
 
 def card_html(section_html: str) -> str:
@@ -21,40 +44,143 @@ def card_html(section_html: str) -> str:
 
 def anki_tag(tag: str) -> str:
     """Obsidian's nested ``a/b`` tag as Anki's hierarchical ``a::b``."""
-    return "::".join(part for part in tag.split("/") if part)
+    return "::".join(part.replace(" ", "_") for part in tag.split("/") if part)
 
 
-def make_cards(vault: Vault) -> list[Card]:
-    """One card per section that has content of its own, in note and heading order."""
+def make_cards(vault: Vault, options: CardOptions | None = None) -> list[Card]:
+    """Every card of every note, in note and line order."""
+    options = options or CardOptions(root_deck="Notes")
     cards: list[Card] = []
+    owners: dict[str, str] = {}
     for note in vault.notes:
-        cards.extend(_note_cards(note, vault.diagnostics))
+        for card in _NoteCards(note, options, vault.diagnostics).cards():
+            if card.guid in owners:
+                # Only two notes pinned to one anki-id get here; Anki would merge their cards.
+                vault.diagnostics.append(Diagnostic(
+                    note.relpath, 1, 1, "error", f"a card has the same identity as one in "
+                    f"'{owners[card.guid]}' (same anki-id?); left out", "duplicate-identity"))
+                continue
+            owners[card.guid] = note.relpath
+            cards.append(card)
     return cards
 
 
-def _note_cards(note: Note, diagnostics: list[Diagnostic]) -> list[Card]:
-    cards: list[Card] = []
-    seen: dict[tuple[str, ...], int] = {}
-    tags = tuple(sorted(anki_tag(t) for t in note.tags))
-    for section in note.sections:
-        if not section.has_content:
-            continue
-        count = seen.get(section.path, 0) + 1
-        seen[section.path] = count
-        key: tuple[str, ...] = (note.relpath, "section", *section.path)
+class _NoteCards:
+    def __init__(self, note: Note, options: CardOptions, diagnostics: list[Diagnostic]) -> None:
+        self.note = note
+        self.options = options
+        self.diagnostics = diagnostics
+        self.kinds = _note_kinds(note, options.kinds, diagnostics)
+        self.deck = _deck(note, options)
+        self.tags = tuple(sorted({anki_tag(t) for t in note.tags} | _folder_tags(note, options)))
+        self.context = html.escape(note.title)
+        self.source = _source(note, options.vault_name)
+        self.seen: dict[tuple[str, ...], int] = {}
+
+    def cards(self) -> Iterator[Card]:
+        for section in self.note.sections:
+            if "sections" in self.kinds and section.has_content:
+                key = ("section", *section.path)
+                yield self._card(self._identity(key, section.block_id, section), "basic",
+                                 html.escape(FRONT_SEPARATOR.join(section.path)),
+                                 card_html(section.html))
+            for item in section.items:
+                if _ITEM_KINDS[item.kind] in self.kinds:
+                    yield self._item_card(section, item)
+
+    def _item_card(self, section: Section, item: CardItem) -> Card:
+        key = (item.kind, *section.path, " ".join(item.key.split()))
+        identity = self._identity(key, item.block_id, section, item.line)
+        front = card_html(item.front_html)
+        if item.kind == "cloze":
+            front = protect_cloze_in_math(front)
+        return self._card(identity, _MODELS[item.kind], front, card_html(item.back_html))
+
+    def _identity(self, key: tuple[str, ...], block_id: str | None, section: Section,
+                  line: int | None = None) -> str:
+        if block_id:
+            key = ("id", block_id)
+        count = self.seen.get(key, 0) + 1
+        self.seen[key] = count
         if count > 1:
-            # Two sections with one heading path: the n-th keeps a stable, distinct identity.
+            # The same key twice in one note: the n-th keeps a stable, distinct identity.
             key = (*key, f"#{count}")
-            diagnostics.append(Diagnostic(
-                note.relpath, section.line, 1, "warning",
-                f"heading path '{FRONT_SEPARATOR.join(section.path)}' appears {count} times in "
-                "this note; cards are told apart by their order", "duplicate-heading"))
-        front = html.escape(FRONT_SEPARATOR.join(section.path))
-        back = card_html(section.html)
-        context = html.escape(note.title)
-        source = html.escape(note.relpath)
-        fields = "\x1f".join((front, back, context, source, *tags))
-        digest = hashlib.sha256(fields.encode()).hexdigest()
-        cards.append(Card(guid=genanki.guid_for(*key), front=front, back=back, context=context,
-                          source=source, content_hash=digest, tags=tags))
-    return cards
+            self.diagnostics.append(Diagnostic(
+                self.note.relpath, line or section.line, 1, "warning",
+                f"'{FRONT_SEPARATOR.join(key[1:-1])}' appears {count} times in this note; "
+                "these cards are told apart by their order", "duplicate-card"))
+        return str(genanki.guid_for(self.note.identity, *key))
+
+    def _card(self, guid: str, model: str, front: str, back: str) -> Card:
+        fields = "\x1f".join((model, self.deck, front, back, self.context, self.source,
+                              *self.tags))
+        return Card(guid=guid, front=front, back=back, context=self.context, source=self.source,
+                    content_hash=hashlib.sha256(fields.encode()).hexdigest(), tags=self.tags,
+                    model=model, deck=self.deck)
+
+
+def _note_kinds(note: Note, default: tuple[str, ...], diagnostics: list[Diagnostic]
+                ) -> tuple[str, ...]:
+    """Front matter ``cards: [sections, qa]`` chooses the kinds for one note."""
+    chosen = note.meta.get("cards")
+    if chosen is None:
+        return default
+    if isinstance(chosen, str):
+        chosen = [chosen]
+    if not isinstance(chosen, list) or any(k not in CARD_KINDS for k in chosen):
+        diagnostics.append(Diagnostic(note.relpath, 1, 1, "warning", "front matter 'cards' must "
+                                      "list kinds from: " + ", ".join(CARD_KINDS) + "; ignored",
+                                      "bad-front-matter"))
+        return default
+    return tuple(chosen)
+
+
+def _deck(note: Note, options: CardOptions) -> str:
+    """Decks follow folders under the root deck; front matter ``deck:`` names one outright."""
+    chosen = note.meta.get("deck")
+    if isinstance(chosen, str) and chosen.strip():
+        return "::".join(p.strip() for p in chosen.split("::") if p.strip())
+    folders = note.relpath.split("/")[:-1] if options.folder_decks else []
+    return "::".join([options.root_deck, *folders])
+
+
+def _folder_tags(note: Note, options: CardOptions) -> set[str]:
+    folders = note.relpath.split("/")[:-1]
+    return {anki_tag("/".join(folders))} if options.folder_tags and folders else set()
+
+
+def _source(note: Note, vault_name: str | None) -> str:
+    """Where the card came from; with the vault's name, a link that opens the note."""
+    if not vault_name:
+        return html.escape(note.relpath)
+    url = (f"obsidian://open?vault={quote(vault_name, safe='')}"
+           f"&file={quote(note.relpath.removesuffix('.md'), safe='')}")
+    return f'<a href="{html.escape(url)}">{html.escape(note.relpath)}</a>'
+
+
+def protect_cloze_in_math(text: str) -> str:
+    """Inside MathJax, a cloze ending in ``}`` needs a space before its ``}}`` (Anki's rule)."""
+
+    def fix(match: re.Match[str]) -> str:
+        return _space_cloze_ends(match.group(0))
+
+    return _MATH.sub(fix, text)
+
+
+def _space_cloze_ends(math: str) -> str:
+    out, i = [], 0
+    for start in [m.start() for m in re.finditer(r"\{\{c\d+::", math)]:
+        if start < i:
+            continue
+        body = math.index("::", start) + 2
+        depth, j = 0, body
+        while j < len(math):
+            if math.startswith("}}", j) and depth == 0:
+                break
+            depth += {"{": 1, "}": -1}.get(math[j], 0)
+            j += 1
+        content = math[body:j]
+        out.append(math[i:body] + content + (" " if content.endswith("}") else ""))
+        i = j
+    out.append(math[i:])
+    return "".join(out)

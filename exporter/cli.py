@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from . import __version__, report
+from .config import CARD_KINDS, DEFAULT_CARD_KINDS, Config, ConfigError, ExportError
+from .config import load as load_config
 from .pdf import LAYOUTS, PAPERS
-from .pipeline import Config, ExportError, Result, check, export
+from .pipeline import Result, check, export
 
-DEFAULT_ASSETS = Path("assets")
 MAIN_HELP = "Turn Obsidian notes into an Anki deck and a printable PDF cheat sheet."
 BUILD_HELP = """Export NOTES_DIR (default: source_notes) to an Anki deck and a PDF cheat sheet.
 
@@ -42,6 +44,18 @@ Examples:
 """
 
 
+def _card_kinds(ctx: click.Context, param: click.Parameter, value: str | None
+                ) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    kinds = tuple(k.strip() for k in value.split(",") if k.strip())
+    wrong = [k for k in kinds if k not in CARD_KINDS]
+    if wrong:
+        raise click.BadParameter(f"unknown card kind {wrong[0]!r}; choose from "
+                                 + ", ".join(CARD_KINDS))
+    return kinds
+
+
 def _common(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by ``build`` and ``check``."""
     options = [
@@ -58,6 +72,12 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Also warn about wikilinks to notes that are not in NOTES_DIR."),
         click.option("--allow-remote", is_flag=True,
                      help="Fetch http(s) images into the deck and PDF (default: keep as links)."),
+        click.option("--cards", "card_kinds", callback=_card_kinds, metavar="KINDS",
+                     help="Card kinds, comma-separated: " + ", ".join(CARD_KINDS)
+                          + "  [default: " + ",".join(DEFAULT_CARD_KINDS) + "]"),
+        click.option("--cloze-highlights", is_flag=True,
+                     help="Turn ==highlights== into cloze deletions."),
+        click.option("--vault-name", help="Obsidian vault name: cards link back to their note."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -109,29 +129,43 @@ def main() -> None:
 @click.option("--no-pdf", is_flag=True, help="Do not write the PDF.")
 @click.option("--no-anki", is_flag=True, help="Do not write the Anki deck.")
 @_sheet_options
-def build(notes_dir: Path, asset_dirs: tuple[Path, ...], fmt: str, strict: bool,
-          check_links: bool, allow_remote: bool, out_dir: Path, deck_name: str | None,
-          no_pdf: bool, no_anki: bool, **sheet: Any) -> None:
+@click.pass_context
+def build(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, **options: Any) -> None:
     """Run the export and print diagnostics and a summary."""
-    config = _config(notes_dir, asset_dirs, check_links=check_links, allow_remote=allow_remote,
-                     out_dir=out_dir, deck_name=deck_name, write_anki=not no_anki,
-                     write_pdf=not no_pdf, **sheet)
-    _finish(_run(export, config), notes_dir, fmt, strict)
+    _finish(_run(export, _config(ctx, notes_dir, options)), notes_dir, fmt, strict)
 
 
 @main.command(name="check", help=CHECK_HELP)
 @_common
-def check_command(notes_dir: Path, asset_dirs: tuple[Path, ...], fmt: str, strict: bool,
-                  check_links: bool, allow_remote: bool) -> None:
+@click.pass_context
+def check_command(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool,
+                  **options: Any) -> None:
     """Parse everything and report problems without writing outputs."""
-    config = _config(notes_dir, asset_dirs, check_links=check_links, allow_remote=allow_remote)
-    _finish(_run(check, config), notes_dir, fmt, strict)
+    _finish(_run(check, _config(ctx, notes_dir, options)), notes_dir, fmt, strict)
 
 
-def _config(notes_dir: Path, asset_dirs: tuple[Path, ...], **options: Any) -> Config:
-    if not asset_dirs:
-        asset_dirs = tuple(p for p in [DEFAULT_ASSETS] if p.is_dir())
-    return Config(notes_dir=notes_dir, asset_dirs=list(asset_dirs), **options)
+def _config(ctx: click.Context, notes_dir: Path, options: dict[str, Any]) -> Config:
+    """The config file's values, overridden by the options given on the command line."""
+    given: dict[str, Any] = {}
+    for name, value in options.items():
+        if ctx.get_parameter_source(name) in (None, ParameterSource.DEFAULT):
+            continue
+        if name in ("no_pdf", "no_anki"):
+            given["write_" + name[3:]] = not value
+        elif name == "asset_dirs":
+            given[name] = list(value)
+        else:
+            given[name] = value
+    try:
+        return load_config(notes_dir, given)
+    except ConfigError as exc:
+        raise _ConfigProblem(str(exc)) from exc
+
+
+class _ConfigProblem(click.ClickException):
+    """A bad config file is a usage error: exit code 2."""
+
+    exit_code = 2
 
 
 def _run(action: Callable[[Config], Result], config: Config) -> Result:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+# A line holding nothing but an Obsidian block id, e.g. "^summary-1".
+BLOCK_ID_LINE = re.compile(r"^\s*\^([A-Za-z0-9-]+)\s*$")
 
 Severity = Literal["warning", "error"]
 
@@ -34,6 +38,20 @@ class Asset:
 
 
 @dataclass
+class CardItem:
+    """A card written in the note's own syntax (``Term::Definition``, ``?``, cloze, …)."""
+
+    kind: str  # "definition", "qa", "qa-reversed" or "cloze"
+    key: str  # what identifies it within its section: the term, the question, the text
+    front: str  # Markdown; for a cloze, the text with its {{c1::…}} deletions
+    back: str
+    line: int
+    block_id: str | None = None
+    front_html: str = ""
+    back_html: str = ""
+
+
+@dataclass
 class Section:
     """A heading and the content that belongs to it alone (not its subheadings')."""
 
@@ -45,11 +63,13 @@ class Section:
     body: list[str] = field(default_factory=list)
     body_line: int = 0
     html: str = ""
+    block_id: str | None = None
+    items: list[CardItem] = field(default_factory=list)
 
     @property
     def has_content(self) -> bool:
-        """True when the section holds text of its own, not only subheadings."""
-        return any(line.strip() for line in self.body)
+        """True when the section holds text of its own, not only subheadings or a block id."""
+        return any(line.strip() and not BLOCK_ID_LINE.match(line) for line in self.body)
 
 
 @dataclass
@@ -64,10 +84,16 @@ class Note:
     aliases: list[str] = field(default_factory=list)
     meta: dict[str, object] = field(default_factory=dict)
 
+    @property
+    def identity(self) -> str:
+        """What a card's identity starts with: ``anki-id`` from front matter, else the path."""
+        pinned = self.meta.get("anki-id")
+        return f"id:{pinned}" if isinstance(pinned, (str, int)) and str(pinned) else self.relpath
+
 
 @dataclass(frozen=True)
 class Card:
-    """One Anki note made from one section."""
+    """One Anki note: a section, a definition, a question or a cloze."""
 
     guid: str
     front: str
@@ -76,6 +102,8 @@ class Card:
     source: str
     content_hash: str
     tags: tuple[str, ...] = ()
+    model: str = "basic"  # "basic", "reversed" or "cloze"
+    deck: str = ""
 
 
 @dataclass

@@ -12,6 +12,8 @@ from markdown import Extension, Markdown
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
+from .flashcards import END_MARKER, split_block_id
+from .model import BLOCK_ID_LINE
 from .vault import IMAGE_SUFFIXES
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -92,9 +94,9 @@ class _LineFixer:
             self._fence_line(line, match.group(1) if match else None)
             return
         kept, self.in_comment = _strip_comments(line, self.in_comment)
-        if kept is None:
-            return
-        line = kept
+        if kept is None or BLOCK_ID_LINE.match(kept) or kept.strip() == END_MARKER:
+            return  # comments, block ids and the end marker of multi-line cards are not shown
+        line = split_block_id(kept)[0]
         if not line.strip():
             if not self.after_text:
                 self.levels = []

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from .model import Diagnostic, Note, Section
+from .flashcards import split_block_id
+from .model import BLOCK_ID_LINE, Diagnostic, Note, Section
 
 MAX_NOTE_BYTES = 5 * 1024 * 1024
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
@@ -134,6 +135,7 @@ def split_sections(text: str, relpath: str, title: str,
         if current.level or current.has_content:
             note.sections.append(current)
         level, name = len(heading.group(1)), heading.group(2).strip()
+        name, pin = split_block_id(name)
         while stack and stack[-1][0] >= level:
             stack.pop()
         stack.append((level, name))
@@ -142,7 +144,18 @@ def split_sections(text: str, relpath: str, title: str,
         if used[anchor] > 1:
             anchor = f"{anchor}-{used[anchor]}"
         current = Section(heading=name, level=level, path=tuple(n for _, n in stack), line=number,
-                          anchor=anchor, body_line=number + 1)
+                          anchor=anchor, body_line=number + 1, block_id=pin)
     if current.level or current.has_content:
         note.sections.append(current)
+    for section in note.sections:
+        section.block_id = section.block_id or _leading_block_id(section.body)
     return note
+
+
+def _leading_block_id(body: list[str]) -> str | None:
+    """A block id alone on the first non-blank line under a heading pins the section."""
+    for line in body:
+        if line.strip():
+            match = BLOCK_ID_LINE.match(line)
+            return match.group(1) if match else None
+    return None

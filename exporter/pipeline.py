@@ -12,67 +12,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import anki, cards, pdf
+from . import anki, cards, flashcards, pdf
+from .config import Config, ExportError
 from .model import Card, Diagnostic, Note, Vault
 from .parse import NoteError, read_note, slugify, split_sections
 from .remote import RemoteImages
 from .render import Renderer
-from .vault import AssetIndex, find_notes
+from .vault import AssetIndex, attachment_folder, find_notes
 
 log = logging.getLogger(__name__)
-
-
-class ExportError(Exception):
-    """The export cannot go on; the message names the path at fault."""
-
-
-@dataclass
-class Config:
-    """Everything one export needs to know."""
-
-    notes_dir: Path
-    asset_dirs: list[Path] = field(default_factory=lambda: [Path("assets")])
-    out_dir: Path = Path("dist")
-    deck_name: str | None = None
-    write_anki: bool = True
-    write_pdf: bool = True
-    epoch: int | None = None
-    check_links: bool = False
-    allow_remote: bool = False
-    layout: str = "cheatsheet"
-    paper: str = "a4"
-    orientation: str | None = None
-    columns: int | None = None
-    font_size: float | None = None
-    css: Path | None = None
-    pdf_per: str | None = None
-    write_html: bool = False
-
-    def sheet(self, title: str, date: dt.date) -> pdf.SheetOptions:
-        """The PDF options for one sheet of this export."""
-        user_css = ""
-        if self.css is not None:
-            try:
-                user_css = self.css.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ExportError(f"cannot read stylesheet '{self.css}': {exc}") from exc
-        return pdf.SheetOptions(title=title, source=self.notes_dir.resolve().name, date=date,
-                                layout=self.layout, paper=self.paper,
-                                orientation=self.orientation, columns=self.columns,
-                                font_size=self.font_size, user_css=user_css)
-
-    @property
-    def title(self) -> str:
-        """The deck name, or the notes folder's name made readable."""
-        if self.deck_name:
-            return self.deck_name
-        name = self.notes_dir.resolve().name.replace("_", " ").replace("-", " ")
-        return " ".join(w if w.isupper() else w.capitalize() for w in name.split()) or "Notes"
-
-    @property
-    def stem(self) -> str:
-        """File name (without suffix) shared by the outputs."""
-        return slugify(self.title)
 
 
 @dataclass
@@ -121,7 +69,10 @@ def check(config: Config) -> Result:
 
 def _check(config: Config, work: Path) -> Result:
     vault = load_vault(config, RemoteImages(work / "remote") if config.allow_remote else None)
-    return Result(vault=vault, cards=cards.make_cards(vault))
+    options = cards.CardOptions(root_deck=config.title, kinds=config.card_kinds,
+                                folder_decks=config.folder_decks, folder_tags=config.folder_tags,
+                                vault_name=config.vault_name)
+    return Result(vault=vault, cards=cards.make_cards(vault, options))
 
 
 def export(config: Config) -> Result:
@@ -175,13 +126,18 @@ def load_vault(config: Config, remote: RemoteImages | None = None) -> Vault:
         except NoteError as exc:
             vault.diagnostics.append(exc.diagnostic)
             continue
-        vault.notes.append(split_sections(text, relpath, path.stem, vault.diagnostics))
-    index = AssetIndex(notes_dir, list(config.asset_dirs))
+        note = split_sections(text, relpath, path.stem, vault.diagnostics)
+        highlights = note.meta.get("cloze-highlights", config.cloze_highlights) is True
+        for section in note.sections:
+            section.items = flashcards.extract(section.body, section.body_line, highlights)
+        vault.notes.append(note)
+    index = AssetIndex(notes_dir, list(config.asset_dirs), attachment_folder(notes_dir))
     renderer = Renderer(vault, index, notes_dir, check_links=config.check_links, remote=remote)
     for note in vault.notes:
         for section in note.sections:
             try:
                 renderer.render_section(note, section)
+                renderer.render_items(note, section)
             except Exception as exc:  # a dependency crashing on one section must not stop the rest
                 log.debug("rendering failed", exc_info=True)
                 section.html = '<p class="missing-image">This section could not be rendered.</p>'

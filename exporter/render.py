@@ -117,6 +117,37 @@ class Renderer:
         note.tags |= context.tags
         self._report(note, section, context.problems)
 
+    def render_items(self, note: Note, section: Section) -> None:
+        """Render both sides of each card written in the section's own syntax."""
+        for item in section.items:
+            item.front_html = self.render_fragment(note, item.front)
+            item.back_html = self.render_fragment(note, item.back)
+
+    def render_fragment(self, note: Note, text: str) -> str:
+        """A snippet of Markdown as sanitised HTML, without a lone wrapping paragraph.
+
+        Problems in it were already reported with the section it belongs to.
+        """
+        if not text.strip():
+            return ""
+        note_path = self.notes_dir / note.relpath
+        ignored: list[Problem] = []
+        self.ext.context = RenderContext(
+            link=lambda target, heading, raw: self._link(note, target, heading, raw, ignored),
+            image=lambda src, embedded: self._image(src, embedded, note_path),
+            problems=ignored)
+        self.md.reset()
+        try:
+            html = self.md.convert("\n".join(normalize(text.split("\n"))[0]))
+        finally:
+            self.ext.context = None
+        html = sanitize(html, lambda tag, attr, value: self._attribute(
+            tag, attr, value, note_path, ignored)).strip()
+        inner = html[3:-4]
+        if html.startswith("<p>") and html.endswith("</p>") and "<p>" not in inner:
+            return inner
+        return html
+
     def _check_cloze(self, note: Note, section: Section) -> None:
         """A ``{{c1::`` without its ``}}`` would break the card: report where it opens."""
         text = "\n".join(section.body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -51,12 +52,26 @@ def find_notes(notes_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(notes_dir).as_posix())
 
 
+def attachment_folder(notes_dir: Path) -> Path | None:
+    """The vault's attachment folder from ``.obsidian/app.json``, when it names a fixed one."""
+    try:
+        settings = json.loads((notes_dir / ".obsidian" / "app.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    folder = settings.get("attachmentFolderPath") if isinstance(settings, dict) else None
+    if not isinstance(folder, str) or not folder.strip() or folder.startswith("./"):
+        return None  # "./x" is relative to each note: the note's own folder is searched anyway
+    candidate = (notes_dir / folder.strip().strip("/")).resolve()
+    return candidate if candidate.is_dir() and _inside(candidate, [notes_dir.resolve()]) else None
+
+
 @dataclass
 class AssetIndex:
     """Images of the assets folders and the notes folder, looked up as Obsidian does."""
 
     notes_dir: Path
     asset_dirs: list[Path]
+    attachments: Path | None = None
     _by_name: dict[str, list[Path]] = field(default_factory=dict)
     _by_lower: dict[str, list[Path]] = field(default_factory=dict)
     _media: dict[Path, Asset] = field(default_factory=dict)
@@ -111,12 +126,14 @@ class AssetIndex:
         return None
 
     def _closest(self, candidates: list[Path], note_path: Path) -> Path:
-        """Prefer an assets folder, then the note's own folder, then the shortest path."""
+        """Prefer the assets folders, the note's folder, the vault's attachment folder, then the
+        shortest path (Obsidian's rule for a bare file name)."""
 
         def rank(path: Path) -> tuple[int, int, str]:
             in_assets = any(d in path.parents for d in self.asset_dirs)
             beside = path.parent == note_path.parent.resolve()
-            tier = 0 if in_assets else 1 if beside else 2
+            attached = self.attachments is not None and self.attachments in path.parents
+            tier = 0 if in_assets else 1 if beside else 2 if attached else 3
             return (tier, len(path.parts), path.as_posix())
 
         return min(candidates, key=rank)

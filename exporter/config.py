@@ -1,0 +1,202 @@
+"""What one export needs to know: defaults, a config file next to the notes, command-line values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from . import pdf
+from .parse import slugify
+
+CARD_KINDS = ("sections", "definitions", "qa", "cloze")
+DEFAULT_CARD_KINDS = ("sections", "qa", "cloze")
+CONFIG_FILE = "notes-export.toml"
+
+
+class ExportError(Exception):
+    """The export cannot go on; the message names the path at fault."""
+
+
+class ConfigError(ExportError):
+    """The configuration file or its values are wrong; the message names the file and key."""
+
+
+@dataclass
+class Config:
+    """Everything one export needs to know."""
+
+    notes_dir: Path
+    asset_dirs: list[Path] = field(default_factory=lambda: [Path("assets")])
+    out_dir: Path = Path("dist")
+    deck_name: str | None = None
+    write_anki: bool = True
+    write_pdf: bool = True
+    epoch: int | None = None
+    check_links: bool = False
+    allow_remote: bool = False
+    card_kinds: tuple[str, ...] = DEFAULT_CARD_KINDS
+    cloze_highlights: bool = False
+    folder_decks: bool = True
+    folder_tags: bool = False
+    vault_name: str | None = None
+    layout: str = "cheatsheet"
+    paper: str = "a4"
+    orientation: str | None = None
+    columns: int | None = None
+    font_size: float | None = None
+    css: Path | None = None
+    pdf_per: str | None = None
+    write_html: bool = False
+
+    def sheet(self, title: str, date: dt.date) -> pdf.SheetOptions:
+        """The PDF options for one sheet of this export."""
+        user_css = ""
+        if self.css is not None:
+            try:
+                user_css = self.css.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ExportError(f"cannot read stylesheet '{self.css}': {exc}") from exc
+        return pdf.SheetOptions(title=title, source=self.notes_dir.resolve().name, date=date,
+                                layout=self.layout, paper=self.paper,
+                                orientation=self.orientation, columns=self.columns,
+                                font_size=self.font_size, user_css=user_css)
+
+    @property
+    def title(self) -> str:
+        """The deck name, or the notes folder's name made readable."""
+        if self.deck_name:
+            return self.deck_name
+        name = self.notes_dir.resolve().name.replace("_", " ").replace("-", " ")
+        return " ".join(w if w.isupper() else w.capitalize() for w in name.split()) or "Notes"
+
+    @property
+    def stem(self) -> str:
+        """File name (without suffix) shared by the outputs."""
+        return slugify(self.title)
+
+
+# --- the config file ------------------------------------------------------------------------------
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError("a non-empty string")
+    return value
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("true or false")
+    return value
+
+
+def _choice(*allowed: str) -> Callable[[object], str]:
+    def check(value: object) -> str:
+        if value not in allowed:
+            raise TypeError("one of " + ", ".join(allowed))
+        return str(value)
+
+    return check
+
+
+def _number(low: float, high: float, kind: type = float) -> Callable[[object], Any]:
+    def check(value: object) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                (kind is int and not isinstance(value, int)) or not low <= value <= high:
+            raise TypeError(f"{'an integer' if kind is int else 'a number'} from {low} to {high}")
+        return kind(value)
+
+    return check
+
+
+def _kinds(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or any(v not in CARD_KINDS for v in value):
+        raise TypeError("a list of " + ", ".join(CARD_KINDS))
+    return tuple(value)
+
+
+# key in the file → (Config field, check); paths are relative to the file's folder
+_KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
+    "deck": ("deck_name", _text),
+    "out": ("out_dir", _text),
+    "cards": ("card_kinds", _kinds),
+    "cloze_highlights": ("cloze_highlights", _flag),
+    "folder_decks": ("folder_decks", _flag),
+    "folder_tags": ("folder_tags", _flag),
+    "vault": ("vault_name", _text),
+    "check_links": ("check_links", _flag),
+    "allow_remote": ("allow_remote", _flag),
+    "anki": ("write_anki", _flag),
+    "pdf": ("write_pdf", _flag),
+    "layout": ("layout", _choice(*pdf.LAYOUTS)),
+    "paper": ("paper", _choice(*pdf.PAPERS)),
+    "orientation": ("orientation", _choice("portrait", "landscape")),
+    "columns": ("columns", _number(1, 6, int)),
+    "font_size": ("font_size", _number(5, 16)),
+    "css": ("css", _text),
+    "pdf_per": ("pdf_per", _choice("note", "folder")),
+    "html": ("write_html", _flag),
+}
+_PATHS = {"out_dir", "css"}
+
+
+def find_config_file(notes_dir: Path) -> tuple[Path, Mapping[str, Any]] | None:
+    """``notes-export.toml`` in or beside the notes folder, else ``[tool.notes-export]``."""
+    for folder in (notes_dir, notes_dir.resolve().parent):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate, _read_toml(candidate)
+    pyproject = notes_dir.resolve().parent / "pyproject.toml"
+    if pyproject.is_file():
+        section = _read_toml(pyproject).get("tool", {}).get("notes-export")
+        if isinstance(section, dict):
+            return pyproject, section
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def file_values(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
+    """Config field values from a config table, checked; an unknown key is an error."""
+    values: dict[str, Any] = {}
+    where = f"{path}" + (" [tool.notes-export]" if path.name == "pyproject.toml" else "")
+    for key, raw in table.items():
+        if key == "assets":
+            if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+                raise ConfigError(f"{where}: 'assets' must be a list of folders")
+            values["asset_dirs"] = [path.parent / v for v in raw]
+            continue
+        if key not in _KEYS:
+            known = ", ".join(sorted([*_KEYS, "assets"]))
+            raise ConfigError(f"{where}: unknown key '{key}' (known keys: {known})")
+        name, check = _KEYS[key]
+        try:
+            value = check(raw)
+        except TypeError as exc:
+            raise ConfigError(f"{where}: '{key}' must be {exc}") from None
+        values[name] = path.parent / value if name in _PATHS else value
+    return values
+
+
+def load(notes_dir: Path, overrides: Mapping[str, Any]) -> Config:
+    """Defaults, then the config file's values, then the command line's."""
+    values: dict[str, Any] = {}
+    found = find_config_file(notes_dir)
+    if found is not None:
+        values.update(file_values(*found))
+    values.update(overrides)
+    known = {f.name for f in fields(Config)}
+    unknown = set(values) - known
+    if unknown:  # a programming error in a caller, not a user's
+        raise ValueError(f"unknown Config fields: {sorted(unknown)}")
+    return Config(notes_dir=notes_dir, **values)

@@ -1,0 +1,104 @@
+"""Cards written in a note's own syntax: ``Term = Definition``, ``Term::Definition``,
+``Term:::Definition``, multi-line ``?``/``??`` questions and ``{{c1::cloze}}`` deletions.
+
+The syntax is the obsidian-spaced-repetition plugin's, so vaults written for it work as they are.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .model import BLOCK_ID_LINE, CardItem
+
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+")
+_BLOCK_ID = re.compile(r"\s+\^([A-Za-z0-9-]+)\s*$")
+_INLINE_QA = re.compile(r"^(?P<front>.+?)\s*(?P<sep>:::|::)\s*(?P<back>.+)$")
+_DEFINITION = re.compile(r"^(?P<front>[^=`]{1,80}?)\s+=\s+(?P<back>[^=>].*)$")
+CLOZE = re.compile(r"\{\{c(\d+)::")
+_HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
+END_MARKER = "+++"  # ends a multi-line card whose answer holds blank lines
+
+
+def split_block_id(line: str) -> tuple[str, str | None]:
+    """A line without its trailing ``^block-id``, and the id."""
+    match = _BLOCK_ID.search(line)
+    return (line[: match.start()], match.group(1)) if match else (line, None)
+
+
+def extract(body: list[str], first_line: int, highlights_as_cloze: bool) -> list[CardItem]:
+    """The cards written in a section's own lines, in line order."""
+    visible = _outside_fences(body)
+    items: list[CardItem] = []
+    consumed: set[int] = set()
+    for index in visible:
+        if body[index].strip() in ("?", "??") and index not in consumed:
+            item, used = _multiline(body, index, visible, first_line)
+            if item is not None:
+                items.append(item)
+                consumed |= used
+    for index in visible:
+        if index in consumed:
+            continue
+        line, block_id = split_block_id(body[index])
+        item = _single(line, first_line + index, block_id, highlights_as_cloze)
+        if item is not None:
+            items.append(item)
+    return sorted(items, key=lambda i: i.line)
+
+
+def _outside_fences(body: list[str]) -> list[int]:
+    """Indexes of the lines that are not inside fenced code."""
+    out, fence = [], None
+    for index, line in enumerate(body):
+        match = _FENCE.match(line)
+        if match:
+            fence = None if fence and match.group(1)[0] == fence[0] else match.group(1)
+            continue
+        if fence is None:
+            out.append(index)
+    return out
+
+
+def _single(line: str, number: int, block_id: str | None, highlights: bool) -> CardItem | None:
+    text = _BULLET.sub("", line, count=1).strip()
+    if not text or "`" in text or BLOCK_ID_LINE.match(text):
+        return None
+    if highlights and _HIGHLIGHT.search(text) and not CLOZE.search(text):
+        counter = iter(range(1, 1000))
+        text = _HIGHLIGHT.sub(lambda m: f"{{{{c{next(counter)}::{m.group(1)}}}}}", text)
+    if CLOZE.search(text):
+        return CardItem("cloze", text, text, "", number, block_id)
+    qa = _INLINE_QA.match(text)
+    if qa and "://" not in qa.group("front")[-3:] + qa.group("back")[:2]:
+        kind = "qa-reversed" if qa.group("sep") == ":::" else "qa"
+        return CardItem(kind, qa.group("front"), qa.group("front"), qa.group("back"), number,
+                        block_id)
+    definition = _DEFINITION.match(text)
+    if definition:
+        return CardItem("definition", definition.group("front"), definition.group("front"),
+                        definition.group("back"), number, block_id)
+    return None
+
+
+def _multiline(body: list[str], sep: int, visible: list[int], first_line: int
+               ) -> tuple[CardItem | None, set[int]]:
+    """Question lines, a line with only ``?`` (``??``: both ways), then the answer: up to a
+    blank line, or up to a ``+++`` line when the answer holds blank lines (the plugin's rule)."""
+    start = sep
+    while start > 0 and body[start - 1].strip() and start - 1 in visible:
+        start -= 1
+    end = next((i for i in range(sep + 1, len(body)) if body[i].strip() == END_MARKER), None)
+    if end is None:
+        first = next((i for i in range(sep + 1, len(body)) if body[i].strip()), len(body))
+        end = next((i for i in range(first, len(body)) if not body[i].strip()), len(body))
+    question = [split_block_id(line)[0] for line in body[start:sep]]
+    answer = [split_block_id(line)[0] for line in body[sep + 1:end]]
+    if not "".join(question).strip() or not "".join(answer).strip():
+        return None, set()
+    block_id = next((b for line in body[start:end] if (b := split_block_id(line)[1])), None)
+    kind = "qa-reversed" if body[sep].strip() == "??" else "qa"
+    front = "\n".join(question)
+    item = CardItem(kind, front.strip(), front, "\n".join(answer).strip("\n"),
+                    first_line + start, block_id)
+    return item, set(range(start, min(end + 1, len(body))))
