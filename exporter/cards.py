@@ -17,6 +17,7 @@ from urllib.parse import quote
 import genanki
 
 from .config import CARD_KINDS, DEFAULT_CARD_KINDS
+from .flashcards import cloze_spans
 from .model import Card, CardItem, Diagnostic, Note, Section, Vault
 
 FRONT_SEPARATOR = " › "
@@ -162,25 +163,10 @@ def protect_cloze_in_math(text: str) -> str:
     """Inside MathJax, a cloze ending in ``}`` needs a space before its ``}}`` (Anki's rule)."""
 
     def fix(match: re.Match[str]) -> str:
-        return _space_cloze_ends(match.group(0))
+        math = match.group(0)
+        for _, _, close, _ in reversed(cloze_spans(math)):
+            if math[close - 1] == "}":
+                math = math[:close] + " " + math[close:]
+        return math
 
     return _MATH.sub(fix, text)
-
-
-def _space_cloze_ends(math: str) -> str:
-    out, i = [], 0
-    for start in [m.start() for m in re.finditer(r"\{\{c\d+::", math)]:
-        if start < i:
-            continue
-        body = math.index("::", start) + 2
-        depth, j = 0, body
-        while j < len(math):
-            if math.startswith("}}", j) and depth == 0:
-                break
-            depth += {"{": 1, "}": -1}.get(math[j], 0)
-            j += 1
-        content = math[body:j]
-        out.append(math[i:body] + content + (" " if content.endswith("}") else ""))
-        i = j
-    out.append(math[i:])
-    return "".join(out)

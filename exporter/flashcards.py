@@ -102,3 +102,31 @@ def _multiline(body: list[str], sep: int, visible: list[int], first_line: int
     item = CardItem(kind, front.strip(), front, "\n".join(answer).strip("\n"),
                     first_line + start, block_id)
     return item, set(range(start, min(end + 1, len(body))))
+
+
+def cloze_spans(text: str) -> list[tuple[int, int, int, int]]:
+    """(start, content start, content end, end) of each ``{{cN::…}}``, braces inside balanced."""
+    spans, i = [], 0
+    for match in CLOZE.finditer(text):
+        if match.start() < i:
+            continue
+        depth, j = 0, match.end()
+        while j < len(text) and not (depth == 0 and text.startswith("}}", j)):
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            j += 1
+        if j >= len(text):
+            break  # never closed: left as written (check reports it)
+        spans.append((match.start(), match.end(), j, j + 2))
+        i = j + 2
+    return spans
+
+
+def unwrap_clozes(text: str, wrap: str = "{}") -> str:
+    """Show each deletion's answer (without a ``::hint``) in place of the cloze markup."""
+    out, last = [], 0
+    for start, inner, close, end in cloze_spans(text):
+        answer = text[inner:close]
+        hint = answer.rfind("::")
+        out += [text[last:start], wrap.format(answer[:hint] if hint != -1 else answer)]
+        last = end
+    return "".join(out) + text[last:]

@@ -24,6 +24,7 @@ from weasyprint.layout.background import layout_box_backgrounds
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcherResponse
 
+from .mathsvg import MathImages
 from .model import Asset, Vault
 from .pdf import (
     MEDIA_BASE,
@@ -42,14 +43,19 @@ MAX_PASSES = 3
 class VaultFetcher(URLFetcher):
     """Serves the vault's resolved images and refuses every other URL: no network, no files."""
 
-    def __init__(self, media: dict[str, Asset]) -> None:
+    def __init__(self, media: dict[str, Asset], math: MathImages | None = None) -> None:
         super().__init__(allowed_protocols={"https"})
         self.media = media
+        self.math = math
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
         if not url.startswith(MEDIA_BASE):
             raise ValueError(f"refused to fetch {url!r}: only the notes' own images are read")
-        asset = self.media.get(unquote(urlsplit(url).path.lstrip("/")))
+        name = unquote(urlsplit(url).path.lstrip("/"))
+        formula = self.math.images.get(name) if self.math is not None else None
+        if formula is not None:
+            return URLFetcherResponse(url, formula.svg, {"Content-Type": "image/svg+xml"})
+        asset = self.media.get(name)
         if asset is None:
             raise ValueError(f"refused to fetch {url!r}: not an image of the notes")
         mime = mimetypes.guess_type(asset.media_name)[0] or "application/octet-stream"
@@ -167,10 +173,9 @@ def _no_background_images(*args: object, **kwargs: object) -> None:
 
 
 def write(target: Path, make_html: Callable[[Plan], str], frame_html: Callable[[list[str]], str],
-          plan: Plan, g: Geometry, media: dict[str, Asset]) -> str:
+          plan: Plan, g: Geometry, fetcher: VaultFetcher) -> str:
     """Render, check, impose and write the PDF; return the HTML of the content flow."""
     fonts = FontConfiguration()
-    fetcher = VaultFetcher(media)
     columns, source = render_columns(make_html, plan, g, fetcher, fonts)
     sheets = assign(columns, g)
     kinds = ["wide" if group[0].width > g.column_w * 1.5 else "columns" for group in sheets]
@@ -186,5 +191,7 @@ def write(target: Path, make_html: Callable[[Plan], str], frame_html: Callable[[
 def write_sheet(target: Path, vault: Vault, options: SheetOptions) -> str:
     """Write ``vault`` as a PDF sheet to ``target``; return the HTML that was laid out."""
     plan = Plan(long=estimate_long(vault, options))
-    return write(target, lambda p: build_html(vault, options, p),
-                 lambda kinds: frame_html(options, kinds), plan, geometry(options), vault.assets)
+    math = MathImages(size_px=(options.resolved().font_size or 8) * 96 / 72)
+    return write(target, lambda p: build_html(vault, options, p, math),
+                 lambda kinds: frame_html(options, kinds), plan, geometry(options),
+                 VaultFetcher(vault.assets, math))

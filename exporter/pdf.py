@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from importlib import resources
 
+from .mathsvg import MathImages
 from .model import Note, Section, Vault
 
 MM = 96 / 25.4  # CSS pixels per millimetre
@@ -96,12 +97,16 @@ class Plan:
     wide: set[int] = field(default_factory=set)
 
 
-def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None) -> str:
-    """The sheet's content as one flow of numbered blocks, styled for column-sized pages."""
+def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
+               math: MathImages | None = None) -> str:
+    """The sheet's content as one flow of numbered blocks, styled for column-sized pages.
+
+    Formulas become images typeset into ``math`` (kept as MathJax source without it).
+    """
     plan = plan or Plan(long=estimate_long(vault, options))
     o = options.resolved()
     g = geometry(o)
-    blocks = _Blocks(plan, _anchors(vault))
+    blocks = _Blocks(plan, _anchors(vault), math)
     blocks.add("sheet-title", _title_html(vault, o))
     glance = _glance_html(vault)
     if glance:
@@ -144,9 +149,10 @@ def estimate_long(vault: Vault, options: SheetOptions) -> set[int]:
 class _Blocks:
     """Numbers the blocks in document order; the layout measures them by that number."""
 
-    def __init__(self, plan: Plan, anchors: set[str]) -> None:
+    def __init__(self, plan: Plan, anchors: set[str], math: MathImages | None) -> None:
         self.plan = plan
         self.anchors = anchors
+        self.math = math
         self.parts: list[str] = []
         self.count = 0
 
@@ -158,6 +164,8 @@ class _Blocks:
         if self.count in self.plan.wide:
             classes.append("wide")
         inner = _drop_dangling_links(inner, self.anchors)
+        if self.math is not None:
+            inner = self.math.replace(inner)
         # The empty marker resets the "(cont.)" string: a column that starts with a new block
         # shows no continuation line; one that starts inside a block repeats its heading.
         self.parts.append(f'<section class="{" ".join(classes)}" data-block="{self.count}">'

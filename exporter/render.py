@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 import markdown
 import nh3
 
+from .flashcards import unwrap_clozes
 from .model import Asset, Diagnostic, Note, Section, Vault
 from .obsidian import MAX_NESTING, ObsidianExtension, Problem, RenderContext, normalize
 from .remote import RemoteImageError, RemoteImages
@@ -18,6 +19,7 @@ from .vault import AssetIndex, OutsideVaultError
 
 log = logging.getLogger(__name__)
 _CLOZE_TOKEN = re.compile(r"\{\{c\d+::|\}\}")
+_MATH_SPAN = re.compile(r"(\\\(.*?\\\)|\\\[.*?\\\])", re.S)
 
 _EXTENSIONS = [
     "tables",
@@ -29,11 +31,13 @@ _EXTENSIONS = [
     "pymdownx.tilde",
     "pymdownx.mark",
     "pymdownx.tasklist",
+    "pymdownx.arithmatex",
 ]
 _EXTENSION_CONFIGS = {
     "pymdownx.highlight": {"use_pygments": True, "css_class": "highlight", "guess_lang": False},
     "pymdownx.tilde": {"subscript": False},
     "pymdownx.tasklist": {"custom_checkbox": False},
+    "pymdownx.arithmatex": {"generic": True},
 }
 
 ALLOWED_TAGS = frozenset({
@@ -112,8 +116,9 @@ class Renderer:
             html = self.md.convert("\n".join(lines))
         finally:
             self.ext.context = None
-        section.html = sanitize(html, lambda tag, attr, value: self._attribute(
-            tag, attr, value, note_path, problems))
+        section.html = _show_cloze_answers(sanitize(html, lambda tag, attr, value:
+                                                    self._attribute(tag, attr, value, note_path,
+                                                                    problems)))
         note.tags |= context.tags
         self._report(note, section, context.problems)
 
@@ -238,6 +243,15 @@ class Renderer:
             self.vault.diagnostics.append(Diagnostic(note.relpath, line, col,
                                                      problem.severity,  # type: ignore[arg-type]
                                                      problem.message, problem.code))
+
+
+def _show_cloze_answers(section_html: str) -> str:
+    """The sheet and the section card show a cloze's answer, marked; inside math, plain."""
+    if "{{c" not in section_html:
+        return section_html
+    parts = _MATH_SPAN.split(section_html)
+    return "".join(unwrap_clozes(part, "{}" if index % 2 else '<span class="cloze-text">{}</span>')
+                   for index, part in enumerate(parts))
 
 
 def _locate(section: Section, text: str, claimed: list[tuple[int, int, int]]) -> tuple[int, int]:
