@@ -45,8 +45,13 @@ class RenderContext:
 
     link: Callable[[str, str, str], str | None]
     image: Callable[[str, bool], tuple[str | None, Problem | None]]
+    file: Callable[[str], bool] = lambda name: False
     problems: list[Problem] = field(default_factory=list)
     tags: set[str] = field(default_factory=set)
+
+    def problems_for(self, text: str) -> bool:
+        """True when a problem was already reported about ``text``."""
+        return any(p.text == text for p in self.problems)
 
 
 # --- line-level fixes: Obsidian is CommonMark-like, Python-Markdown is stricter ----------------
@@ -83,6 +88,7 @@ class _LineFixer:
         self.in_comment = False
         self.levels: list[int] = []  # indent widths of the open list levels
         self.ordered = False  # kind of the outermost open list
+        self.last_was_quote = False  # the last line with text was part of a quote
 
     @property
     def after_text(self) -> bool:
@@ -107,6 +113,12 @@ class _LineFixer:
         if _QUOTES.match(line):
             self.too_deep.append(index)
             line = _QUOTES.sub(r"\1", line)
+        quote = line.lstrip().startswith(">")
+        if quote and self.out and not self.out[-1].strip() and self.last_was_quote:
+            # A blank line ends a quote (a callout) in Obsidian; Python-Markdown would merge the
+            # two, unless something stands between them.
+            self.out += ["<!-- -->", ""]
+        self.last_was_quote = quote
         item = _LIST_ITEM.match(line)
         if item:
             self._list_item(index, line, item)
@@ -259,13 +271,14 @@ class _EmbedProcessor(InlineProcessor):
                 el.set("alt", alias)
             return el, m.start(0), m.end(0)
         ctx = self.ext.context
-        if ctx is not None:
-            kind = "note" if not suffix or suffix == ".md" else f"'{suffix}' file"
-            ctx.problems.append(Problem(m.group(0), "warning",
-                                        f"embedded {kind} '{name}' is shown as a link, not "
-                                        "transcluded", "embed-as-link"))
-        href = ctx.link(note.removesuffix(".md"), heading, m.group(0)) if ctx and not suffix \
-            else None
+        if ctx is not None and ctx.file(note):
+            el = etree.Element("span", {"class": "embed-file"})
+            el.text = alias or note
+            return el, m.start(0), m.end(0)
+        href = ctx.link(note.removesuffix(".md"), heading, m.group(0)) if ctx else None
+        if ctx is not None and href is None and not ctx.problems_for(m.group(0)):
+            ctx.problems.append(Problem(m.group(0), "warning", f"embedded '{name}' not found",
+                                        "missing-embed"))
         el = etree.Element("a" if href else "span", {"class": "embed-link"})
         if href:
             el.set("href", href)
@@ -311,6 +324,44 @@ class _ImageTreeprocessor(Treeprocessor):
         parent.insert(index, repl)
 
 
+_CALLOUT = re.compile(r"^\[!([\w-]+)\]([+-]?)[ \t]*")
+
+
+class _CalloutTreeprocessor(Treeprocessor):
+    """``> [!note] Title`` blockquotes become callout boxes; ``-``/``+`` make them foldable."""
+
+    def run(self, root: etree.Element) -> None:
+        for quote in list(root.iter("blockquote")):
+            first = quote[0] if len(quote) else None
+            match = _CALLOUT.match(first.text or "") if first is not None and \
+                first.tag == "p" else None
+            if first is None or match is None:
+                continue
+            kind, fold = match.group(1).lower(), match.group(2)
+            title, first.text = _split_title((first.text or "")[match.end():], first)
+            quote.tag = "details" if fold else "div"
+            quote.set("class", f"callout callout-{kind}")
+            if fold == "+":
+                quote.set("open", "open")
+            head = etree.Element("summary" if fold else "div", {"class": "callout-title"})
+            head.text = title or kind.capitalize()
+            quote.insert(0, head)
+            if not (first.text or "").strip() and not len(first):
+                quote.remove(first)
+
+
+def _split_title(text: str, paragraph: etree.Element) -> tuple[str, str]:
+    """The callout's title is the rest of its first line; the body starts after it."""
+    if "\n" in text:
+        title, rest = text.split("\n", 1)
+        return title.strip(), rest
+    if len(paragraph) and paragraph[0].tag == "br":
+        br = paragraph[0]
+        paragraph.remove(br)
+        return text.strip(), (br.tail or "").lstrip("\n")
+    return text.strip(), ""
+
+
 class ObsidianExtension(Extension):
     """Registers the wikilink, embed and image handling on a Markdown instance."""
 
@@ -323,3 +374,4 @@ class ObsidianExtension(Extension):
         md.inlinePatterns.register(_EmbedProcessor(EMBED_RE, self), "obsidian-embed", 186)
         md.inlinePatterns.register(_WikilinkProcessor(WIKILINK_RE, self), "obsidian-link", 185)
         md.treeprocessors.register(_ImageTreeprocessor(md, self), "obsidian-images", 12)
+        md.treeprocessors.register(_CalloutTreeprocessor(md), "obsidian-callouts", 11)

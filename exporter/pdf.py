@@ -164,6 +164,7 @@ class _Blocks:
         if self.count in self.plan.wide:
             classes.append("wide")
         inner = _drop_dangling_links(inner, self.anchors)
+        inner = _OPEN.sub("<details open ", inner)  # paper has no folds: show every callout
         if self.math is not None:
             inner = self.math.replace(inner)
         # The empty marker resets the "(cont.)" string: a column that starts with a new block
@@ -282,6 +283,7 @@ def _glance_html(vault: Vault) -> str:
 
 # --- links and CSS -------------------------------------------------------------------------------
 
+_OPEN = re.compile(r"<details (?!open)")
 _INTERNAL = re.compile(r'<a class="(internal|embed-link)" href="#([^"]*)">(.*?)</a>', re.S)
 
 

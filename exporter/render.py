@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from html import escape as html_escape
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -13,12 +14,21 @@ import nh3
 
 from .flashcards import unwrap_clozes
 from .model import Asset, Diagnostic, Note, Section, Vault
-from .obsidian import MAX_NESTING, ObsidianExtension, Problem, RenderContext, normalize
+from .obsidian import (
+    MAX_NESTING,
+    ObsidianExtension,
+    Problem,
+    RenderContext,
+    normalize,
+    split_target,
+)
 from .remote import RemoteImageError, RemoteImages
 from .vault import AssetIndex, OutsideVaultError
 
 log = logging.getLogger(__name__)
 _CLOZE_TOKEN = re.compile(r"\{\{c\d+::|\}\}")
+_EMBED_LINE = re.compile(r"^\s*!\[\[([^\[\]\n|]+?)(?:\|[^\]]*)?\]\]\s*$")
+MAX_EMBED_DEPTH = 10
 _MATH_SPAN = re.compile(r"(\\\(.*?\\\)|\\\[.*?\\\])", re.S)
 
 _EXTENSIONS = [
@@ -32,6 +42,7 @@ _EXTENSIONS = [
     "pymdownx.mark",
     "pymdownx.tasklist",
     "pymdownx.arithmatex",
+    "md_in_html",
 ]
 _EXTENSION_CONFIGS = {
     "pymdownx.highlight": {"use_pygments": True, "css_class": "highlight", "guess_lang": False},
@@ -54,6 +65,7 @@ ALLOWED_ATTRIBUTES = {
     "td": {"style", "colspan", "rowspan"},
     "th": {"style", "colspan", "rowspan"},
     "ol": {"start"},
+    "details": {"open"},
 }
 
 
@@ -96,31 +108,20 @@ class Renderer:
 
     def render_section(self, note: Note, section: Section) -> None:
         """Render one section's own body to sanitised HTML."""
-        note_path = self.notes_dir / note.relpath
         problems: list[Problem] = []
-        context = RenderContext(
-            link=lambda target, heading, raw: self._link(note, target, heading, raw, problems),
-            image=lambda src, embedded: self._image(src, embedded, note_path),
-            problems=problems,
-        )
-        self.ext.context = context
-        self.md.reset()
-        lines, too_deep = normalize(section.body)
+        label = f"{note.title} › {section.heading}" if section.level else note.title
+        body = self._transclude(note, section.body, [(note.relpath, label)], problems)
+        lines, too_deep = normalize(body)
         if too_deep:
             self.vault.diagnostics.append(Diagnostic(
                 note.relpath, section.body_line + too_deep[0], 1, "warning",
                 f"lists or quotes nested deeper than {MAX_NESTING} levels are flattened",
                 "too-deep"))
         self._check_cloze(note, section)
-        try:
-            html = self.md.convert("\n".join(lines))
-        finally:
-            self.ext.context = None
-        section.html = _show_cloze_answers(sanitize(html, lambda tag, attr, value:
-                                                    self._attribute(tag, attr, value, note_path,
-                                                                    problems)))
+        html, context = self._convert(note, lines, problems)
+        section.html = _show_cloze_answers(html)
         note.tags |= context.tags
-        self._report(note, section, context.problems)
+        self._report(note, section, problems)
 
     def render_items(self, note: Note, section: Section) -> None:
         """Render both sides of each card written in the section's own syntax."""
@@ -135,23 +136,79 @@ class Renderer:
         """
         if not text.strip():
             return ""
-        note_path = self.notes_dir / note.relpath
-        ignored: list[Problem] = []
-        self.ext.context = RenderContext(
-            link=lambda target, heading, raw: self._link(note, target, heading, raw, ignored),
-            image=lambda src, embedded: self._image(src, embedded, note_path),
-            problems=ignored)
-        self.md.reset()
-        try:
-            html = self.md.convert("\n".join(normalize(text.split("\n"))[0]))
-        finally:
-            self.ext.context = None
-        html = sanitize(html, lambda tag, attr, value: self._attribute(
-            tag, attr, value, note_path, ignored)).strip()
+        html = self._convert(note, normalize(text.split("\n"))[0], [])[0].strip()
         inner = html[3:-4]
         if html.startswith("<p>") and html.endswith("</p>") and "<p>" not in inner:
             return inner
         return html
+
+    def _convert(self, note: Note, lines: list[str],
+                 problems: list[Problem]) -> tuple[str, RenderContext]:
+        """Markdown lines → sanitised HTML, with links, images and files resolved for ``note``."""
+        note_path = self.notes_dir / note.relpath
+        context = RenderContext(
+            link=lambda target, heading, raw: self._link(note, target, heading, raw, problems),
+            image=lambda src, embedded: self._image(src, embedded, note_path),
+            file=self.index.has_file,
+            problems=problems,
+        )
+        self.ext.context = context
+        self.md.reset()
+        try:
+            html = self.md.convert("\n".join(lines))
+        finally:
+            self.ext.context = None
+        return sanitize(html, lambda tag, attr, value: self._attribute(
+            tag, attr, value, note_path, problems)), context
+
+    def _transclude(self, note: Note, lines: list[str], stack: list[tuple[str, str]],
+                    problems: list[Problem]) -> list[str]:
+        """Replace each line that is only ``![[Note]]`` or ``![[Note#Heading]]`` by that content."""
+        out: list[str] = []
+        for line in lines:
+            match = _EMBED_LINE.match(line)
+            target = self._embedded(note, match.group(1)) if match else None
+            if match is None or target is None:
+                out.append(line)
+                continue
+            other, sections, label = target
+            key = (other.relpath, label)
+            if key in stack or len(stack) > MAX_EMBED_DEPTH:
+                why = ("embeds itself" if key in stack
+                       else f"nests embeds over {MAX_EMBED_DEPTH} deep")
+                problems.append(Problem(line.strip(), "warning", f"'{label}' {why}; shown as a "
+                                        "link", "embed-cycle"))
+                out.append(line)
+                continue
+            inner: list[str] = []
+            for section in sections:
+                if section is not sections[0] or not match.group(1).count("#"):
+                    inner += ["", f"**{section.heading}**", ""] if section.level else []
+                inner += section.body
+            if other is not note:  # its own [[#Heading]] links still mean its headings
+                name = other.relpath.removesuffix(".md")
+                inner = [line.replace("[[#", f"[[{name}#") for line in inner]
+            inner = self._transclude(other, inner, [*stack, key], problems)
+            out += ["", '<div class="transclusion" markdown="1">', "",
+                    f'<p class="transclusion-source">{html_escape(label)}</p>', "", *inner, "",
+                    "</div>", ""]
+        return out
+
+    def _embedded(self, note: Note, raw: str) -> tuple[Note, list[Section], str] | None:
+        """The note and sections an embed names (a heading brings its subsections along)."""
+        target, heading, _ = split_target(raw)
+        other = note if not target else self._notes_by_title.get(target.removesuffix(".md").lower())
+        if other is None:
+            return None
+        if not heading:
+            return other, other.sections, other.title
+        for index, section in enumerate(other.sections):
+            if section.heading.lower() == heading.lower():
+                depth = len(section.path)
+                rest = other.sections[index + 1:]
+                end = next((i for i, s in enumerate(rest) if len(s.path) <= depth), len(rest))
+                return other, [section, *rest[:end]], f"{other.title} › {section.heading}"
+        return None
 
     def _check_cloze(self, note: Note, section: Section) -> None:
         """A ``{{c1::`` without its ``}}`` would break the card: report where it opens."""

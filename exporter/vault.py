@@ -82,7 +82,7 @@ class AssetIndex:
         self.asset_dirs = [d.resolve() for d in self.asset_dirs if d.is_dir()]
         for folder in [*self.asset_dirs, self.notes_dir]:
             for path in walk_files(folder, self.roots):
-                if path.suffix.lower() in IMAGE_SUFFIXES:
+                if path.suffix.lower() != NOTE_SUFFIX:
                     self._add(path.resolve())
 
     @property
@@ -95,6 +95,10 @@ class AssetIndex:
             bucket = table.setdefault(key, [])
             if path not in bucket:
                 bucket.append(path)
+
+    def has_file(self, name: str) -> bool:
+        """True when a file (not a note) of that name is in the vault or the assets folders."""
+        return name.strip().rsplit("/", 1)[-1].lower() in self._by_lower
 
     def resolve(self, target: str, note_path: Path) -> Path | None:
         """Find the file an embed names, or None; raise OutsideVaultError for escaping paths."""
