@@ -14,7 +14,7 @@ _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+")
 _BLOCK_ID = re.compile(r"\s+\^([A-Za-z0-9-]+)\s*$")
 _INLINE_QA = re.compile(r"^(?P<front>.+?)\s*(?P<sep>:::|::)\s*(?P<back>.+)$")
-_DEFINITION = re.compile(r"^(?P<front>[^=`]{1,80}?)\s+=\s+(?P<back>[^=>].*)$")
+_DEFINITION = re.compile(r"^(?P<front>[^=`$\\]{1,80}?)\s+=\s+(?P<back>[^=>].*)$")
 CLOZE = re.compile(r"\{\{c(\d+)::")
 _HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
 END_MARKER = "+++"  # ends a multi-line card whose answer holds blank lines
@@ -48,14 +48,17 @@ def extract(body: list[str], first_line: int, highlights_as_cloze: bool) -> list
 
 
 def _outside_fences(body: list[str]) -> list[int]:
-    """Indexes of the lines that are not inside fenced code."""
-    out, fence = [], None
+    """Indexes of the lines that are neither fenced code nor a ``$$`` math block."""
+    out, fence, math = [], None, False
     for index, line in enumerate(body):
         match = _FENCE.match(line)
-        if match:
+        if match and not math:
             fence = None if fence and match.group(1)[0] == fence[0] else match.group(1)
             continue
-        if fence is None:
+        if fence is None and line.strip().startswith("$$"):
+            math = not math if line.strip() == "$$" or not line.strip().endswith("$$") else math
+            continue
+        if fence is None and not math:
             out.append(index)
     return out
 
@@ -69,7 +72,7 @@ def _single(line: str, number: int, block_id: str | None, highlights: bool) -> C
         text = _HIGHLIGHT.sub(lambda m: f"{{{{c{next(counter)}::{m.group(1)}}}}}", text)
     if CLOZE.search(text):
         return CardItem("cloze", text, text, "", number, block_id)
-    qa = _INLINE_QA.match(text)
+    qa = _INLINE_QA.match(text) if text.count("::") == 1 else None
     if qa and "://" not in qa.group("front")[-3:] + qa.group("back")[:2]:
         kind = "qa-reversed" if qa.group("sep") == ":::" else "qa"
         return CardItem(kind, qa.group("front"), qa.group("front"), qa.group("back"), number,

@@ -209,22 +209,32 @@ _DEFINITION = re.compile(r"^\s*(.{1,60}?)\s+=\s+(.+)$")
 
 
 class _FirstText(HTMLParser):
-    """The text of the first paragraph or list item, without its nested lists."""
+    """The first paragraph or list item of each block, without nested lists, as safe HTML:
+    text escaped, formulas kept (the sheet typesets them), every other tag dropped."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(convert_charrefs=True)
         self.texts: list[str] = []
         self.current: list[str] | None = None
         self.depth = 0
+        self.spans: list[bool] = []  # for each open span: is it a formula?
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("p", "li", "td") and self.current is None:
             self.current, self.depth = [], 0
         elif tag in ("ul", "ol", "table", "pre") and self.current is not None:
             self.depth += 1
+        elif tag == "span":
+            formula = ("class", "arithmatex") in attrs
+            self.spans.append(formula)
+            if formula and self.current is not None and not self.depth:
+                self.current.append('<span class="arithmatex">')
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("ul", "ol", "table", "pre") and self.current is not None and self.depth:
+        if tag == "span" and self.spans:
+            if self.spans.pop() and self.current is not None and not self.depth:
+                self.current.append("</span>")
+        elif tag in ("ul", "ol", "table", "pre") and self.current is not None and self.depth:
             self.depth -= 1
         elif tag in ("p", "li", "td") and self.current is not None and not self.depth:
             text = " ".join("".join(self.current).split())
@@ -234,7 +244,7 @@ class _FirstText(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self.current is not None and not self.depth:
-            self.current.append(data)
+            self.current.append(html.escape(data, quote=False))
 
 
 def _texts(section_html: str) -> list[str]:
@@ -260,7 +270,10 @@ def _glance_rows(note: Note) -> list[tuple[str, str, str]]:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
+    """Shorten escaped text at a word; text holding a formula is left whole."""
+    if len(text) <= limit or "<span" in text:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rsplit("&", 1)[0] + " …"
 
 
 def _glance_html(vault: Vault) -> str:
@@ -272,7 +285,7 @@ def _glance_html(vault: Vault) -> str:
             body.append(f'<tr class="group"><th colspan="2"><a class="internal" '
                         f'href="#{note.anchor}">{html.escape(note.title)}</a></th></tr>')
         body += [f'<tr><th scope="row"><a class="internal" href="#{anchor}">'
-                 f"{html.escape(term)}</a></th><td>{html.escape(short)}</td></tr>"
+                 f"{html.escape(term)}</a></th><td>{short}</td></tr>"
                  for anchor, term, short in rows]
     if not body:
         return ""
@@ -284,17 +297,24 @@ def _glance_html(vault: Vault) -> str:
 # --- links and CSS -------------------------------------------------------------------------------
 
 _OPEN = re.compile(r"<details (?!open)")
-_INTERNAL = re.compile(r'<a class="(internal|embed-link)" href="#([^"]*)">(.*?)</a>', re.S)
+_INTERNAL = re.compile(r'<a (?:class="([^"]*)" )?href="#([^"]*)"[^>]*>(.*?)</a>', re.S)
+_ID = re.compile(r'\bid="([^"]+)"')
 
 
 def _anchors(vault: Vault) -> set[str]:
-    return {a for n in vault.notes for a in (n.anchor, *(s.anchor for s in n.sections))}
+    """Every anchor the sheet will hold: notes, headings and ids inside sections."""
+    found = {a for n in vault.notes for a in (n.anchor, *(s.anchor for s in n.sections))}
+    for note in vault.notes:
+        for section in note.sections:
+            found.update(_ID.findall(section.html))
+    return found
 
 
 def _drop_dangling_links(fragment: str, anchors: set[str]) -> str:
-    """A link to a note that is not in this PDF (``--pdf-per``) becomes a plain term."""
+    """A link to an anchor that is not in this PDF (another note with ``--pdf-per``, a
+    ``[link](#nowhere)``) becomes a plain term."""
     return _INTERNAL.sub(lambda m: m.group(0) if m.group(2) in anchors else
-                         f'<span class="{m.group(1)}">{m.group(3)}</span>', fragment)
+                         f'<span class="{m.group(1) or "dangling"}">{m.group(3)}</span>', fragment)
 
 
 def _css(o: SheetOptions, g: Geometry) -> str:

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 _CLOZE_TOKEN = re.compile(r"\{\{c\d+::|\}\}")
 _EMBED_LINE = re.compile(r"^\s*!\[\[([^\[\]\n|]+?)(?:\|[^\]]*)?\]\]\s*$")
 MAX_EMBED_DEPTH = 10
+_EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
 _MATH_SPAN = re.compile(r"(\\\(.*?\\\)|\\\[.*?\\\])", re.S)
 
 _EXTENSIONS = [
@@ -158,6 +159,7 @@ class Renderer:
             html = self.md.convert("\n".join(lines))
         finally:
             self.ext.context = None
+        html = _EMPTY_PARAGRAPH.sub("", html)  # a line that held only tags or a comment
         return sanitize(html, lambda tag, attr, value: self._attribute(
             tag, attr, value, note_path, problems)), context
 
