@@ -61,5 +61,6 @@ def test_two_fresh_clones_build_identical_bytes(tmp_path: Path) -> None:
         digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest()
                         for p in (clone / "dist").iterdir()})
     assert digests[0] == digests[1]
-    assert set(digests[0]) == {"source-notes.apkg", "source-notes.pdf",
-                               ".source-notes.notes-export.json"}
+    # the deck name comes from [tool.notes-export] in the repository's pyproject.toml
+    assert set(digests[0]) == {"aws-other-compute.apkg", "aws-other-compute.pdf",
+                               ".aws-other-compute.notes-export.json"}
