@@ -18,8 +18,14 @@ EMBED = re.compile(r"!\[\[([^\]|#]+\.(?:png|jpe?g|gif|svg))(?:\|[^\]]*)?\]\]", r
 
 def test_demo_vault_builds_resolves_every_existing_image_and_imports(
         tmp_path: Path, collection: Collection) -> None:
+    # The plugin's own syntax: Q::A, multi-line "?" cards, ==highlights== as cloze deletions.
     result = export(Config(notes_dir=CORPUS, asset_dirs=[], out_dir=tmp_path / "out",
-                           deck_name="SR Demo", epoch=EPOCH))
+                           deck_name="SR Demo", epoch=EPOCH, cloze_highlights=True))
+    models = {c.model for c in result.cards}
+    assert models == {"basic", "cloze"}
+    assert sum(c.model == "cloze" for c in result.cards) >= 3
+    assert any(c.front.startswith("List 4 AWS security related services") and "<table>" in c.back
+               for c in result.cards)  # a multi-line card whose answer is a table
     files = {p.name for p in CORPUS.rglob("*") if p.is_file()}
     embedded: dict[str, tuple[str, int]] = {}
     for note in sorted(CORPUS.rglob("*.md")):
