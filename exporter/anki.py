@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,6 +22,7 @@ MODEL_NAME = "notes-export section"
 REVERSED_NAME = "notes-export both ways"
 CLOZE_NAME = "notes-export cloze"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_PACKED = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif"})
 _STATE_VERSION = 1
 
 _QFMT = """<div class="ne-context">{{Context}}</div>
@@ -131,6 +133,18 @@ def compare(cards: list[Card], state: dict[str, list[object]]) -> DeckReport:
     return DeckReport(added, changed, len(current) - added - changed, removed)
 
 
+class _TimedNote(genanki.Note):
+    """A genanki note written with its own modification time instead of the package's."""
+
+    def __init__(self, mod: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.mod = mod
+
+    def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int,
+                    id_gen: Iterator[int]) -> None:
+        super().write_to_db(cursor, self.mod, deck_id, id_gen)
+
+
 def write_package(target: Path, deck_name: str, cards: list[Card], media: dict[str, Asset],
                   times: dict[str, int]) -> None:
     """Write the deck to ``target`` with fixed zip metadata so equal input gives equal bytes."""
@@ -139,8 +153,8 @@ def write_package(target: Path, deck_name: str, cards: list[Card], media: dict[s
     for name in sorted({deck_name, *(c.deck or deck_name for c in cards)}):
         decks[name] = genanki.Deck(stable_id("deck:" + name), name)
     for card in cards:
-        decks[card.deck or deck_name].add_note(genanki.Note(
-            model=models[card.model], guid=card.guid, sort_field=card.front,
+        decks[card.deck or deck_name].add_note(_TimedNote(
+            times[card.guid], model=models[card.model], guid=card.guid, sort_field=card.front,
             fields=[card.front, card.back, card.context, card.source], tags=list(card.tags)))
     timestamp = max(times.values(), default=0)
     with tempfile.TemporaryDirectory(prefix="notes-export-") as tmp:
@@ -150,10 +164,6 @@ def write_package(target: Path, deck_name: str, cards: list[Card], media: dict[s
             cursor = conn.cursor()
             genanki.Package(list(decks.values())).write_to_db(
                 cursor, timestamp, itertools.count(timestamp * 1000))
-            cursor.executemany("UPDATE notes SET mod = ? WHERE guid = ?",
-                               [(times[c.guid], c.guid) for c in cards])
-            cursor.execute(
-                "UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
             conn.commit()
         finally:
             conn.close()
@@ -171,13 +181,15 @@ def _zip(target: Path, db_path: Path, media: list[Asset]) -> None:
             _add(archive, str(i), asset.path)
 
 
-def _info(name: str) -> zipfile.ZipInfo:
+def _info(name: str, compress: bool = True) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-    info.compress_type = zipfile.ZIP_DEFLATED
+    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     info.external_attr = 0o644 << 16
     return info
 
 
 def _add(archive: zipfile.ZipFile, name: str, path: Path) -> None:
-    with path.open("rb") as source, archive.open(_info(name), "w") as sink:
+    # PNG, JPEG, GIF and WebP are compressed already: deflating them again costs time, not bytes.
+    compress = path.suffix.lower() not in _PACKED
+    with path.open("rb") as source, archive.open(_info(name, compress), "w") as sink:
         shutil.copyfileobj(source, sink, 1 << 20)

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 _CLOZE_TOKEN = re.compile(r"\{\{c\d+::|\}\}")
 _EMBED_LINE = re.compile(r"^\s*!\[\[([^\[\]\n|]+?)(?:\|[^\]]*)?\]\]\s*$")
 MAX_EMBED_DEPTH = 10
+_MARKUP = re.compile(r"[\\`*_\[\]!<>&$=~#%{}|^:\n]|https?:|www\.")
 _EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
 _MATH_SPAN = re.compile(r"(\\\(.*?\\\)|\\\[.*?\\\])", re.S)
 
@@ -137,6 +138,8 @@ class Renderer:
         """
         if not text.strip():
             return ""
+        if not _MARKUP.search(text):
+            return html_escape(text.strip(), quote=False)  # plain words: no need for Markdown
         html = self._convert(note, normalize(text.split("\n"))[0], [])[0].strip()
         inner = html[3:-4]
         if html.startswith("<p>") and html.endswith("</p>") and "<p>" not in inner:

@@ -37,7 +37,7 @@ def walk_files(root: Path, allowed: Iterable[Path]) -> Iterator[Path]:
             if entry.name.startswith(".") or entry.name in _SKIPPED_DIRS:
                 continue
             # A symlink that leads out of the allowed folders is never followed or read.
-            if not _inside(entry.resolve(), roots):
+            if entry.is_symlink() and not _inside(entry.resolve(), roots):
                 continue
             if entry.is_dir():
                 stack.append(entry)

@@ -36,11 +36,11 @@ def test_command_line_overrides_the_file(tmp_path: Path) -> None:
     write_note(tmp_path / "notes", "a.md", "# A\ntext\n")
     (tmp_path / "notes-export.toml").write_text('deck = "From File"\npdf = false\n',
                                                 encoding="utf-8")
-    code, out, _ = run("build", str(tmp_path / "notes"), "--out", str(tmp_path / "o"))
+    code, _, _ = run("build", str(tmp_path / "notes"), "--out", str(tmp_path / "o"))
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
         ".from-file.notes-export.json", "from-file.apkg"]
-    code, out, _ = run("build", str(tmp_path / "notes"), "--out", str(tmp_path / "o2"),
+    code, _, _ = run("build", str(tmp_path / "notes"), "--out", str(tmp_path / "o2"),
                        "--deck", "Given", "--no-anki")
     assert code == 0
     # --no-anki given, pdf = false from the file: nothing but the summary
