@@ -123,7 +123,7 @@ def render_columns(make_html: Callable[[Plan], str], plan: Plan, g: Geometry,
     for _ in range(MAX_PASSES):
         source = make_html(plan)
         document = HTML(string=source, base_url=MEDIA_BASE, url_fetcher=fetcher).render(
-            font_config=fonts, presentational_hints=True)
+            font_config=fonts)
         revised = measure(document, g.column_w).revise(plan, g.column_h)
         if revised == plan:
             break

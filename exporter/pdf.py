@@ -16,6 +16,7 @@ from .model import Note, Section, Vault
 MM = 96 / 25.4  # CSS pixels per millimetre
 PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 LAYOUTS = ("cheatsheet", "handout")
+IMAGE_SHARE = 0.24  # an image takes at most this share of a column's height
 # Media are addressed under a host that cannot exist, so a relative URL in a note can only ever
 # reach the PDF renderer's fetcher, which serves nothing but the vault's own resolved images.
 MEDIA_BASE = "https://media.notes-export.invalid/"
@@ -128,22 +129,27 @@ def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
 
 
 def estimate_long(vault: Vault, options: SheetOptions) -> set[int]:
-    """Block numbers that are surely taller than a column, so they may split from the start."""
+    """Block numbers that are surely taller than a column, so they may split from the start.
+
+    A wrong guess costs a second layout pass (the layout checks every block), so this errs
+    towards neither side: text lines at the column's width, images, table rows.
+    """
     o = options.resolved()
     g = geometry(o)
-    line_h = (o.font_size or 8) * 96 / 72 * 1.3
-    lines_per_column = g.column_h / line_h
-    chars_per_line = g.column_w / ((o.font_size or 8) * 96 / 72 * 0.5)
-    long, number = set(), 1 + bool(_glance_html(vault))
-    for note in vault.notes:
-        for _, inner in _note_blocks(note):
-            number += 1
-            text = html.unescape(re.sub(r"<[^>]+>", "", inner))
-            lines = sum(len(line) // chars_per_line + 1 for line in text.splitlines())
-            lines += inner.count("<img") * lines_per_column * 0.4 + inner.count("<tr")
-            if lines > lines_per_column * 1.1:
-                long.add(number)
-    return long
+    font_px = (o.font_size or 8) * 96 / 72
+    lines_per_column = g.column_h / (font_px * 1.3)
+    chars_per_line = g.column_w / (font_px * 0.48)
+
+    def lines(inner: str) -> float:
+        text = html.unescape(_TAGS.sub("", inner))
+        count = sum(len(line) // chars_per_line + 1 for line in text.splitlines() if line.strip())
+        return count + inner.count("<img") * lines_per_column * IMAGE_SHARE * 0.8
+
+    blocks = [_glance_html(vault)] + [inner for note in vault.notes
+                                      for _, inner in _note_blocks(note)]
+    first = 2 if blocks[0] else 3  # block 1 is the title
+    return {first + i for i, inner in enumerate(b for b in blocks if b)
+            if lines(inner) > lines_per_column * 1.05}
 
 
 class _Blocks:
@@ -165,6 +171,7 @@ class _Blocks:
             classes.append("wide")
         inner = _drop_dangling_links(inner, self.anchors)
         inner = _OPEN.sub("<details open ", inner)  # paper has no folds: show every callout
+        inner = _IMG.sub(_sized, inner)
         if self.math is not None:
             inner = self.math.replace(inner)
         # The empty marker resets the "(cont.)" string: a column that starts with a new block
@@ -205,6 +212,7 @@ def _heading_html(section: Section) -> str:
 
 # --- "At a glance": one row per top-level section ------------------------------------------------
 
+_TAGS = re.compile(r"<[^>]+>")
 _DEFINITION = re.compile(r"^\s*(.{1,60}?)\s+=\s+(.+)$")
 
 
@@ -297,6 +305,19 @@ def _glance_html(vault: Vault) -> str:
 # --- links and CSS -------------------------------------------------------------------------------
 
 _OPEN = re.compile(r"<details (?!open)")
+_IMG = re.compile(r"<img\b[^>]*>")
+_SIZE_ATTR = re.compile(r'\b(width|height)="(\d{1,5})"')
+
+
+def _sized(match: re.Match[str]) -> str:
+    """``![[img|300x200]]`` sizes as CSS (cheaper for WeasyPrint than presentational hints)."""
+    tag = match.group(0)
+    sizes = _SIZE_ATTR.findall(tag)
+    if not sizes or "style=" in tag:
+        return tag
+    style = ";".join(f"{name}:{value}px" for name, value in sizes)
+    return tag[:-1] + f' style="{style}">'
+
 _INTERNAL = re.compile(r'<a (?:class="([^"]*)" )?href="#([^"]*)"[^>]*>(.*?)</a>', re.S)
 _ID = re.compile(r'\bid="([^"]+)"')
 
@@ -322,7 +343,7 @@ def _css(o: SheetOptions, g: Geometry) -> str:
     values = {
         "__COLW__": f"{g.column_w:.3f}px", "__COLH__": f"{g.column_h:.3f}px",
         "__CAP__": f"{g.cap:.3f}px", "__WIDEW__": f"{g.content_w:.3f}px",
-        "__FONT__": f"{o.font_size}pt", "__IMGMAX__": f"{g.column_h * 0.24:.3f}px",
+        "__FONT__": f"{o.font_size}pt", "__IMGMAX__": f"{g.column_h * IMAGE_SHARE:.3f}px",
     }
     for key, value in values.items():
         css = css.replace(key, value)

@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import anki, cards, flashcards, pdf
+from . import anki, cards, flashcards, sheets
 from .config import Config, ExportError
-from .model import Card, Diagnostic, Note, Vault
-from .parse import NoteError, read_note, slugify, split_sections
+from .model import Card, Diagnostic, Vault
+from .parse import NoteError, read_note, split_sections
 from .remote import RemoteImages
 from .render import Renderer
+from .sheets import Progress
 from .vault import AssetIndex, attachment_folder, find_notes
 
 log = logging.getLogger(__name__)
@@ -61,28 +62,29 @@ class Result:
         return sum(len(n.sections) for n in self.vault.notes)
 
 
-def check(config: Config) -> Result:
+def check(config: Config, progress: Progress | None = None) -> Result:
     """Parse and render everything and make the cards, but write nothing and lay out no PDF."""
     with tempfile.TemporaryDirectory(prefix="notes-export-") as work:
-        return _check(config, Path(work))
+        return _check(config, Path(work), progress)
 
 
-def _check(config: Config, work: Path) -> Result:
-    vault = load_vault(config, RemoteImages(work / "remote") if config.allow_remote else None)
+def _check(config: Config, work: Path, progress: Progress | None) -> Result:
+    remote = RemoteImages(work / "remote") if config.allow_remote else None
+    vault = load_vault(config, remote, progress)
     options = cards.CardOptions(root_deck=config.title, kinds=config.card_kinds,
                                 folder_decks=config.folder_decks, folder_tags=config.folder_tags,
                                 vault_name=config.vault_name)
     return Result(vault=vault, cards=cards.make_cards(vault, options))
 
 
-def export(config: Config) -> Result:
+def export(config: Config, progress: Progress | None = None) -> Result:
     """Run every stage: read notes, render, make cards, write the deck, write the PDF."""
     with tempfile.TemporaryDirectory(prefix="notes-export-") as work:
-        return _export(config, Path(work))
+        return _export(config, Path(work), progress)
 
 
-def _export(config: Config, work: Path) -> Result:
-    result = _check(config, work)
+def _export(config: Config, work: Path, progress: Progress | None) -> Result:
+    result = _check(config, work, progress)
     vault, made = result.vault, result.cards
     config.out_dir.mkdir(parents=True, exist_ok=True)
     state_path = config.out_dir / f".{config.stem}.notes-export.json"
@@ -102,18 +104,21 @@ def _export(config: Config, work: Path) -> Result:
             stage(state_path).write_text(anki.state_json(made, times), encoding="utf-8")
         if config.write_pdf:
             date = dt.datetime.fromtimestamp(max(times.values(), default=epoch), dt.UTC).date()
-            for stem, title, part in _pdf_groups(config, vault):
-                options = config.sheet(title, date)
-                written.append(config.out_dir / f"{stem}.pdf")
-                source = _write_sheet(stage(written[-1]), part, options)
-                if config.write_html:
-                    written.append(config.out_dir / f"{stem}.html")
+            jobs = sheets.plan_sheets(config, vault, date)
+            pdfs = [config.out_dir / f"{job.stem}.pdf" for job in jobs]
+            written += pdfs
+            html = sheets.write_sheets(jobs, [stage(p) for p in pdfs], config.out_dir,
+                                       vault.diagnostics, progress)
+            if config.write_html:
+                for job, source in zip(jobs, html, strict=True):
+                    written.append(config.out_dir / f"{job.stem}.html")
                     stage(written[-1]).write_text(source, encoding="utf-8")
     result.outputs = [Output(path, path.stat().st_size) for path in written]
     return result
 
 
-def load_vault(config: Config, remote: RemoteImages | None = None) -> Vault:
+def load_vault(config: Config, remote: RemoteImages | None = None,
+               progress: Progress | None = None) -> Vault:
     """Read and parse every note, then render each section to HTML."""
     notes_dir = config.notes_dir
     if not notes_dir.is_dir():
@@ -133,7 +138,9 @@ def load_vault(config: Config, remote: RemoteImages | None = None) -> Vault:
         vault.notes.append(note)
     index = AssetIndex(notes_dir, list(config.asset_dirs), attachment_folder(notes_dir))
     renderer = Renderer(vault, index, notes_dir, check_links=config.check_links, remote=remote)
-    for note in vault.notes:
+    for number, note in enumerate(vault.notes, start=1):
+        if progress and (number % 50 == 0 or number == len(vault.notes)):
+            progress("notes", number, len(vault.notes))
         for section in note.sections:
             try:
                 renderer.render_section(note, section)
@@ -158,53 +165,6 @@ def _epoch() -> int:
         except ValueError as exc:
             raise ExportError(f"SOURCE_DATE_EPOCH must be an integer, not {value!r}") from exc
     return int(time.time())
-
-
-def _pdf_groups(config: Config, vault: Vault) -> list[tuple[str, str, Vault]]:
-    """(file stem, title, notes) per PDF: one for all, or per note, or per top-level folder."""
-    if config.pdf_per is None:
-        return [(config.stem, config.title, vault)]
-    groups: dict[str, list[Note]] = {}
-    for note in vault.notes:
-        if config.pdf_per == "note":
-            key = note.relpath.removesuffix(".md")
-        else:
-            key = note.relpath.split("/", 1)[0] if "/" in note.relpath else ""
-        groups.setdefault(key, []).append(note)
-    return [(f"{config.stem}/{slugify(key) if key else config.stem}",
-             f"{config.title} › {key.replace('/', ' › ')}" if key else config.title,
-             Vault(root=vault.root, notes=notes, assets=vault.assets))
-            for key, notes in groups.items()]
-
-
-def _write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions) -> str:
-    """Write the PDF; when layout fails, find the notes that make it fail and leave them out."""
-    from . import layout  # WeasyPrint loads slowly: only when a PDF is wanted
-
-    try:
-        return layout.write_sheet(target, vault, options)
-    except Exception as exc:
-        log.debug("PDF layout failed", exc_info=True)
-        failure = exc
-    culprits = []
-    for note in vault.notes:
-        alone = Vault(root=vault.root, notes=[note], assets=vault.assets)
-        try:
-            layout.write_sheet(target, alone, options)
-        except Exception as exc:
-            culprits.append(note)
-            vault.diagnostics.append(Diagnostic(
-                note.relpath, 1, 1, "error", "note could not be laid out in the PDF and was left "
-                f"out of it: {type(exc).__name__}: {exc}", "pdf-failed"))
-    if not culprits or len(culprits) == len(vault.notes):
-        where = f" on '{vault.notes[0].relpath}'" if len(vault.notes) == 1 else ""
-        raise ExportError(f"writing the PDF failed{where}: {type(failure).__name__}: {failure}")
-    kept = Vault(root=vault.root, notes=[n for n in vault.notes if n not in culprits],
-                 assets=vault.assets)
-    try:
-        return layout.write_sheet(target, kept, options)
-    except Exception as exc:
-        raise ExportError(f"writing the PDF failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _guarded(what: str, action: Callable[[], None]) -> None:

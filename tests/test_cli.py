@@ -84,7 +84,7 @@ def test_missing_image_warns_with_location_and_strict_fails(sample: Path) -> Non
 def test_no_anki_writes_only_the_pdf(sample: Path) -> None:
     code, out, _ = _build(sample, "--no-anki")
     assert code == 0
-    assert [p.name for p in (sample / "dist").iterdir()] == ["sample.pdf"]
+    assert [p.name for p in (sample / "dist").iterdir() if p.is_file()] == ["sample.pdf"]
     assert "since the last build" not in out
 
 
@@ -115,7 +115,7 @@ def test_failed_build_leaves_previous_outputs_untouched(sample: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     assert _build(sample)[0] == 0
     dist = sample / "dist"
-    before = {p.name: p.read_bytes() for p in dist.iterdir()}
+    before = {p.name: p.read_bytes() for p in dist.iterdir() if p.is_file()}
     note = sample / "notes" / SAMPLE_NOTE
     note.write_text(note.read_text(encoding="utf-8") + "\n# New\n- new section\n",
                     encoding="utf-8")
@@ -129,7 +129,7 @@ def test_failed_build_leaves_previous_outputs_untouched(sample: Path,
     assert ("Error: writing the PDF failed on 'AWS Other Compute Services.md': RuntimeError: "
             "layout engine crashed") in err
     assert "Traceback" not in err
-    assert {p.name: p.read_bytes() for p in dist.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in dist.iterdir() if p.is_file()} == before
 
 
 def test_markdown_image_and_asset_folder_copy(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from .conftest import EPOCH, SAMPLE_NOTE, build
 
 
 def _outputs(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def test_two_copies_built_apart_are_byte_identical(sample: Path, tmp_path: Path) -> None:
@@ -59,7 +59,7 @@ def test_two_fresh_clones_build_identical_bytes(tmp_path: Path) -> None:
         subprocess.run([sys.executable, "-m", "exporter", "build"], cwd=clone, env=env,
                        check=True, capture_output=True)
         digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-                        for p in (clone / "dist").iterdir()})
+                        for p in (clone / "dist").iterdir() if p.is_file()})
     assert digests[0] == digests[1]
     # the deck name comes from [tool.notes-export] in the repository's pyproject.toml
     assert set(digests[0]) == {"aws-other-compute.apkg", "aws-other-compute.pdf",
