@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from .config import CARD_KINDS, DEFAULT_CARD_KINDS, Config, ConfigError, ExportE
 from .config import load as load_config
 from .pdf import LAYOUTS, PAPERS
 from .pipeline import Result, check, export
+from .sheets import Progress
 
 MAIN_HELP = "Turn Obsidian notes into an Anki deck and a printable PDF cheat sheet."
 BUILD_HELP = """Export NOTES_DIR (default: source_notes) to an Anki deck and a PDF cheat sheet.
@@ -29,6 +31,16 @@ Examples:
   notes-export build --no-pdf --strict
   notes-export build --layout handout --paper letter
   notes-export build ~/vault --pdf-per folder --html --css my-sheet.css
+"""
+WATCH_HELP = """Build NOTES_DIR, then rebuild on every save, until Ctrl-C.
+
+Each rebuild prints the problems of the notes that changed. With --pdf-per note or folder,
+only the PDFs whose content changed are laid out again.
+
+\b
+Examples:
+  notes-export watch
+  notes-export watch ~/vault --pdf-per folder --no-anki
 """
 CHECK_HELP = """Check NOTES_DIR (default: source_notes) and report every problem; write nothing.
 
@@ -56,59 +68,72 @@ def _card_kinds(ctx: click.Context, param: click.Parameter, value: str | None
     return kinds
 
 
-def _common(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by ``build`` and ``check``."""
-    options = [
-        click.argument("notes_dir", default="source_notes",
-                       type=click.Path(exists=True, file_okay=False, path_type=Path)),
-        click.option("--assets", "asset_dirs", multiple=True,
-                     type=click.Path(exists=True, file_okay=False, path_type=Path),
-                     help="Folder of pasted images; repeat for several.  "
-                          "[default: assets, if present]"),
-        click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="text",
-                     show_default=True, help="How to print diagnostics and the summary."),
-        click.option("--strict", is_flag=True, help="Exit with code 1 on any warning."),
-        click.option("--check-links", is_flag=True,
-                     help="Also warn about wikilinks to notes that are not in NOTES_DIR."),
-        click.option("--allow-remote", is_flag=True,
-                     help="Fetch http(s) images into the deck and PDF (default: keep as links)."),
-        click.option("--cards", "card_kinds", callback=_card_kinds, metavar="KINDS",
-                     help="Card kinds, comma-separated: " + ", ".join(CARD_KINDS)
-                          + "  [default: " + ",".join(DEFAULT_CARD_KINDS) + "]"),
-        click.option("--cloze-highlights", is_flag=True,
-                     help="Turn ==highlights== into cloze deletions."),
-        click.option("--vault-name", help="Obsidian vault name: cards link back to their note."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+def _with(*options: Callable[[Any], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator applying Click options in the order they are listed."""
+
+    def apply(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
 
 
-def _sheet_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """How the PDF is laid out."""
-    options = [
-        click.option("--layout", type=click.Choice(LAYOUTS), default="cheatsheet",
-                     show_default=True,
-                     help="cheatsheet: landscape, 3 columns, 7.8 pt; handout: portrait, "
-                          "2 columns, 9.5 pt."),
-        click.option("--paper", type=click.Choice(sorted(PAPERS)), default="a4",
-                     show_default=True, help="Paper size."),
-        click.option("--orientation", type=click.Choice(["portrait", "landscape"]),
-                     help="Override the layout's orientation."),
-        click.option("--columns", type=click.IntRange(1, 6),
-                     help="Override the layout's number of columns."),
-        click.option("--font-size", type=click.FloatRange(5, 16),
-                     help="Base font size in points."),
-        click.option("--css", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     help="Your stylesheet, applied after ours."),
-        click.option("--pdf-per", type=click.Choice(["note", "folder"]),
-                     help="One PDF per note or per top-level folder, in OUT/<deck>/."),
-        click.option("--html", "write_html", is_flag=True,
-                     help="Also write the HTML that was laid out, beside each PDF."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+_COMMON = [
+    click.argument("notes_dir", default="source_notes",
+                   type=click.Path(exists=True, file_okay=False, path_type=Path)),
+    click.option("--assets", "asset_dirs", multiple=True,
+                 type=click.Path(exists=True, file_okay=False, path_type=Path),
+                 help="Folder of pasted images; repeat for several.  "
+                      "[default: assets, if present]"),
+    click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="text",
+                 show_default=True, help="How to print diagnostics and the summary."),
+    click.option("--strict", is_flag=True, help="Exit with code 1 on any warning."),
+    click.option("-q", "--quiet", is_flag=True,
+                 help="Print problems only: no summary, no progress."),
+    click.option("-v", "--verbose", is_flag=True,
+                 help="Also log what each stage does, and why a step failed."),
+    click.option("--check-links", is_flag=True,
+                 help="Also warn about wikilinks to notes that are not in NOTES_DIR."),
+    click.option("--allow-remote", is_flag=True,
+                 help="Fetch http(s) images into the deck and PDF (default: keep as links)."),
+    click.option("--cards", "card_kinds", callback=_card_kinds, metavar="KINDS",
+                 help="Card kinds, comma-separated: " + ", ".join(CARD_KINDS)
+                      + "  [default: " + ",".join(DEFAULT_CARD_KINDS) + "]"),
+    click.option("--cloze-highlights", is_flag=True,
+                 help="Turn ==highlights== into cloze deletions."),
+    click.option("--vault-name", help="Obsidian vault name: cards link back to their note."),
+]
+_SHEET = [
+    click.option("--layout", type=click.Choice(LAYOUTS), default="cheatsheet",
+                 show_default=True,
+                 help="cheatsheet: landscape, 3 columns, 7.8 pt; handout: portrait, "
+                      "2 columns, 9.5 pt."),
+    click.option("--paper", type=click.Choice(sorted(PAPERS)), default="a4",
+                 show_default=True, help="Paper size."),
+    click.option("--orientation", type=click.Choice(["portrait", "landscape"]),
+                 help="Override the layout's orientation."),
+    click.option("--columns", type=click.IntRange(1, 6),
+                 help="Override the layout's number of columns."),
+    click.option("--font-size", type=click.FloatRange(5, 16),
+                 help="Base font size in points."),
+    click.option("--css", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="Your stylesheet, applied after ours."),
+    click.option("--pdf-per", type=click.Choice(["note", "folder"]),
+                 help="One PDF per note or per top-level folder, in OUT/<deck>/."),
+    click.option("--html", "write_html", is_flag=True,
+                 help="Also write the HTML that was laid out, beside each PDF."),
+]
+_BUILD = [
+    click.option("--out", "out_dir", default="dist", show_default=True,
+                 type=click.Path(file_okay=False, path_type=Path), help="Output folder."),
+    click.option("--deck", "deck_name",
+                 help="Deck name and PDF title (default: from NOTES_DIR)."),
+    click.option("--no-pdf", is_flag=True, help="Do not write the PDF."),
+    click.option("--no-anki", is_flag=True, help="Do not write the Anki deck."),
+]
+_common = _with(*_COMMON)
+_build_options = _with(*_BUILD, *_SHEET)
 
 
 @click.group(help=MAIN_HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -123,25 +148,52 @@ def main() -> None:
 
 @main.command(help=BUILD_HELP)
 @_common
-@click.option("--out", "out_dir", default="dist", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
-@click.option("--deck", "deck_name", help="Deck name and PDF title (default: from NOTES_DIR).")
-@click.option("--no-pdf", is_flag=True, help="Do not write the PDF.")
-@click.option("--no-anki", is_flag=True, help="Do not write the Anki deck.")
-@_sheet_options
+@_build_options
 @click.pass_context
-def build(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, **options: Any) -> None:
+def build(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, quiet: bool,
+          verbose: bool, **options: Any) -> None:
     """Run the export and print diagnostics and a summary."""
-    _finish(_run(export, _config(ctx, notes_dir, options)), notes_dir, fmt, strict)
+    _logging(verbose)
+    config = _config(ctx, notes_dir, options)
+    _finish(_run(export, config, quiet), notes_dir, fmt, strict, quiet)
 
 
 @main.command(name="check", help=CHECK_HELP)
 @_common
 @click.pass_context
-def check_command(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool,
-                  **options: Any) -> None:
+def check_command(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, quiet: bool,
+                  verbose: bool, **options: Any) -> None:
     """Parse everything and report problems without writing outputs."""
-    _finish(_run(check, _config(ctx, notes_dir, options)), notes_dir, fmt, strict)
+    _logging(verbose)
+    config = _config(ctx, notes_dir, options)
+    _finish(_run(check, config, quiet), notes_dir, fmt, strict, quiet)
+
+
+@main.command(name="watch", help=WATCH_HELP)
+@_common
+@_build_options
+@click.pass_context
+def watch_command(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, quiet: bool,
+                  verbose: bool, **options: Any) -> None:
+    """Build, then rebuild on every change until interrupted."""
+    from .watch import watch
+
+    _logging(verbose)
+    config = _config(ctx, notes_dir, options)
+
+    def report(outcome: Result | ExportError, changed: set[str] | None) -> None:
+        if isinstance(outcome, ExportError):
+            click.echo(f"Error: {outcome}", err=True)
+            return
+        shown = [d for d in outcome.diagnostics if changed is None or d.path in changed]
+        for diagnostic in shown:
+            click.echo(diagnostic.format(), err=True)
+        when = "Built" if changed is None else f"Rebuilt after {len(changed)} changed note(s)"
+        if not quiet:
+            click.echo(f"{when}: {len(outcome.cards)} cards, {outcome.warnings} warnings, "
+                       f"{outcome.errors} errors; watching {notes_dir} (Ctrl-C stops)")
+
+    watch(config, report, progress=_progress(quiet))
 
 
 def _config(ctx: click.Context, notes_dir: Path, options: dict[str, Any]) -> Config:
@@ -168,28 +220,70 @@ class _ConfigProblem(click.ClickException):
     exit_code = 2
 
 
-def _run(action: Callable[[Config], Result], config: Config) -> Result:
+def _run(action: Callable[[Config, Progress | None], Result], config: Config,
+         quiet: bool) -> Result:
+    progress = _progress(quiet)
     try:
-        return action(config)
+        return action(config, progress)
     except ExportError as exc:
         raise click.ClickException(str(exc)) from exc
     except Exception as exc:  # never a traceback for the user; the message says what broke
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
         raise click.ClickException(f"unexpected {type(exc).__name__}: {exc}") from exc
+    finally:
+        if progress is not None:
+            progress.close()
 
 
-def _finish(result: Result, notes_dir: Path, fmt: str, strict: bool) -> None:
+class _TerminalProgress:
+    """One line on stderr, rewritten in place; only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.width = 0
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        line = f"{what}: {done}/{total}"
+        sys.stderr.write("\r" + line.ljust(self.width))
+        sys.stderr.flush()
+        self.width = len(line)
+
+    def close(self) -> None:
+        if self.width:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            sys.stderr.flush()
+            self.width = 0
+
+
+def _progress(quiet: bool) -> _TerminalProgress | None:
+    return _TerminalProgress() if not quiet and sys.stderr.isatty() else None
+
+
+def _logging(verbose: bool) -> None:
+    """With --verbose, the library's debug log (tracebacks of failed steps) goes to stderr."""
+    logger = logging.getLogger("exporter")
+    logger.handlers.clear()
+    logger.propagate = not verbose
+    logger.setLevel(logging.DEBUG if verbose else logging.NOTSET)
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
+        logger.addHandler(handler)
+
+
+def _finish(result: Result, notes_dir: Path, fmt: str, strict: bool, quiet: bool) -> None:
     """Print diagnostics and summary in the chosen format; exit 1 on errors (or strict)."""
+    summary = [] if quiet else report.summary_lines(result, notes_dir)
     if fmt == "json":
         click.echo(report.json_document(result, notes_dir))
     elif fmt == "github":
         for diagnostic in result.diagnostics:
             click.echo(report.github_line(diagnostic, notes_dir))
-        for line in report.summary_lines(result, notes_dir):
+        for line in summary:
             click.echo(line)
     else:
         for diagnostic in result.diagnostics:
             click.echo(diagnostic.format(), err=True)
-        for line in report.summary_lines(result, notes_dir):
+        for line in summary:
             click.echo(line)
     if result.errors or (strict and result.diagnostics):
         raise SystemExit(1)

@@ -84,7 +84,10 @@ def export(config: Config, progress: Progress | None = None) -> Result:
 
 
 def _export(config: Config, work: Path, progress: Progress | None) -> Result:
+    started = time.perf_counter()
     result = _check(config, work, progress)
+    log.debug("read and rendered %d notes, %d cards in %.2f s", len(result.vault.notes),
+              len(result.cards), time.perf_counter() - started)
     vault, made = result.vault, result.cards
     config.out_dir.mkdir(parents=True, exist_ok=True)
     state_path = config.out_dir / f".{config.stem}.notes-export.json"
@@ -102,6 +105,7 @@ def _export(config: Config, work: Path, progress: Progress | None) -> Result:
             _guarded("deck", lambda: anki.write_package(apkg, config.title, made,
                                                         vault.assets, times))
             stage(state_path).write_text(anki.state_json(made, times), encoding="utf-8")
+            log.debug("deck written at %.2f s", time.perf_counter() - started)
         if config.write_pdf:
             date = dt.datetime.fromtimestamp(max(times.values(), default=epoch), dt.UTC).date()
             jobs = sheets.plan_sheets(config, vault, date)
@@ -109,6 +113,7 @@ def _export(config: Config, work: Path, progress: Progress | None) -> Result:
             written += pdfs
             html = sheets.write_sheets(jobs, [stage(p) for p in pdfs], config.out_dir,
                                        vault.diagnostics, progress)
+            log.debug("%d PDF(s) written at %.2f s", len(jobs), time.perf_counter() - started)
             if config.write_html:
                 for job, source in zip(jobs, html, strict=True):
                     written.append(config.out_dir / f"{job.stem}.html")

@@ -78,6 +78,7 @@ def write_sheets(jobs: list[SheetJob], targets: list[Path], out_dir: Path,
         job.key = cache_key(job)
         cached = cache / f"{job.key}.pdf"
         if cached.is_file() and (cache / f"{job.key}.html").is_file():
+            log.debug("%s.pdf is unchanged: taken from the cache", job.stem)
             shutil.copyfile(cached, target)
             sources[index] = (cache / f"{job.key}.html").read_text(encoding="utf-8")
         else:

@@ -1,0 +1,55 @@
+"""``notes-export watch``: rebuild whenever a note or image is saved."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from .config import Config, ExportError
+from .pipeline import Result, export
+from .sheets import Progress
+
+Report = Callable[[Result | ExportError, set[str] | None], None]
+
+
+def _relevant(config: Config) -> Callable[[object, str], bool]:
+    out = config.out_dir.resolve()
+
+    def keep(change: object, path: str) -> bool:
+        resolved = Path(path).resolve()
+        if resolved == out or out in resolved.parents:
+            return False  # our own outputs
+        return not any(part.startswith(".") for part in resolved.parts[1:])
+
+    return keep
+
+
+def watch(config: Config, report: Report, stop: threading.Event | None = None,
+          progress: Progress | None = None, debounce_ms: int = 400) -> None:
+    """Build once, then again after every change, until ``stop`` is set (or Ctrl-C).
+
+    ``report`` gets each result (or the error that stopped a build) and the notes that changed,
+    relative to the notes folder (None for the first build).
+    """
+    from watchfiles import watch as watch_files
+
+    _build(config, report, None, progress)
+    folders = [config.notes_dir, *(d for d in config.asset_dirs if d.is_dir())]
+    notes_root = config.notes_dir.resolve()
+    for changes in watch_files(*folders, watch_filter=_relevant(config), stop_event=stop,
+                               debounce=debounce_ms, raise_interrupt=False):
+        changed = set()
+        for _, path in changes:
+            resolved = Path(path).resolve()
+            if notes_root in resolved.parents and resolved.suffix == ".md":
+                changed.add(resolved.relative_to(notes_root).as_posix())
+        _build(config, report, changed, progress)
+
+
+def _build(config: Config, report: Report, changed: set[str] | None,
+           progress: Progress | None) -> None:
+    try:
+        report(export(config, progress), changed)
+    except ExportError as exc:
+        report(exc, changed)
