@@ -8,10 +8,13 @@ from pathlib import Path
 
 TOPICS = ["Compute", "Storage", "Databases", "Networking", "Security", "Analytics",
           "Messaging", "Monitoring", "Machine Learning", "Migration"]
-WORDS = ("service managed scalable serverless instance cluster region zone latency throughput "
-         "replica backup snapshot policy role endpoint gateway queue stream shard partition "
-         "capacity pricing tier storage cache index table bucket object volume network subnet "
-         "container image function trigger event schedule metric alarm log trace").split()
+WORDS = [
+    "service", "managed", "scalable", "serverless", "instance", "cluster", "region", "zone",
+    "latency", "throughput", "replica", "backup", "snapshot", "policy", "role", "endpoint",
+    "gateway", "queue", "stream", "shard", "partition", "capacity", "pricing", "tier", "storage",
+    "cache", "index", "table", "bucket", "object", "volume", "network", "subnet", "container",
+    "image", "function", "trigger", "event", "schedule", "metric", "alarm", "log", "trace",
+]
 
 
 def _sentence(rng: random.Random, low: int = 4, high: int = 11) -> str:

@@ -1,0 +1,122 @@
+"""Benchmark notes-export on synthetic vaults and print one table. Run by hand, not by tests:
+
+    python bench/bench.py                       # 100 and 1,000 notes, PDFs included
+    python bench/bench.py --sizes 100,1000,5000 --pdf-sizes 100,1000
+
+For each size it times, in fresh processes (wall time and peak resident memory):
+``check``, ``build --no-pdf``, the PDFs alone (``--pdf-per folder``), an incremental rebuild
+after one note changed, bare WeasyPrint on the exact HTML that build laid out (the floor for the
+PDF), and md2anki on the same questions as one flat file when a Python 3.12+ with md2anki is
+on PATH (``python3.12 -m md2anki``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from vaultgen import flat_questions, make_vault
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGE = ROOT / "assets" / "Pasted image 20250217143901.png"
+BARE = """
+import sys, time
+from pathlib import Path
+from weasyprint import HTML
+from exporter.config import load
+from exporter.layout import VaultFetcher
+from exporter.pdf import MEDIA_BASE
+from exporter.pipeline import load_vault
+vault = load_vault(load(Path(sys.argv[1]), {}))
+fetcher = VaultFetcher(vault.assets)
+for page in sys.argv[2:]:
+    HTML(string=Path(page).read_text(), base_url=MEDIA_BASE, url_fetcher=fetcher).write_pdf(
+        page + ".bare.pdf")
+"""
+
+
+def run(command: list[str], cwd: Path) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MiB, and stdout of one command in a fresh process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    out = process.stdout.read() if process.stdout else ""
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        err = process.stderr.read() if process.stderr else ""
+        raise SystemExit(f"{' '.join(command)} failed:\n{err}")
+    return wall, usage.ru_maxrss / 1024, out
+
+
+def exporter(*args: str) -> list[str]:
+    return [sys.executable, "-m", "exporter", *args]
+
+
+def bench_size(notes: int, with_pdf: bool, work: Path) -> list[tuple[str, ...]]:
+    vault = make_vault(work / f"v{notes}", notes, IMAGE)
+    rows = []
+
+    def row(what: str, result: tuple[float, float, str], cards: str = "") -> None:
+        rows.append((f"{notes:,}", what, cards, f"{notes:,}", f"{result[0]:.2f}",
+                     f"{result[1]:.0f}"))
+
+    checked = run(exporter("check", str(vault), "-q", "--format", "json"), work)
+    cards = next((line.split(":")[1].strip(" ,") for line in checked[2].splitlines()
+                  if '"cards"' in line), "?")
+    row("check", checked, cards)
+    row("build --no-pdf", run(exporter("build", str(vault), "--out", str(work / f"o{notes}"),
+                                       "--no-pdf", "-q"), work), cards)
+    if with_pdf:
+        out = work / f"p{notes}"
+        pdf_args = ["build", str(vault), "--out", str(out), "--no-anki", "--pdf-per", "folder",
+                    "--html", "-q"]
+        row("PDFs (--pdf-per folder, 2 cores)", run(exporter(*pdf_args), work), cards)
+        pages = sorted(str(p) for p in out.rglob("*.html")
+                       if ".notes-export-cache" not in p.parts)
+        row("bare WeasyPrint, same HTML (1 core)",
+            run([sys.executable, "-c", BARE, str(vault), *pages], work), cards)
+        changed = next(vault.rglob("*.md"))
+        changed.write_text(changed.read_text(encoding="utf-8") + "\n- one more point\n",
+                           encoding="utf-8")
+        row("rebuild after one note changed", run(exporter(*pdf_args[:-1], "-q"), work), cards)
+    md2anki = shutil.which("python3.12") or shutil.which("python3.13")
+    probe = [md2anki, "-c", "import md2anki"] if md2anki else None
+    if probe and subprocess.run(probe, capture_output=True, check=False).returncode == 0:
+        flat = flat_questions(work / f"flat{notes}.md", notes)
+        row("md2anki, same questions as one file",
+            run([md2anki, "-m", "md2anki", str(flat), "-o-anki", str(work / f"m{notes}.apkg")],
+                work), str(notes))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000")
+    parser.add_argument("--pdf-sizes", default="100,1000")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    pdf_sizes = {int(s) for s in args.pdf_sizes.split(",") if s}
+    rows: list[tuple[str, ...]] = []
+    with tempfile.TemporaryDirectory(prefix="notes-export-bench-") as tmp:
+        for size in sizes:
+            rows += bench_size(size, size in pdf_sizes, Path(tmp))
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {platform.platform()}")
+    header = ("notes", "run", "cards", "images", "wall s", "peak MiB")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for line in [header, tuple("-" * w for w in widths), *rows]:
+        cells = (str(c).ljust(w) for c, w in zip(line, widths, strict=True))
+        print("| " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
