@@ -88,10 +88,13 @@ def bench_size(notes: int, with_pdf: bool, work: Path) -> list[tuple[str, ...]]:
         changed.write_text(changed.read_text(encoding="utf-8") + "\n- one more point\n",
                            encoding="utf-8")
         row("rebuild after one note changed", run(exporter(*pdf_args[:-1], "-q"), work), cards)
+    flat = flat_questions(work / f"flat{notes}" / "questions.md", notes)
+    row("build --no-pdf, same questions as one file",
+        run(exporter("build", str(flat.parent), "--out", str(work / f"f{notes}"), "--no-pdf",
+                     "-q"), work), str(notes))
     md2anki = shutil.which("python3.12") or shutil.which("python3.13")
     probe = [md2anki, "-c", "import md2anki"] if md2anki else None
     if probe and subprocess.run(probe, capture_output=True, check=False).returncode == 0:
-        flat = flat_questions(work / f"flat{notes}.md", notes)
         row("md2anki, same questions as one file",
             run([md2anki, "-m", "md2anki", str(flat), "-o-anki", str(work / f"m{notes}.apkg")],
                 work), str(notes))

@@ -62,6 +62,7 @@ def make_vault(root: Path, notes: int, image: Path, seed: int = 7) -> Path:
 def flat_questions(path: Path, count: int, seed: int = 7) -> Path:
     """The same kind of content as one flat file of questions, for md2anki."""
     rng = random.Random(seed)
-    blocks = [f"## {_sentence(rng, 3, 6)}?\n\n{_sentence(rng)}\n" for _ in range(count)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    blocks = [f"## {_sentence(rng, 3, 6)} {i}?\n\n{_sentence(rng)}\n" for i in range(count)]
     path.write_text("# Questions\n\n" + "\n".join(blocks), encoding="utf-8")
     return path

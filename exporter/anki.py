@@ -48,8 +48,9 @@ def stable_id(name: str) -> int:
 
 def card_models() -> dict[str, genanki.Model]:
     """The note types the cards use, by kind; their ids never change."""
-    css = resources.files("exporter").joinpath("templates/card.css").read_text(encoding="utf-8")
-    css += _pygments_css()
+    templates = resources.files("exporter").joinpath("templates")
+    css = "\n".join(templates.joinpath(name).read_text(encoding="utf-8")
+                    for name in ("obsidian.css", "card.css")) + _pygments_css()
     fields = [{"name": "Front"}, {"name": "Back"}, {"name": "Context"}, {"name": "Source"}]
     reverse_q = _QFMT.replace("{{Front}}", "{{Back}}")
     reverse_a = _AFMT.replace("{{Back}}", "{{Front}}")

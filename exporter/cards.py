@@ -84,7 +84,7 @@ class _NoteCards:
                 key = ("section", *section.path)
                 yield self._card(self._identity(key, section.block_id, section), "basic",
                                  html.escape(FRONT_SEPARATOR.join(section.path)),
-                                 card_html(section.html))
+                                 card_html(section.html), section)
             for item in section.items:
                 if _ITEM_KINDS[item.kind] in self.kinds:
                     yield self._item_card(section, item)
@@ -95,7 +95,8 @@ class _NoteCards:
         front = card_html(item.front_html)
         if item.kind == "cloze":
             front = protect_cloze_in_math(front)
-        return self._card(identity, _MODELS[item.kind], front, card_html(item.back_html))
+        return self._card(identity, _MODELS[item.kind], front, card_html(item.back_html),
+                          section)
 
     def _identity(self, key: tuple[str, ...], block_id: str | None, section: Section,
                   line: int | None = None) -> str:
@@ -112,10 +113,12 @@ class _NoteCards:
                 "these cards are told apart by their order", "duplicate-card"))
         return str(genanki.guid_for(self.note.identity, *key))
 
-    def _card(self, guid: str, model: str, front: str, back: str) -> Card:
-        fields = "\x1f".join((model, self.deck, front, back, self.context, self.source,
-                              *self.tags))
-        return Card(guid=guid, front=front, back=back, context=self.context, source=self.source,
+    def _card(self, guid: str, model: str, front: str, back: str, section: Section) -> Card:
+        # Where it came from: the note (a link into Obsidian when the vault is named) and heading.
+        source = self.source + (html.escape(FRONT_SEPARATOR + FRONT_SEPARATOR.join(section.path))
+                                if section.level else "")
+        fields = "\x1f".join((model, self.deck, front, back, self.context, source, *self.tags))
+        return Card(guid=guid, front=front, back=back, context=self.context, source=source,
                     content_hash=hashlib.sha256(fields.encode()).hexdigest(), tags=self.tags,
                     model=model, deck=self.deck)
 

@@ -339,7 +339,9 @@ def _drop_dangling_links(fragment: str, anchors: set[str]) -> str:
 
 
 def _css(o: SheetOptions, g: Geometry) -> str:
-    css = resources.files("exporter").joinpath("templates/sheet.css").read_text(encoding="utf-8")
+    templates = resources.files("exporter").joinpath("templates")
+    css = "\n".join(templates.joinpath(name).read_text(encoding="utf-8")
+                    for name in ("obsidian.css", "sheet.css"))
     values = {
         "__COLW__": f"{g.column_w:.3f}px", "__COLH__": f"{g.column_h:.3f}px",
         "__CAP__": f"{g.cap:.3f}px", "__WIDEW__": f"{g.content_w:.3f}px",

@@ -49,7 +49,7 @@ def test_sample_deck_imports_with_every_front_and_image(sample: Path,
     notes = [collection.get_note(nid) for nid in collection.find_notes("")]
     assert sorted(n["Front"] for n in notes) == sorted(SAMPLE_FRONTS)
     assert {n["Context"] for n in notes} == {"AWS Other Compute Services"}
-    assert {n["Source"] for n in notes} == {SAMPLE_NOTE}
+    assert {n["Source"] for n in notes} == {f"{SAMPLE_NOTE} › {f}" for f in SAMPLE_FRONTS}
 
     media_dir = Path(collection.media.dir())
     referenced = set()

@@ -23,7 +23,7 @@ def test_workflow_checks_builds_and_uploads_on_note_changes() -> None:
     assert "notes-export build --format github" in runs
     assert "SOURCE_DATE_EPOCH" in runs
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
-    assert upload["with"]["path"] == "dist/"
+    assert upload["with"]["path"].split() == ["dist/", "!dist/.notes-export-cache/"]
 
 
 def test_pre_commit_hook_runs_a_real_command() -> None:
