@@ -65,8 +65,9 @@ def bench_size(notes: int, with_pdf: bool, work: Path) -> list[tuple[str, ...]]:
     vault = make_vault(work / f"v{notes}", notes, IMAGE)
     rows = []
 
-    def row(what: str, result: tuple[float, float, str], cards: str = "") -> None:
-        rows.append((f"{notes:,}", what, cards, f"{notes:,}", f"{result[0]:.2f}",
+    def row(what: str, result: tuple[float, float, str], cards: str = "",
+            images: int = notes) -> None:
+        rows.append((f"{notes:,}", what, cards, f"{images:,}", f"{result[0]:.2f}",
                      f"{result[1]:.0f}"))
 
     checked = run(exporter("check", str(vault), "-q", "--format", "json"), work)
@@ -91,13 +92,13 @@ def bench_size(notes: int, with_pdf: bool, work: Path) -> list[tuple[str, ...]]:
     flat = flat_questions(work / f"flat{notes}" / "questions.md", notes)
     row("build --no-pdf, same questions as one file",
         run(exporter("build", str(flat.parent), "--out", str(work / f"f{notes}"), "--no-pdf",
-                     "-q"), work), str(notes))
+                     "-q"), work), str(notes), 0)
     md2anki = shutil.which("python3.12") or shutil.which("python3.13")
     probe = [md2anki, "-c", "import md2anki"] if md2anki else None
     if probe and subprocess.run(probe, capture_output=True, check=False).returncode == 0:
         row("md2anki, same questions as one file",
             run([md2anki, "-m", "md2anki", str(flat), "-o-anki", str(work / f"m{notes}.apkg")],
-                work), str(notes))
+                work), str(notes), 0)
     return rows
 
 
