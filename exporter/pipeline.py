@@ -108,41 +108,35 @@ def _export(config: Config, work: Path, progress: Progress | None) -> Result:
             log.debug("deck written at %.2f s", time.perf_counter() - started)
         if config.write_pdf:
             date = dt.datetime.fromtimestamp(max(times.values(), default=epoch), dt.UTC).date()
-            jobs = sheets.plan_sheets(config, vault, date)
-            pdfs = [config.out_dir / f"{job.stem}.pdf" for job in jobs]
-            written += pdfs
-            html = sheets.write_sheets(jobs, [stage(p) for p in pdfs], config.out_dir,
-                                       vault.diagnostics, progress)
-            log.debug("%d PDF(s) written at %.2f s", len(jobs), time.perf_counter() - started)
-            if config.write_html:
-                for job, source in zip(jobs, html, strict=True):
-                    written.append(config.out_dir / f"{job.stem}.html")
-                    stage(written[-1]).write_text(source, encoding="utf-8")
+            written += _write_pdfs(config, vault, date, stage, progress)
+            log.debug("PDFs written at %.2f s", time.perf_counter() - started)
     result.outputs = [Output(path, path.stat().st_size) for path in written]
     return result
+
+
+def _write_pdfs(config: Config, vault: Vault, date: dt.date, stage: Callable[[Path], Path],
+                progress: Progress | None) -> list[Path]:
+    """The PDF stage, and the HTML each sheet was laid out from when asked for."""
+    jobs = sheets.plan_sheets(config, vault, date)
+    pdfs = [config.out_dir / f"{job.stem}.pdf" for job in jobs]
+    sources = sheets.write_sheets(jobs, [stage(p) for p in pdfs], config.out_dir,
+                                  vault.diagnostics, progress)
+    if not config.write_html:
+        return pdfs
+    pages = [config.out_dir / f"{job.stem}.html" for job in jobs]
+    for page, source in zip(pages, sources, strict=True):
+        stage(page).write_text(source, encoding="utf-8")
+    return pdfs + pages
 
 
 def load_vault(config: Config, remote: RemoteImages | None = None,
                progress: Progress | None = None) -> Vault:
     """Read and parse every note, then render each section to HTML."""
-    notes_dir = config.notes_dir
-    if not notes_dir.is_dir():
-        raise ExportError(f"notes folder '{notes_dir}' does not exist or is not a folder")
-    vault = Vault(root=notes_dir)
-    for path in find_notes(notes_dir):
-        relpath = path.relative_to(notes_dir).as_posix()
-        try:
-            text = read_note(path, relpath)
-        except NoteError as exc:
-            vault.diagnostics.append(exc.diagnostic)
-            continue
-        note = split_sections(text, relpath, path.stem, vault.diagnostics)
-        highlights = note.meta.get("cloze-highlights", config.cloze_highlights) is True
-        for section in note.sections:
-            section.items = flashcards.extract(section.body, section.body_line, highlights)
-        vault.notes.append(note)
-    index = AssetIndex(notes_dir, list(config.asset_dirs), attachment_folder(notes_dir))
-    renderer = Renderer(vault, index, notes_dir, check_links=config.check_links, remote=remote)
+    vault = _read_notes(config)
+    index = AssetIndex(config.notes_dir, list(config.asset_dirs),
+                       attachment_folder(config.notes_dir))
+    renderer = Renderer(vault, index, config.notes_dir, check_links=config.check_links,
+                        remote=remote)
     for number, note in enumerate(vault.notes, start=1):
         if progress and (number % 50 == 0 or number == len(vault.notes)):
             progress("notes", number, len(vault.notes))
@@ -158,6 +152,26 @@ def load_vault(config: Config, remote: RemoteImages | None = None,
                     f"section '{section.heading}' could not be rendered: "
                     f"{type(exc).__name__}: {exc}", "render-failed"))
     vault.assets = index.used
+    return vault
+
+
+def _read_notes(config: Config) -> Vault:
+    """Every readable note split into sections, with the cards written in its own syntax."""
+    if not config.notes_dir.is_dir():
+        raise ExportError(f"notes folder '{config.notes_dir}' does not exist or is not a folder")
+    vault = Vault(root=config.notes_dir)
+    for path in find_notes(config.notes_dir):
+        relpath = path.relative_to(config.notes_dir).as_posix()
+        try:
+            text = read_note(path, relpath)
+        except NoteError as exc:
+            vault.diagnostics.append(exc.diagnostic)
+            continue
+        note = split_sections(text, relpath, path.stem, vault.diagnostics)
+        highlights = note.meta.get("cloze-highlights", config.cloze_highlights) is True
+        for section in note.sections:
+            section.items = flashcards.extract(section.body, section.body_line, highlights)
+        vault.notes.append(note)
     return vault
 
 

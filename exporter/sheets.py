@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import pdf
+from . import __version__, pdf
 from .config import Config, ExportError
 from .model import Diagnostic, Note, Vault
 from .parse import slugify
@@ -56,8 +56,9 @@ def plan_sheets(config: Config, vault: Vault, date: object) -> list[SheetJob]:
 
 
 def cache_key(job: SheetJob) -> str:
-    """What the PDF depends on: its HTML, options, and the bytes of every image it shows."""
-    digest = hashlib.sha256(repr(job.options).encode())
+    """What the PDF depends on: the exporter's version, options, HTML (with our CSS) and the
+    bytes of every image it shows."""
+    digest = hashlib.sha256(f"{__version__}\0{job.options!r}".encode())
     source = pdf.build_html(job.vault, job.options)
     digest.update(source.encode())
     for name, asset in sorted(job.vault.assets.items()):
