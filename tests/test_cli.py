@@ -162,3 +162,15 @@ def test_missing_image_placeholder_shows_in_the_pdf(tmp_path: Path) -> None:
     with pdfplumber.open(tmp_path / "dist" / "notes.pdf") as sheet:
         text = " ".join(p.extract_text() or "" for p in sheet.pages)
     assert "Missing image: gone.png" in text
+
+
+def test_every_command_is_documented_with_examples() -> None:
+    assert sorted(main.commands) == ["build", "check", "watch"]
+    for name in main.commands:
+        code, out, _ = run(name, "--help")
+        assert code == 0
+        assert "Examples:" in out, name
+        assert f"notes-export {name}" in out, name
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    for name in main.commands:
+        assert f"notes-export {name}" in readme, name
