@@ -8,22 +8,14 @@ from __future__ import annotations
 
 import re
 
-from .model import BLOCK_ID_LINE, CardItem
+from .model import CardItem
+from .text import BLOCK_ID_LINE, END_MARKER, Fences, split_block_id
 
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+")
-_BLOCK_ID = re.compile(r"\s+\^([A-Za-z0-9-]+)\s*$")
 _INLINE_QA = re.compile(r"^(?P<front>.+?)\s*(?P<sep>:::|::)\s*(?P<back>.+)$")
 _DEFINITION = re.compile(r"^(?P<front>[^=`$\\]{1,80}?)\s+=\s+(?P<back>[^=>].*)$")
 CLOZE = re.compile(r"\{\{c(\d+)::")
 _HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
-END_MARKER = "+++"  # ends a multi-line card whose answer holds blank lines
-
-
-def split_block_id(line: str) -> tuple[str, str | None]:
-    """A line without its trailing ``^block-id``, and the id."""
-    match = _BLOCK_ID.search(line)
-    return (line[: match.start()], match.group(1)) if match else (line, None)
 
 
 def extract(body: list[str], first_line: int, highlights_as_cloze: bool) -> list[CardItem]:
@@ -49,16 +41,14 @@ def extract(body: list[str], first_line: int, highlights_as_cloze: bool) -> list
 
 def _outside_fences(body: list[str]) -> list[int]:
     """Indexes of the lines that are neither fenced code nor a ``$$`` math block."""
-    out, fence, math = [], None, False
+    out, fences, math = [], Fences(), False
     for index, line in enumerate(body):
-        match = _FENCE.match(line)
-        if match and not math:
-            fence = None if fence and match.group(1)[0] == fence[0] else match.group(1)
+        if fences.feed(line):
             continue
-        if fence is None and line.strip().startswith("$$"):
+        if line.strip().startswith("$$"):
             math = not math if line.strip() == "$$" or not line.strip().endswith("$$") else math
             continue
-        if fence is None and not math:
+        if not math:
             out.append(index)
     return out
 

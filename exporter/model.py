@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-# A line holding nothing but an Obsidian block id, e.g. "^summary-1".
-BLOCK_ID_LINE = re.compile(r"^\s*\^([A-Za-z0-9-]+)\s*$")
+from .text import BLOCK_ID_LINE
 
 Severity = Literal["warning", "error"]
 

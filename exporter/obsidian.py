@@ -12,11 +12,9 @@ from markdown import Extension, Markdown
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
-from .flashcards import END_MARKER, split_block_id
-from .model import BLOCK_ID_LINE
+from .text import BLOCK_ID_LINE, END_MARKER, Fences, split_block_id
 from .vault import IMAGE_SUFFIXES
 
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])([ \t]+|$)")
 _TABLE_ROW = re.compile(r"^\s*\|")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
@@ -84,7 +82,7 @@ class _LineFixer:
     def __init__(self) -> None:
         self.out: list[str] = []
         self.too_deep: list[int] = []
-        self.fence: str | None = None
+        self.fences = Fences()
         self.in_comment = False
         self.levels: list[int] = []  # indent widths of the open list levels
         self.ordered = False  # kind of the outermost open list
@@ -95,9 +93,9 @@ class _LineFixer:
         return bool(self.out) and bool(self.out[-1].strip())
 
     def feed(self, index: int, line: str) -> None:
-        match = _FENCE.match(line)
-        if self.fence is not None or match:
-            self._fence_line(line, match.group(1) if match else None)
+        opening = self.fences.open is None
+        if self.fences.feed(line):
+            self._fence_line(line, opening, self.fences.open is None)
             return
         kept, self.in_comment = _strip_comments(line, self.in_comment)
         if kept is None or BLOCK_ID_LINE.match(kept) or kept.strip() == END_MARKER:
@@ -127,19 +125,12 @@ class _LineFixer:
         else:
             self._text_line(line)
 
-    def _fence_line(self, line: str, marker: str | None) -> None:
-        if marker and self.fence is None:
-            self.fence = marker
-            if self.after_text and not self.levels:
-                self.out.append("")  # a fence may follow text directly in Obsidian
-            self.out.append(line)
-        elif marker and self.fence and marker[0] == self.fence[0]:
-            self.fence = None
-            self.out.append(line)
-            if not self.levels:
-                self.out.append("")
-        else:
-            self.out.append(line)
+    def _fence_line(self, line: str, opening: bool, closed: bool) -> None:
+        if opening and self.after_text and not self.levels:
+            self.out.append("")  # a fence may follow text directly in Obsidian
+        self.out.append(line)
+        if closed and not opening and not self.levels:
+            self.out.append("")
 
     def _list_item(self, index: int, line: str, item: re.Match[str]) -> None:
         ordered = item.group(2)[0].isdigit()

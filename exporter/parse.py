@@ -8,12 +8,11 @@ from pathlib import Path
 
 import yaml
 
-from .flashcards import split_block_id
-from .model import BLOCK_ID_LINE, Diagnostic, Note, Section
+from .model import Diagnostic, Note, Section
+from .text import BLOCK_ID_LINE, Fences, split_block_id
 
 MAX_NOTE_BYTES = 5 * 1024 * 1024
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 class NoteError(Exception):
@@ -118,17 +117,10 @@ def split_sections(text: str, relpath: str, title: str,
     current = Section(heading=title, level=0, path=(title,), line=start + 1, anchor=note.anchor,
                       body_line=start + 1)
     stack: list[tuple[int, str]] = []
-    fence: str | None = None
+    fences = Fences()
     used: dict[str, int] = {}
     for number, line in enumerate(lines[start:], start=start + 1):
-        fence_match = _FENCE.match(line)
-        if fence_match:
-            marker = fence_match.group(1)
-            if fence is None:
-                fence = marker
-            elif marker[0] == fence[0] and len(marker) >= len(fence):
-                fence = None
-        heading = None if fence else _HEADING.match(line)
+        heading = None if fences.feed(line) else _HEADING.match(line)
         if heading is None:
             current.body.append(line)
             continue
