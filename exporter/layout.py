@@ -32,6 +32,7 @@ from .pdf import (
     Plan,
     SheetOptions,
     build_html,
+    content,
     estimate_long,
     frame_html,
     geometry,
@@ -190,8 +191,9 @@ def write(target: Path, make_html: Callable[[Plan], str], frame_html: Callable[[
 
 def write_sheet(target: Path, vault: Vault, options: SheetOptions) -> str:
     """Write ``vault`` as a PDF sheet to ``target``; return the HTML that was laid out."""
-    plan = Plan(long=estimate_long(vault, options))
+    shown = content(vault)
+    plan = Plan(long=estimate_long(shown, options))
     math = MathImages(size_px=(options.resolved().font_size or 8) * 96 / 72)
-    return write(target, lambda p: build_html(vault, options, p, math),
+    return write(target, lambda p: build_html(vault, options, p, math, shown),
                  lambda kinds: frame_html(options, kinds), plan, geometry(options),
                  VaultFetcher(vault.assets, math))

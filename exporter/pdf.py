@@ -98,23 +98,42 @@ class Plan:
     wide: set[int] = field(default_factory=set)
 
 
+@dataclass
+class Content:
+    """The sheet's blocks before styling, worked out once per sheet: At a glance, then each
+    note's sections (headings without text of their own ride with the next block)."""
+
+    glance: str
+    notes: list[tuple[Note, list[tuple[str, str]]]]
+
+    def blocks(self) -> list[tuple[str, str]]:
+        """(kind, inner HTML) in document order, after the title block."""
+        head = [("glance", self.glance)] if self.glance else []
+        return head + [block for _, blocks in self.notes for block in blocks]
+
+
+def content(vault: Vault) -> Content:
+    """What the sheet of ``vault`` shows."""
+    return Content(_glance_html(vault), [(n, list(_note_blocks(n))) for n in vault.notes])
+
+
 def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
-               math: MathImages | None = None) -> str:
+               math: MathImages | None = None, shown: Content | None = None) -> str:
     """The sheet's content as one flow of numbered blocks, styled for column-sized pages.
 
     Formulas become images typeset into ``math`` (kept as MathJax source without it).
     """
-    plan = plan or Plan(long=estimate_long(vault, options))
+    shown = shown or content(vault)
+    plan = plan or Plan(long=estimate_long(shown, options))
     o = options.resolved()
     g = geometry(o)
     blocks = _Blocks(plan, _anchors(vault), math)
     blocks.add("sheet-title", _title_html(vault, o))
-    glance = _glance_html(vault)
-    if glance:
-        blocks.add("glance", glance)
-    for note in vault.notes:
+    if shown.glance:
+        blocks.add("glance", shown.glance)
+    for note, note_blocks in shown.notes:
         blocks.raw(f'<h2 class="note-title" id="{note.anchor}">{html.escape(note.title)}</h2>')
-        for kind, inner in _note_blocks(note):
+        for kind, inner in note_blocks:
             blocks.add(kind, inner)
     return "\n".join([
         "<!DOCTYPE html>",
@@ -128,7 +147,7 @@ def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
     ])
 
 
-def estimate_long(vault: Vault, options: SheetOptions) -> set[int]:
+def estimate_long(shown: Content, options: SheetOptions) -> set[int]:
     """Block numbers that are surely taller than a column, so they may split from the start.
 
     A wrong guess costs a second layout pass (the layout checks every block), so this errs
@@ -145,10 +164,8 @@ def estimate_long(vault: Vault, options: SheetOptions) -> set[int]:
         count = sum(len(line) // chars_per_line + 1 for line in text.splitlines() if line.strip())
         return count + inner.count("<img") * lines_per_column * IMAGE_SHARE * 0.8
 
-    blocks = [_glance_html(vault)] + [inner for note in vault.notes
-                                      for _, inner in _note_blocks(note)]
-    first = 2 if blocks[0] else 3  # block 1 is the title
-    return {first + i for i, inner in enumerate(b for b in blocks if b)
+    # block 1 is the title; the others are numbered in the order build_html adds them
+    return {number for number, (_, inner) in enumerate(shown.blocks(), start=2)
             if lines(inner) > lines_per_column * 1.05}
 
 
