@@ -280,6 +280,9 @@ class Renderer:
         if found is None:
             return None, Problem(where, "warning", f"image '{target}' not found in the assets "
                                  "or notes folders", "missing-image")
+        if not self.index.readable(found):
+            return None, Problem(where, "warning", f"image '{target}' is not a readable image; "
+                                 "left out", "bad-image")
         asset: Asset = self.index.asset(found)
         self._media_names.add(asset.media_name)
         return asset.media_name, None

@@ -75,7 +75,7 @@ class AssetIndex:
     _by_name: dict[str, list[Path]] = field(default_factory=dict)
     _by_lower: dict[str, list[Path]] = field(default_factory=dict)
     _media: dict[Path, Asset] = field(default_factory=dict)
-    _media_names: set[str] = field(default_factory=set)
+    _readable: dict[Path, bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.notes_dir = self.notes_dir.resolve()
@@ -95,6 +95,12 @@ class AssetIndex:
             bucket = table.setdefault(key, [])
             if path not in bucket:
                 bucket.append(path)
+
+    def readable(self, path: Path) -> bool:
+        """True when ``path`` holds an image a renderer can read (checked once per file)."""
+        if path not in self._readable:
+            self._readable[path] = _is_image(path)
+        return self._readable[path]
 
     def has_file(self, name: str) -> bool:
         """True when a file (not a note) of that name is in the vault or the assets folders."""
@@ -143,15 +149,16 @@ class AssetIndex:
         return min(candidates, key=rank)
 
     def asset(self, path: Path) -> Asset:
-        """The media entry for ``path``; a same-named file from another folder gets a new name."""
+        """The media entry for ``path``. Files sharing a name (in any case) in different folders
+        are all renamed with a hash of their path, whichever is used first: the names depend
+        on the vault alone, so notes can be rendered in any order, or in parallel."""
         existing = self._media.get(path)
         if existing:
             return existing
         name = path.name
-        if name.lower() in self._media_names:
+        if len(self._by_lower.get(name.lower(), [])) > 1:
             digest = hashlib.sha1(self._relative(path).encode()).hexdigest()[:8]
             name = f"{path.stem}-{digest}{path.suffix}"
-        self._media_names.add(name.lower())
         asset = Asset(path=path, media_name=name)
         self._media[path] = asset
         return asset
@@ -166,3 +173,19 @@ class AssetIndex:
     def used(self) -> dict[str, Asset]:
         """Media actually embedded, keyed by media name, in a stable order."""
         return {a.media_name: a for a in sorted(self._media.values(), key=lambda a: a.media_name)}
+
+
+_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
+
+
+def _is_image(path: Path) -> bool:
+    """The file starts as an image of its kind does (its signature; cheap for 1,000s of files)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return False
+    if path.suffix.lower() == ".svg":
+        return head.lstrip().lower().startswith((b"<svg", b"<?xml", b"<!--"))
+    return head.startswith(_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP") \
+        or head[4:8] == b"ftyp"  # AVIF
