@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
 import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +19,7 @@ from .config import Config, ExportError
 from .model import Card, Diagnostic, Vault
 from .parse import NoteError, read_note, split_sections
 from .remote import RemoteImages
-from .render import Renderer
+from .render import NoteRendering, Renderer
 from .sheets import Progress
 from .vault import AssetIndex, attachment_folder, find_notes
 
@@ -137,22 +139,51 @@ def load_vault(config: Config, remote: RemoteImages | None = None,
                        attachment_folder(config.notes_dir))
     renderer = Renderer(vault, index, config.notes_dir, check_links=config.check_links,
                         remote=remote)
-    for number, note in enumerate(vault.notes, start=1):
-        if progress and (number % 50 == 0 or number == len(vault.notes)):
-            progress("notes", number, len(vault.notes))
-        for section in note.sections:
-            try:
-                renderer.render_section(note, section)
-                renderer.render_items(note, section)
-            except Exception as exc:  # a dependency crashing on one section must not stop the rest
-                log.debug("rendering failed", exc_info=True)
-                section.html = '<p class="missing-image">This section could not be rendered.</p>'
-                vault.diagnostics.append(Diagnostic(
-                    note.relpath, section.line, 1, "error",
-                    f"section '{section.heading}' could not be rendered: "
-                    f"{type(exc).__name__}: {exc}", "render-failed"))
+    if remote is None and len(vault.notes) >= PARALLEL_NOTES and _fork_workers() > 1:
+        _render_in_workers(renderer, progress)
+    else:
+        for number, note in enumerate(vault.notes, start=1):
+            if progress and (number % 50 == 0 or number == len(vault.notes)):
+                progress("notes", number, len(vault.notes))
+            renderer.render_note(note)
     vault.assets = index.used
     return vault
+
+
+PARALLEL_NOTES = 200  # below this, starting worker processes costs more than it saves
+_WORKER: Renderer | None = None  # the renderer a forked worker inherits
+
+
+def _fork_workers() -> int:
+    """How many processes to render in: all cores, where processes can be forked."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return os.cpu_count() or 1
+
+
+def _render_chunk(indexes: list[int]) -> list[NoteRendering]:
+    assert _WORKER is not None
+    return [_WORKER.render_note(_WORKER.vault.notes[i]) for i in indexes]
+
+
+def _render_in_workers(renderer: Renderer, progress: Progress | None) -> None:
+    """Render notes on every core; each note's result is applied here, in note order, so the
+    vault ends up exactly as a serial run leaves it."""
+    global _WORKER
+    notes = renderer.vault.notes
+    size = max(1, len(notes) // (_fork_workers() * 4))
+    chunks = [list(range(i, min(i + size, len(notes)))) for i in range(0, len(notes), size)]
+    _WORKER = renderer
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=_fork_workers(), mp_context=context) as pool:
+            for chunk, renderings in zip(chunks, pool.map(_render_chunk, chunks), strict=True):
+                for index, rendering in zip(chunk, renderings, strict=True):
+                    renderer.apply(notes[index], rendering)
+                if progress:
+                    progress("notes", chunk[-1] + 1, len(notes))
+    finally:
+        _WORKER = None
 
 
 def _read_notes(config: Config) -> Vault:

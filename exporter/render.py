@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape as html_escape
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -88,6 +89,16 @@ def sanitize(html: str, attribute_filter: AttributeFilter | None = None) -> str:
     )
 
 
+@dataclass
+class NoteRendering:
+    """What rendering one note produced: HTML per section and card, tags, problems, images."""
+
+    sections: list[tuple[str, list[tuple[str, str]]]]
+    tags: set[str]
+    diagnostics: list[Diagnostic]
+    images: list[Path]
+
+
 class Renderer:
     """Turns the sections of every note into HTML, one Markdown instance reused throughout."""
 
@@ -107,6 +118,37 @@ class Renderer:
             name = note.relpath.rsplit("/", 1)[-1].removesuffix(".md")
             for key in (name, note.relpath.removesuffix(".md"), *note.aliases):
                 self._notes_by_title.setdefault(key.lower(), note)
+
+    def render_note(self, note: Note) -> NoteRendering:
+        """Render every section of ``note``; what it produced, to apply in another process."""
+        first_diagnostic, first_image = len(self.vault.diagnostics), len(self.index.order)
+        for section in note.sections:
+            try:
+                self.render_section(note, section)
+                self.render_items(note, section)
+            except Exception as exc:  # a dependency crashing on one section must not stop the rest
+                log.debug("rendering failed", exc_info=True)
+                section.html = '<p class="missing-image">This section could not be rendered.</p>'
+                self.vault.diagnostics.append(Diagnostic(
+                    note.relpath, section.line, 1, "error",
+                    f"section '{section.heading}' could not be rendered: "
+                    f"{type(exc).__name__}: {exc}", "render-failed"))
+        return NoteRendering(
+            sections=[(s.html, [(i.front_html, i.back_html) for i in s.items])
+                      for s in note.sections],
+            tags=set(note.tags), diagnostics=self.vault.diagnostics[first_diagnostic:],
+            images=self.index.order[first_image:])
+
+    def apply(self, note: Note, rendering: NoteRendering) -> None:
+        """Take a note's rendering made in a worker process into this process's vault."""
+        for section, (html, items) in zip(note.sections, rendering.sections, strict=True):
+            section.html = html
+            for item, (front, back) in zip(section.items, items, strict=True):
+                item.front_html, item.back_html = front, back
+        note.tags |= rendering.tags
+        self.vault.diagnostics.extend(rendering.diagnostics)
+        for path in rendering.images:
+            self.index.asset(path)
 
     def render_section(self, note: Note, section: Section) -> None:
         """Render one section's own body to sanitised HTML."""

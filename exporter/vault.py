@@ -76,6 +76,7 @@ class AssetIndex:
     _by_lower: dict[str, list[Path]] = field(default_factory=dict)
     _media: dict[Path, Asset] = field(default_factory=dict)
     _readable: dict[Path, bool] = field(default_factory=dict)
+    order: list[Path] = field(default_factory=list)  # media files in the order first used
 
     def __post_init__(self) -> None:
         self.notes_dir = self.notes_dir.resolve()
@@ -161,6 +162,7 @@ class AssetIndex:
             name = f"{path.stem}-{digest}{path.suffix}"
         asset = Asset(path=path, media_name=name)
         self._media[path] = asset
+        self.order.append(path)
         return asset
 
     def _relative(self, path: Path) -> str:

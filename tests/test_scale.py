@@ -143,3 +143,25 @@ def test_watch_rebuilds_after_a_save_and_reports_that_note(tmp_path: Path) -> No
     assert changed == {"Compute/Compute 0.md"}
     assert isinstance(result, Result)
     assert [d.code for d in result.diagnostics] == ["missing-image"]
+
+
+def test_notes_rendered_in_worker_processes_match_a_serial_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from exporter import pipeline
+
+    png = (Path(__file__).parents[1] / "assets" / "Pasted image 20250217143901.png").read_bytes()
+    for i in range(pipeline.PARALLEL_NOTES + 10):
+        folder = tmp_path / "notes" / f"f{i % 3}"
+        write_note(folder, f"Note {i}.md", f"# Note {i}\n- Term{i} :: def {i}\n![[img.png]]\n"
+                   f"![[gone{i % 7}.png]]\n- see [[Note {i + 1}#Note {i + 1}]] [[#Nope]]\n")
+        (folder / "img.png").write_bytes(png + bytes([i % 3]))
+    config = load(tmp_path / "notes", {})
+    parallel = pipeline.check(config)
+    monkeypatch.setattr(pipeline, "PARALLEL_NOTES", 10**9)
+    serial = pipeline.check(config)
+    assert [(c.guid, c.front, c.back, c.content_hash) for c in parallel.cards] == \
+        [(c.guid, c.front, c.back, c.content_hash) for c in serial.cards]
+    assert parallel.diagnostics == serial.diagnostics
+    assert {k: v.path for k, v in parallel.vault.assets.items()} == \
+        {k: v.path for k, v in serial.vault.assets.items()}
+    assert len(parallel.vault.assets) == 3  # three same-named images, three media names
