@@ -17,7 +17,6 @@ from .vault import IMAGE_SUFFIXES
 
 _LIST_ITEM = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])([ \t]+|$)")
 _TABLE_ROW = re.compile(r"^\s*\|")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 _COMMENT = re.compile(r"%%.*?%%")
 _SIZE = re.compile(r"^(\d{1,5})(?:x(\d{1,5}))?$")
 EMBED_RE = r"!\[\[([^\[\]\n]+?)\]\]"
@@ -179,11 +178,6 @@ def _strip_comments(line: str, in_comment: bool) -> tuple[str | None, bool]:
         head = line.split("%%", 1)[0]
         return (head if head.strip() else None), True
     return line, in_comment
-
-
-def is_table_rule(line: str) -> bool:
-    """True for the ``| --- | --- |`` line under a table header."""
-    return bool(_TABLE_RULE.match(line)) and "-" in line
 
 
 # --- inline syntax ------------------------------------------------------------------------------
