@@ -14,6 +14,7 @@ from click.core import ParameterSource
 from . import __version__, report
 from .config import CARD_KINDS, DEFAULT_CARD_KINDS, Config, ConfigError, ExportError
 from .config import load as load_config
+from .model import Diagnostic
 from .pdf import LAYOUTS, PAPERS
 from .pipeline import Result, check, export
 from .sheets import Progress
@@ -153,9 +154,7 @@ def main() -> None:
 def build(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, quiet: bool,
           verbose: bool, **options: Any) -> None:
     """Run the export and print diagnostics and a summary."""
-    _logging(verbose)
-    config = _config(ctx, notes_dir, options)
-    _finish(_run(export, config, quiet), notes_dir, fmt, strict, quiet)
+    _once(ctx, export, notes_dir, fmt, strict, quiet, verbose, options)
 
 
 @main.command(name="check", help=CHECK_HELP)
@@ -164,9 +163,16 @@ def build(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, quiet:
 def check_command(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, quiet: bool,
                   verbose: bool, **options: Any) -> None:
     """Parse everything and report problems without writing outputs."""
+    _once(ctx, check, notes_dir, fmt, strict, quiet, verbose, options)
+
+
+def _once(ctx: click.Context, action: Callable[[Config, Progress | None], Result],
+          notes_dir: Path, fmt: str, strict: bool, quiet: bool, verbose: bool,
+          options: dict[str, Any]) -> None:
+    """What ``build`` and ``check`` share: configure, run, report, set the exit code."""
     _logging(verbose)
     config = _config(ctx, notes_dir, options)
-    _finish(_run(check, config, quiet), notes_dir, fmt, strict, quiet)
+    _finish(_run(action, config, quiet), notes_dir, fmt, strict, quiet)
 
 
 @main.command(name="watch", help=WATCH_HELP)
@@ -185,9 +191,8 @@ def watch_command(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool
         if isinstance(outcome, ExportError):
             click.echo(f"Error: {outcome}", err=True)
             return
-        shown = [d for d in outcome.diagnostics if changed is None or d.path in changed]
-        for diagnostic in shown:
-            click.echo(diagnostic.format(), err=True)
+        _print_diagnostics([d for d in outcome.diagnostics
+                            if changed is None or d.path in changed], notes_dir, fmt)
         when = "Built" if changed is None else f"Rebuilt after {len(changed)} changed note(s)"
         if not quiet:
             click.echo(f"{when}: {len(outcome.cards)} cards, {outcome.warnings} warnings, "
@@ -270,20 +275,22 @@ def _logging(verbose: bool) -> None:
         logger.addHandler(handler)
 
 
+def _print_diagnostics(diagnostics: list[Diagnostic], notes_dir: Path, fmt: str) -> None:
+    """GitHub workflow commands on stdout, or ``path:line:col: …`` lines on stderr."""
+    for diagnostic in diagnostics:
+        if fmt == "github":
+            click.echo(report.github_line(diagnostic, notes_dir))
+        else:
+            click.echo(diagnostic.format(), err=True)
+
+
 def _finish(result: Result, notes_dir: Path, fmt: str, strict: bool, quiet: bool) -> None:
     """Print diagnostics and summary in the chosen format; exit 1 on errors (or strict)."""
-    summary = [] if quiet else report.summary_lines(result, notes_dir)
     if fmt == "json":
         click.echo(report.json_document(result, notes_dir))
-    elif fmt == "github":
-        for diagnostic in result.diagnostics:
-            click.echo(report.github_line(diagnostic, notes_dir))
-        for line in summary:
-            click.echo(line)
     else:
-        for diagnostic in result.diagnostics:
-            click.echo(diagnostic.format(), err=True)
-        for line in summary:
+        _print_diagnostics(result.diagnostics, notes_dir, fmt)
+        for line in [] if quiet else report.summary_lines(result, notes_dir):
             click.echo(line)
     if result.errors or (strict and result.diagnostics):
         raise SystemExit(1)

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 import markdown
 import nh3
 
-from .flashcards import unwrap_clozes
+from .flashcards import CLOZE, cloze_spans, unwrap_clozes
 from .model import Asset, Diagnostic, Note, Section, Vault
 from .obsidian import (
     MAX_NESTING,
@@ -27,7 +27,6 @@ from .remote import RemoteImageError, RemoteImages
 from .vault import AssetIndex, OutsideVaultError
 
 log = logging.getLogger(__name__)
-_CLOZE_TOKEN = re.compile(r"\{\{c\d+::|\}\}")
 _EMBED_LINE = re.compile(r"^\s*!\[\[([^\[\]\n|]+?)(?:\|[^\]]*)?\]\]\s*$")
 MAX_EMBED_DEPTH = 10
 _MARKUP = re.compile(r"[\\`*_\[\]!<>&$=~#%{}|^:\n]|https?:|www\.")
@@ -112,7 +111,6 @@ class Renderer:
         self.ext = ObsidianExtension()
         self.md = markdown.Markdown(extensions=[*_EXTENSIONS, self.ext],
                                     extension_configs=_EXTENSION_CONFIGS, output_format="html")
-        self._media_names: set[str] = set()
         self._notes_by_title: dict[str, Note] = {}
         for note in vault.notes:
             name = note.relpath.rsplit("/", 1)[-1].removesuffix(".md")
@@ -260,13 +258,10 @@ class Renderer:
     def _check_cloze(self, note: Note, section: Section) -> None:
         """A ``{{c1::`` without its ``}}`` would break the card: report where it opens."""
         text = "\n".join(section.body)
-        depth, opened = 0, 0
-        for match in _CLOZE_TOKEN.finditer(text):
-            if match.group(0) != "}}":
-                depth, opened = depth + 1, (match.start() if depth == 0 else opened)
-            elif depth:
-                depth -= 1
-        if depth:
+        closed = cloze_spans(text)
+        opened = next((m.start() for m in CLOZE.finditer(text)
+                       if not any(start <= m.start() < end for start, _, _, end in closed)), None)
+        if opened is not None:
             line = text.count("\n", 0, opened)
             col = opened - (text.rfind("\n", 0, opened) + 1) + 1
             self.vault.diagnostics.append(Diagnostic(
@@ -276,7 +271,7 @@ class Renderer:
     def _attribute(self, tag: str, attr: str, value: str, note_path: Path,
                    problems: list[Problem]) -> str | None:
         """Images in raw HTML go through the same resolver as Markdown images, or are dropped."""
-        if tag != "img" or attr != "src" or value in self._media_names:
+        if tag != "img" or attr != "src" or value in self.index.names:
             return value
         media, problem = self._image(value, False, note_path)
         if problem is not None:
@@ -326,7 +321,6 @@ class Renderer:
             return None, Problem(where, "warning", f"image '{target}' is not a readable image; "
                                  "left out", "bad-image")
         asset: Asset = self.index.asset(found)
-        self._media_names.add(asset.media_name)
         return asset.media_name, None
 
     def _remote_image(self, url: str) -> tuple[str | None, Problem | None]:
@@ -339,7 +333,6 @@ class Renderer:
             return None, Problem(url, "warning", f"remote image '{url}' could not be fetched: "
                                  f"{exc}; kept as a link", "remote-image-failed")
         asset = self.index.asset(path)
-        self._media_names.add(asset.media_name)
         return asset.media_name, None
 
     def _report(self, note: Note, section: Section, problems: list[Problem]) -> None:

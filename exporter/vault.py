@@ -77,6 +77,7 @@ class AssetIndex:
     _media: dict[Path, Asset] = field(default_factory=dict)
     _readable: dict[Path, bool] = field(default_factory=dict)
     order: list[Path] = field(default_factory=list)  # media files in the order first used
+    names: set[str] = field(default_factory=set)  # their media names
 
     def __post_init__(self) -> None:
         self.notes_dir = self.notes_dir.resolve()
@@ -163,6 +164,7 @@ class AssetIndex:
         asset = Asset(path=path, media_name=name)
         self._media[path] = asset
         self.order.append(path)
+        self.names.add(name)
         return asset
 
     def _relative(self, path: Path) -> str:
