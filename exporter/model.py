@@ -63,6 +63,7 @@ class Section:
     html: str = ""
     block_id: str | None = None
     items: list[CardItem] = field(default_factory=list)
+    tags: set[str] = field(default_factory=set)  # ``#tags`` written on the heading line itself
 
     @property
     def has_content(self) -> bool:

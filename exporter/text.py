@@ -34,3 +34,36 @@ def split_block_id(line: str) -> tuple[str, str | None]:
     """A line without its trailing ``^block-id``, and the id."""
     match = _BLOCK_ID.search(line)
     return (line[: match.start()], match.group(1)) if match else (line, None)
+
+
+# Inline code spans (CommonMark: a run of n backticks closed by the next run of exactly n) and
+# inline math ``$…$`` (Obsidian: no space inside the dollars, no digit right after the closing
+# one, so "costs $5 and $6" is text). Inside both, every Obsidian construct is literal.
+_BACKTICKS = re.compile(r"`+")
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?=[^\s$])((?:\\.|[^\\$\n])*?)(?<=[^\s\\])\$(?![\d$])")
+
+
+def literal_spans(line: str) -> list[tuple[int, int]]:
+    """(start, end) of each inline code span and inline math span in one line, in order."""
+    spans: list[tuple[int, int]] = []
+    runs = list(_BACKTICKS.finditer(line)) if "`" in line else []
+    i = 0
+    while i < len(runs):
+        opening = runs[i]
+        closing = next((j for j in range(i + 1, len(runs))
+                        if len(runs[j].group()) == len(opening.group())), None)
+        if closing is None:
+            i += 1
+            continue
+        spans.append((opening.start(), runs[closing].end()))
+        i = closing + 1
+    if "$" in line:
+        for match in _INLINE_MATH.finditer(line):
+            if not any(s <= match.start() < e for s, e in spans):
+                spans.append(match.span())
+    return sorted(spans)
+
+
+def is_literal(spans: list[tuple[int, int]], position: int) -> bool:
+    """True when ``position`` falls inside one of ``spans`` (from :func:`literal_spans`)."""
+    return any(start <= position < end for start, end in spans)
