@@ -3,14 +3,17 @@ every core, and finding the note that makes a sheet fail."""
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import hashlib
 import logging
 import os
 import re
 import shutil
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -207,12 +210,35 @@ def _render_all(work: list[tuple[Path, SheetJob]], diagnostics: list[Diagnostic]
 def _render_one(target: Path, vault: Vault, options: pdf.SheetOptions) -> str:
     from . import layout
 
-    return layout.write_sheet(target, vault, options)
+    with source_date(options.date):
+        return layout.write_sheet(target, vault, options)
+
+
+@contextmanager
+def source_date(date: dt.date) -> Iterator[None]:
+    """``SOURCE_DATE_EPOCH`` set to the sheet's date while it is written: fontTools (WeasyPrint's
+    font subsetter without libharfbuzz-subset0, and always for colour emoji) stamps it into
+    each font instead of the wall clock. The previous value is put back afterwards."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(calendar.timegm(date.timetuple()))
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
 
 
 def write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions,
                 diagnostics: list[Diagnostic]) -> str:
     """Write one PDF; when layout fails, find the notes that make it fail and leave them out."""
+    with source_date(options.date):
+        return _write_sheet(target, vault, options, diagnostics)
+
+
+def _write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions,
+                 diagnostics: list[Diagnostic]) -> str:
     from . import layout  # WeasyPrint loads slowly: only when a PDF is wanted
 
     try:
