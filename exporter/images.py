@@ -33,22 +33,37 @@ def _bitmap_problem(path: Path) -> str | None:
     """Read the header only (size and format), then check the file's structure without
     decoding its pixels."""
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            with Image.open(path) as image:
+            with _open_any_size(path) as image:
                 width, height = image.size
                 kind = image.format or "image"
                 if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
                     return (f"is {width}×{height} pixels, over the limit of {MAX_SIDE:,} a side "
                             f"and {MAX_PIXELS // 1_000_000} megapixels")
-                image.verify()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            return f"declares more than {MAX_PIXELS // 1_000_000} megapixels"
+                try:
+                    image.verify()
+                except (SyntaxError, ValueError, EOFError, OSError) as exc:  # Pillow's "broken"
+                    return f"is a damaged {kind} ({exc})"
         except UnidentifiedImageError:
             return "is not an image (no image format recognises its bytes)"
-        except (SyntaxError, ValueError, EOFError) as exc:  # Pillow's "broken file" errors
-            return f"is a damaged {kind}: {exc}"
+        except (SyntaxError, ValueError, EOFError) as exc:
+            return f"is a damaged image ({exc})"
+        except OSError as exc:
+            if exc.errno is not None:
+                raise  # the file system's error, not the image's
+            return f"is a damaged image ({exc})"
     return None
+
+
+def _open_any_size(path: Path) -> Image.Image:
+    """Open (header only) without Pillow's own bomb check, to report the size it declares."""
+    limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        return Image.open(path)
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _svg_problem(path: Path) -> str | None:

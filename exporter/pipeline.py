@@ -234,6 +234,8 @@ def _staged() -> Iterator[Callable[[Path], Path]]:
     def stage(target: Path) -> Path:
         if target in staged:  # two outputs under one name: the second would be lost
             raise ExportError(f"two outputs would both be written to '{target}'")
+        if target.parent.is_symlink():  # an output folder from the checkout may lead anywhere
+            raise ExportError(f"output folder '{target.parent}' is a symbolic link; refused")
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.parent not in {t.parent for t in staged}:
             _remove_leftovers(target.parent)

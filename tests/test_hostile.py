@@ -132,6 +132,23 @@ def test_links_and_folders_inside_the_cache_are_removed_without_following_them(
     assert (project / "dist" / "deck.pdf").read_bytes() == first_pdf
 
 
+def test_outputs_that_are_links_are_replaced_not_written_through(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    before = _digests(project / "assets")
+    (project / "dist").mkdir()
+    os.symlink(project / "assets" / PICTURE, project / "dist" / "deck.apkg")
+    os.symlink(project / "assets" / PICTURE, project / "dist" / "deck.pdf")
+    build(project, deck="Deck")
+    assert _digests(project / "assets") == before
+    assert not (project / "dist" / "deck.pdf").is_symlink()
+    os.symlink(project / "assets", project / "dist" / "deck")  # the folder --pdf-per writes to
+    config = Config(notes_dir=project / "notes", asset_dirs=[project / "assets"],
+                    out_dir=project / "dist", deck_name="Deck", epoch=EPOCH, pdf_per="note")
+    with pytest.raises(ExportError, match="symbolic link"):
+        export(config)
+    assert _digests(project / "assets") == before
+
+
 # --- 3. one PDF per note: names keep their letters, never collide, a failure loses nothing ----
 
 def test_pdf_per_note_names_keep_letters_and_are_distinct(tmp_path: Path) -> None:
