@@ -33,3 +33,30 @@ def test_pdf_bytes_do_not_depend_on_the_clock_when_fonttools_subsets(
     second = (sample / "second" / "aws-other-compute.pdf").read_bytes()
     assert first == second
     assert "SOURCE_DATE_EPOCH" not in __import__("os").environ  # put back as it was
+
+
+def test_ci_runs_the_tests_again_without_the_optional_packages() -> None:
+    script = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    optional = script.split('OPTIONAL="', 1)[1].split('"', 1)[0].split()
+    assert sorted(optional) == sorted(["libharfbuzz-subset0", "fonts-wqy-microhei",
+                                       "fonts-symbola", "fonts-noto-color-emoji",
+                                       "poppler-utils"])
+    required = script.split('REQUIRED="', 1)[1].split('"', 1)[0].split()
+    assert "fonts-dejavu-core" in required and "libpango-1.0-0" in required
+    rerun = script.split("apt-get remove -y -qq $OPTIONAL", 1)[1]
+    assert ".venv/bin/pytest" in rerun and "trap install_optional EXIT" in script
+
+
+def test_the_fuzz_test_is_the_same_on_every_ci_run() -> None:
+    from hypothesis import settings
+
+    from . import test_fuzz
+
+    ci = settings.get_profile("ci")
+    assert ci.derandomize and ci.database is None
+    examples = getattr(test_fuzz.test_random_notes_never_crash_and_stay_sanitised,
+                       "hypothesis_explicit_examples", [])
+    assert any("\x00" in "".join(e.args) for e in examples)
+    root = Path(__file__).resolve().parents[1]
+    assert not (root / ".hypothesis").exists() or \
+        not any((root / ".hypothesis").iterdir())  # its caches live in the temp folder
