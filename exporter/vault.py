@@ -35,14 +35,14 @@ def walk_files(root: Path, allowed: Iterable[Path],
     roots = [r.resolve() for r in allowed]
     report = diagnostics.append if diagnostics is not None else lambda _: None
     seen: set[Path] = set()
-    stack = [root]
-    while stack:
-        folder = stack.pop()
+    stack, linked = [root], list[Path]()  # linked folders last: read under their own names
+    while stack or linked:
+        folder = stack.pop() if stack else linked.pop(0)
         try:
             real = folder.resolve(strict=True)
             entries = sorted(folder.iterdir(), key=lambda p: p.name, reverse=True)
         except (OSError, RuntimeError):  # a link loop, or a folder gone meanwhile
-            report(_walk_warning(folder, root, "is a symbolic link loop; skipped"))
+            report(_walk_warning(folder, root, "cannot be read; skipped"))
             continue
         if real in seen:
             report(_walk_warning(folder, root, f"is a link to a folder already read "
@@ -65,7 +65,7 @@ def walk_files(root: Path, allowed: Iterable[Path],
                                      "skipped"))
                 continue
             if is_dir:
-                stack.append(entry)
+                (linked if entry.is_symlink() else stack).append(entry)
             elif is_file:
                 yield entry
     # Sorting per folder with a stack gives depth-first order; callers sort again when needed.

@@ -182,6 +182,16 @@ def test_folder_links_neither_multiply_cards_nor_loop(tmp_path: Path) -> None:
     assert "already read" in next(d.message for d in result.diagnostics if d.path == "self")
 
 
+def test_a_folder_linked_from_another_is_read_under_its_own_name(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    write_note(notes, "zz/x.md", "# X\ntext\n")
+    (notes / "aa").mkdir()
+    os.symlink("../zz", notes / "aa" / "link")
+    result = check(_config(tmp_path))
+    assert [n.relpath for n in result.vault.notes] == ["zz/x.md"]
+    assert _found(result) == [("aa/link", 1, "skipped-file")]
+
+
 # --- 13: names and encodings ------------------------------------------------------------------
 
 def test_a_file_name_that_is_not_utf8_is_skipped_with_a_warning(tmp_path: Path) -> None:
