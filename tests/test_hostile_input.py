@@ -4,9 +4,11 @@ file and line, the rest is exported, and the run stays small (issue 12, items 9-
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import struct
+import threading
 import zlib
 from pathlib import Path
 
@@ -134,6 +136,41 @@ def test_bad_images_are_reported_in_every_format(bad_images: Path, fmt: str) -> 
         found = [(line.split(":")[0], int(line.split(":")[1]), line.rsplit("[", 1)[1][:-1])
                  for line in err.splitlines() if ": warning: " in line]
     assert found == [("pics.md", 4 + n, "bad-image") for n in range(len(BAD_IMAGES))]
+
+
+class _HugeImageServer:
+    """A local HTTP server whose every path is the 30000×30000 PNG."""
+
+    def __enter__(self) -> str:
+        body = huge_png()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __exit__(self, *args: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_huge_remote_image_stays_a_link(tmp_path: Path) -> None:
+    with _HugeImageServer() as base:
+        write_note(tmp_path / "notes", "r.md", f"# R\ntext\n![big]({base}/big.png)\n")
+        result = check(_config(tmp_path, allow_remote=True))
+    assert _found(result) == [("r.md", 3, "remote-image-failed")]
+    assert "30000×30000 pixels" in result.diagnostics[0].message
+    assert result.vault.assets == {} and 'class="remote-image"' in result.cards[0].back
 
 
 # --- 10: YAML alias bombs --------------------------------------------------------------------
