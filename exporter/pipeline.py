@@ -247,8 +247,10 @@ def _staged() -> Iterator[Callable[[Path], Path]]:
     try:
         yield stage
         for target, tmp in staged.items():  # check all before replacing any
-            if not tmp.is_file() or target.is_dir():
-                raise ExportError(f"'{target}' could not be written; nothing was replaced")
+            if target.is_dir() and not target.is_symlink():
+                raise ExportError(f"'{target}' is a folder; nothing was replaced")
+            if not tmp.is_file():
+                raise ExportError(f"'{target}' was not written; nothing was replaced")
         for target, tmp in staged.items():
             os.replace(tmp, target)
     finally:

@@ -184,6 +184,19 @@ def test_a_failing_pdf_stage_replaces_neither_deck_nor_state(
     assert not [p for p in dist.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_an_output_name_taken_by_a_folder_replaces_nothing(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    build(project, deck="Deck", pdf=False)
+    dist = project / "dist"
+    before = _digests(dist)
+    (dist / "deck.pdf").mkdir()
+    write_note(project / "notes", "a.md", "# A\nedited\n")
+    with pytest.raises(ExportError, match="is a folder; nothing was replaced"):
+        build(project, deck="Deck", epoch=EPOCH + 100)
+    after = {k: v for k, v in _digests(dist).items() if not k.startswith(sheets.CACHE_DIR)}
+    assert after == before  # the cache may keep the new sheet; the outputs are the old ones
+
+
 # --- 7. leftovers, a deck name holding </style>, a file name holding a newline ---------------
 
 def test_temporary_files_of_a_killed_build_are_removed_by_the_next(tmp_path: Path) -> None:
