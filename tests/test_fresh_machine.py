@@ -5,12 +5,14 @@ same on every run."""
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from .conftest import build
+from .conftest import build, write_note
 
 
 def test_pdf_bytes_do_not_depend_on_the_clock_when_fonttools_subsets(
@@ -33,6 +35,27 @@ def test_pdf_bytes_do_not_depend_on_the_clock_when_fonttools_subsets(
     second = (sample / "second" / "aws-other-compute.pdf").read_bytes()
     assert first == second
     assert "SOURCE_DATE_EPOCH" not in __import__("os").environ  # put back as it was
+
+
+def test_emoji_and_variable_fonts_do_not_stamp_the_clock_either(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fontTools.misc import timeTools
+
+    fonts = subprocess.run(["fc-list"], capture_output=True, text=True).stdout \
+        if shutil.which("fc-list") else ""
+    if "Noto Color Emoji" not in fonts:
+        pytest.skip("needs fonts-noto-color-emoji (.ci/run installs it)")
+    # Colour-emoji fonts are subset by fontTools even where HarfBuzz-Subset is installed.
+    write_note(tmp_path / "notes", "e.md", "# Emoji\nlaunch 🚀 done ✅ 中文 → λ\n")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    clock = SimpleNamespace(time=lambda: 1_800_000_000.0)
+    monkeypatch.setattr(timeTools, "time", clock)
+    outputs = []
+    for name, now in (("one", 1_800_000_000.0), ("two", 1_900_000_000.0)):
+        clock.time = lambda now=now: now
+        build(tmp_path, out=name, anki=False, deck="E")
+        outputs.append((tmp_path / name / "e.pdf").read_bytes())
+    assert outputs[0] == outputs[1]
 
 
 def test_ci_runs_the_tests_again_without_the_optional_packages() -> None:
