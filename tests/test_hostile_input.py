@@ -4,6 +4,7 @@ file and line, the rest is exported, and the run stays small (issue 12, items 9-
 
 from __future__ import annotations
 
+import functools
 import http.server
 import json
 import os
@@ -47,6 +48,7 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
         struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
+@functools.cache
 def huge_png(side: int = 30_000) -> bytes:
     """A valid one-bit PNG of ``side``×``side`` white pixels: 100 KB on disk, 900 megapixels
     (and over 100 MB) once decoded."""
