@@ -132,6 +132,13 @@ _BUILD = [
                  help="Deck name and PDF title (default: from NOTES_DIR)."),
     click.option("--no-pdf", is_flag=True, help="Do not write the PDF."),
     click.option("--no-anki", is_flag=True, help="Do not write the Anki deck."),
+    click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path),
+                 help="The previous build's state: read, then rewritten (a file you may "
+                      "commit).  [default: OUT/.<deck>.notes-export.json]"),
+    click.option("--previous", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="Read the previous deck (.apkg) as the state, e.g. a CI artifact."),
+    click.option("--tag-removed", is_flag=True,
+                 help="Send removed cards once more, tagged notes-export::removed."),
 ]
 _common = _with(*_COMMON)
 _build_options = _with(*_BUILD, *_SHEET)
@@ -292,5 +299,5 @@ def _finish(result: Result, notes_dir: Path, fmt: str, strict: bool, quiet: bool
         _print_diagnostics(result.diagnostics, notes_dir, fmt)
         for line in [] if quiet else report.summary_lines(result, notes_dir):
             click.echo(line)
-    if result.errors or (strict and result.diagnostics):
+    if result.errors or (strict and result.warnings):
         raise SystemExit(1)

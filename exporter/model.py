@@ -8,7 +8,7 @@ from typing import Literal
 
 from .text import BLOCK_ID_LINE
 
-Severity = Literal["warning", "error"]
+Severity = Literal["warning", "error", "notice"]  # a notice never fails --strict
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,10 @@ class Card:
     tags: tuple[str, ...] = ()
     model: str = "basic"  # "basic", "reversed" or "cloze"
     deck: str = ""
+    # Where it came from, for pairing a re-keyed card with its previous self (identity.py):
+    note: str = ""  # the note's path relative to the notes folder
+    kind: str = ""  # "section", "qa", "qa-reversed", "cloze", "definition"
+    line: int = 0
 
 
 @dataclass

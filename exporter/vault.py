@@ -151,20 +151,20 @@ class AssetIndex:
         return min(candidates, key=rank)
 
     def asset(self, path: Path) -> Asset:
-        """The media entry for ``path``. Files sharing a name (in any case) in different folders
-        are all renamed with a hash of their path, whichever is used first: the names depend
-        on the vault alone, so notes can be rendered in any order, or in parallel."""
+        """The media entry for ``path``, named by content: ``name-<hash of its bytes>.ext``.
+
+        An edited image gets a new name, so the card's HTML changes and Anki updates the note
+        and shows the new picture (Anki keeps a stored file whose name it already has); an
+        unchanged image keeps its name build after build. Two files sharing a name in different
+        folders differ in bytes, so in name too; names depend on the files alone, so notes can
+        be rendered in any order, or in parallel."""
         existing = self._media.get(path)
         if existing:
             return existing
-        name = path.name
-        if len(self._by_lower.get(name.lower(), [])) > 1:
-            digest = hashlib.sha1(self._relative(path).encode()).hexdigest()[:8]
-            name = f"{path.stem}-{digest}{path.suffix}"
-        asset = Asset(path=path, media_name=name)
+        asset = Asset(path=path, media_name=_content_name(path))
         self._media[path] = asset
         self.order.append(path)
-        self.names.add(name)
+        self.names.add(asset.media_name)
         return asset
 
     def _relative(self, path: Path) -> str:
@@ -177,6 +177,18 @@ class AssetIndex:
     def used(self) -> dict[str, Asset]:
         """Media actually embedded, keyed by media name, in a stable order."""
         return {a.media_name: a for a in sorted(self._media.values(), key=lambda a: a.media_name)}
+
+
+def _content_name(path: Path) -> str:
+    """``stem-<12 hex digits of the bytes' SHA-256>.suffix``; the path's hash if unreadable."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        digest.update(str(path).encode())
+    return f"{path.stem}-{digest.hexdigest()[:12]}{path.suffix}"
 
 
 _SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
