@@ -159,7 +159,11 @@ def _apply(col: Any, plan: Plan, followed: history.History, result: Result,
 
     for asset in result.vault.assets.values():
         if not col.media.have(asset.media_name):
-            col.media.write_data(asset.media_name, asset.path.read_bytes())
+            stored = col.media.write_data(asset.media_name, asset.path.read_bytes())
+            if stored != asset.media_name:  # Anki renames only a name it cannot store as is
+                result.vault.diagnostics.append(Diagnostic(
+                    asset.path.name, 1, 1, "warning", f"Anki stored image '{asset.media_name}' "
+                    f"as '{stored}': cards showing it need a rebuild", "sync-media"))
     if plan.add:
         with tempfile.TemporaryDirectory(prefix="notes-export-") as tmp:
             package = Path(tmp) / "sync.apkg"

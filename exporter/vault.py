@@ -180,7 +180,8 @@ class AssetIndex:
 
 
 def _content_name(path: Path) -> str:
-    """``stem-<12 hex digits of the bytes' SHA-256>.suffix``; the path's hash if unreadable."""
+    """``stem-<12 hex digits of the bytes' SHA-256>.suffix`` in lower case, as Anki stores media
+    it is given (and safe on case-insensitive file systems); the path's hash if unreadable."""
     digest = hashlib.sha256()
     try:
         with path.open("rb") as handle:
@@ -188,7 +189,7 @@ def _content_name(path: Path) -> str:
                 digest.update(chunk)
     except OSError:
         digest.update(str(path).encode())
-    return f"{path.stem}-{digest.hexdigest()[:12]}{path.suffix}"
+    return f"{path.stem}-{digest.hexdigest()[:12]}{path.suffix}".lower()
 
 
 _SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
