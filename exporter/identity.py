@@ -53,6 +53,7 @@ class _Side:
     kind: str
     front: str
     back: str
+    previous: bool = False  # a card of the previous build
     _plain: tuple[str, str] | None = None
 
     def texts(self) -> tuple[str, str]:
@@ -106,7 +107,7 @@ class _Matcher:
     def __init__(self, cards: list[Card], guids: list[str], gone: list[Entry],
                  added: list[int], live: State) -> None:
         self.cards, self.guids, self.live = cards, guids, live
-        self.old = [_Side(i, e.note, e.model, e.kind, e.front, e.back)
+        self.old = [_Side(i, e.note, e.model, e.kind, e.front, e.back, previous=True)
                     for i, e in enumerate(gone)]
         self.gone = gone
         self.new = [_Side(i, cards[i].note, cards[i].model, cards[i].kind, cards[i].front,
@@ -120,17 +121,16 @@ class _Matcher:
     def run(self) -> None:
         present = {c.note for c in self.cards}
         vanished = {e.note for e in self.gone} - present
-        self._stage(lambda o, n: (o.note == n.note or o.note in vanished)
-                    and o.front == n.front and o.back == n.back)
+        self._stage(lambda s: [(s.front, s.back)],
+                    lambda o, n: o.note == n.note or o.note in vanished)
         self._learn_moves(vanished)
-        self._stage(lambda o, n: self._same_note(o, n) and
-                    ((o.front == n.front and bool(o.front)) or (o.back == n.back and bool(o.back))))
-        self._stage(lambda o, n: self._same_note(o, n) and self._close(o, n), fuzzy=True)
-        self._stage(lambda o, n: self._same_note(o, n) and self._same_place(o, n)
-                    and self._similar(o, n), fuzzy=True, ambiguity=False)
-
-    def _same_note(self, old: _Side, new: _Side) -> bool:
-        return self.moves.get(old.note, old.note) == new.note
+        self._stage(lambda s: [k for k in ((self._note(s), 0, s.front) if s.front else None,
+                                           (self._note(s), 1, s.back) if s.back else None) if k],
+                    lambda o, n: True)
+        self._stage(lambda s: [self._note(s)], self._close, capped=True)
+        self._stage(lambda s: [self._note(s)],
+                    lambda o, n: self._same_place(o, n) and self._similar(o, n), capped=True,
+                    ambiguity=False)
 
     def _learn_moves(self, vanished: set[str]) -> None:
         """A vanished note whose unchanged cards all went to one new note was moved there."""
@@ -140,16 +140,18 @@ class _Matcher:
                 targets[self.gone[old].note].add(self.cards[index].note)
         self.moves = {old: next(iter(new)) for old, new in targets.items() if len(new) == 1}
 
-    def _stage(self, accepts: Callable[[_Side, _Side], bool], fuzzy: bool = False,
+    def _stage(self, keys: Callable[[_Side], list[object]],
+               accepts: Callable[[_Side, _Side], bool], capped: bool = False,
                ambiguity: bool = True) -> None:
-        """Pair each removed card with the one added card it accepts, when that one accepts
-        no other; several candidates on either side make an ambiguity and no pair."""
+        """Pair each removed card with the one added card it accepts among those sharing a key
+        with it, when that one accepts no other; several candidates on either side make an
+        ambiguity and no pair."""
         used = set(self.pairs.values()) | {o for olds in self.ambiguous.values() for o in olds}
         olds = [o for o in self.old if o.index not in used]
         news = [n for n in self.new if n.index not in self.pairs and n.index not in self.ambiguous]
         of_old: dict[int, list[_Side]] = defaultdict(list)
         of_new: dict[int, list[_Side]] = defaultdict(list)
-        for old, new in self._candidates(olds, news, fuzzy):
+        for old, new in _sharing(olds, news, keys, capped):
             if old.fits(new) and accepts(old, new):
                 of_old[old.index].append(new)
                 of_new[new.index].append(old)
@@ -161,21 +163,9 @@ class _Matcher:
                 for candidate in found:
                     self.ambiguous[candidate.index] |= {o.index for o in of_new[candidate.index]}
 
-    def _candidates(self, olds: list[_Side], news: list[_Side], fuzzy: bool
-                    ) -> Iterable[tuple[_Side, _Side]]:
-        """Every (removed, added) pair worth testing; the fuzzy stages only within a note."""
-        if not fuzzy:
-            yield from ((o, n) for o in olds for n in news)
-            return
-        by_note: dict[str, list[_Side]] = defaultdict(list)
-        for new in news:
-            by_note[new.note].append(new)
-        old_by_note: dict[str, list[_Side]] = defaultdict(list)
-        for old in olds:
-            old_by_note[self.moves.get(old.note, old.note)].append(old)
-        for note, group in old_by_note.items():
-            if len(group) * len(by_note[note]) <= _MAX_PAIRS:
-                yield from ((o, n) for o in group for n in by_note[note])
+    def _note(self, side: _Side) -> str:
+        """The note a card is in now: a removed card's note may have been moved."""
+        return self.moves.get(side.note, side.note) if side.previous else side.note
 
     @staticmethod
     def _close(old: _Side, new: _Side) -> bool:
@@ -219,6 +209,30 @@ class _Matcher:
                 "two cards are merged; a block id (^id) keeps a card through any edit",
                 "ambiguous-identity"))
         return found
+
+
+def _sharing(olds: list[_Side], news: list[_Side], keys: Callable[[_Side], list[object]],
+             capped: bool) -> Iterable[tuple[_Side, _Side]]:
+    """The (removed, added) pairs that share a key, each once; with ``capped``, a key shared by
+    too many pairs (a huge note rewritten wholesale) is skipped rather than compared in full."""
+    index: dict[object, list[_Side]] = defaultdict(list)
+    for new in news:
+        for key in keys(new):
+            index[key].append(new)
+    by_key: dict[object, list[_Side]] = defaultdict(list)
+    for old in olds:
+        for key in keys(old):
+            by_key[key].append(old)
+    seen: set[tuple[int, int]] = set()
+    for key, group in by_key.items():
+        matches = index.get(key, [])
+        if capped and len(group) * len(matches) > _MAX_PAIRS:
+            continue
+        for old in group:
+            for new in matches:
+                if (old.index, new.index) not in seen:
+                    seen.add((old.index, new.index))
+                    yield old, new
 
 
 def _neighbours(items: Iterable[_T], note: Callable[[_T], str], name: Callable[[_T], str]

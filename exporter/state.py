@@ -254,24 +254,25 @@ def _read_collection(conn: sqlite3.Connection) -> State:
         front, back, context, source = fields
         deck = decks.get(deck_of.get(nid, -1), "")
         tag_list = tuple(str(tags).split())
-        natural, note, kind, pos, content = ours.get(guid, (guid, _note_of(source), "", -1, ""))
+        natural, note, kind, pos, content, removed = ours.get(
+            guid, (guid, _note_of(source), "", -1, "", False))
         if pos < 0:  # a deck without our table: position from the order notes were written
             pos = positions[note] = positions.get(note, -1) + 1
         state[guid] = Entry(
             guid, content or fields_hash(model, deck, front, back, context, source, tag_list),
             _time(mod), natural, note, kind, pos, model, deck, front, back, context, source,
-            tag_list)
+            tag_list, removed)
     return state
 
 
-def _our_rows(conn: sqlite3.Connection) -> dict[str, tuple[str, str, str, int, str]]:
+def _our_rows(conn: sqlite3.Connection) -> dict[str, tuple[str, str, str, int, str, bool]]:
     found = conn.execute("select 1 from sqlite_master where type = 'table' and name = ?",
                          (TABLE,)).fetchone()
     if not found:
         return {}
-    rows = conn.execute(f"select guid, natural, note, kind, pos, hash from {TABLE}")
-    return {str(g): (str(n), str(note), str(k), int(p), str(h))
-            for g, n, note, k, p, h in rows}
+    rows = conn.execute(f"select guid, natural, note, kind, pos, hash, removed from {TABLE}")
+    return {str(g): (str(n), str(note), str(k), int(p), str(h), bool(r))
+            for g, n, note, k, p, h, r in rows}
 
 
 def _note_of(source: str) -> str:
@@ -282,7 +283,7 @@ def _note_of(source: str) -> str:
 def write_table(conn: sqlite3.Connection, entries: Mapping[str, Entry]) -> None:
     """Record each card's key, note, kind, position and hash inside the deck's collection."""
     conn.execute(f"create table {TABLE} (guid text primary key, natural text, note text, "
-                 "kind text, pos integer, hash text)")
-    conn.executemany(f"insert into {TABLE} values (?, ?, ?, ?, ?, ?)",
-                     [(e.guid, e.natural, e.note, e.kind, e.pos, e.hash)
+                 "kind text, pos integer, hash text, removed integer)")
+    conn.executemany(f"insert into {TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+                     [(e.guid, e.natural, e.note, e.kind, e.pos, e.hash, int(e.removed))
                       for e in sorted(entries.values(), key=lambda e: e.guid)])

@@ -319,3 +319,17 @@ def test_media_are_named_by_content(tmp_path: Path, cells: Path) -> None:
 
 def _by_front(result: Result, front: str) -> Card:
     return next(c for c in result.cards if c.front == front)
+
+
+def test_removed_cards_tagged_once_when_the_previous_deck_is_the_state(tmp_path: Path,
+                                                                       cells: Path) -> None:
+    _build(tmp_path, out_dir=tmp_path / "run1")
+    _edit(cells, "# Membranes\nA lipid bilayer with proteins in it.\n", "")
+    second = _build(tmp_path, EPOCH + 60, out_dir=tmp_path / "run2", tag_removed=True,
+                    previous=tmp_path / "run1" / "bio.apkg")
+    assert second.report is not None
+    assert (second.report.removed, second.report.tagged) == (1, 1)
+    third = _build(tmp_path, EPOCH + 120, out_dir=tmp_path / "run3", tag_removed=True,
+                   previous=tmp_path / "run2" / "bio.apkg")
+    assert third.report is not None
+    assert (third.report.removed, third.report.tagged, third.report.unchanged) == (0, 0, 3)
