@@ -27,7 +27,7 @@ from .state import Entry, State, plain
 
 _T = TypeVar("_T")
 CLOSE = 0.75  # SequenceMatcher ratio of two sides' text that counts as a small edit
-SIMILAR = 0.5  # what position among neighbours needs besides
+SIMILAR = 0.6  # what the same place among neighbours needs besides, on one side
 _MAX_TEXT = 2000  # characters compared per side; the rest of a long section adds little
 _MAX_PAIRS = 20_000  # per note: beyond this many (removed × added) pairs, skip the fuzzy stages
 

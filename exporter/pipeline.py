@@ -109,8 +109,7 @@ def _export(config: Config, work: Path, progress: Progress | None) -> Result:
             _guarded("deck", lambda: anki.write_package(
                 apkg, config.title, followed.deck_cards, vault.assets, followed.deck_times,
                 followed.entries))
-            stage(state_path).write_text(state.dump(followed.entries.values()),
-                                         encoding="utf-8")
+            state.write(stage(state_path), followed.entries.values())
             log.debug("deck written at %.2f s", time.perf_counter() - started)
         if config.write_pdf:
             date = dt.datetime.fromtimestamp(max(times.values(), default=epoch), dt.UTC).date()

@@ -91,21 +91,22 @@ def plain(text: str) -> str:
 # --- the state file -------------------------------------------------------------------------------
 
 
-def dump(entries: Iterable[Entry]) -> str:
-    """The state file's text: deterministic JSON, one card per line."""
-    cards = {}
-    for e in sorted(entries, key=lambda e: e.guid):
-        record: dict[str, Any] = {
-            "hash": e.hash, "mod": e.mod, "natural": e.natural, "note": e.note, "kind": e.kind,
-            "pos": e.pos, "model": e.model, "deck": e.deck, "front": e.front, "back": e.back,
-            "context": e.context, "source": e.source, "tags": list(e.tags)}
-        if e.removed:
-            record["removed"] = True
-        cards[e.guid] = record
-    lines = [f"{json.dumps(g)}: {json.dumps(r, sort_keys=True, ensure_ascii=False)}"
-             for g, r in cards.items()]
-    body = ",\n".join(lines)
-    return f'{{"version": {VERSION}, "cards": {{\n{body}\n}}}}\n'
+def write(path: Path, entries: Iterable[Entry]) -> None:
+    """Write the state file: deterministic JSON, one card per line, streamed (it holds every
+    card's fields, so a big vault's state is tens of megabytes)."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write(f'{{"version": {VERSION}, "cards": {{')
+        for number, e in enumerate(sorted(entries, key=lambda e: e.guid)):
+            record: dict[str, Any] = {
+                "hash": e.hash, "mod": e.mod, "natural": e.natural, "note": e.note,
+                "kind": e.kind, "pos": e.pos, "model": e.model, "deck": e.deck,
+                "front": e.front, "back": e.back, "context": e.context, "source": e.source,
+                "tags": list(e.tags)}
+            if e.removed:
+                record["removed"] = True
+            out.write(("," if number else "") + f"\n{json.dumps(e.guid)}: "
+                      + json.dumps(record, sort_keys=True, ensure_ascii=False))
+        out.write("\n}}\n")
 
 
 class BadStateError(ValueError):

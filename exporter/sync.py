@@ -79,7 +79,7 @@ def sync(config: Config, collection: Path, dry_run: bool = False,
         target = history.state_path(config)
         target.parent.mkdir(parents=True, exist_ok=True)
         staged = target.with_name(f".{target.name}.sync.tmp")
-        staged.write_text(state.dump(followed.entries.values()), encoding="utf-8")
+        state.write(staged, followed.entries.values())
         staged.replace(target)
     return result, plan
 
