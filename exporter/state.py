@@ -124,9 +124,10 @@ def load_file(path: Path, diagnostics: list[Diagnostic]) -> State:
         return {}
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        diagnostics.append(Diagnostic(
-            str(path), 1, 1, "warning", f"state file ignored ({reason}): cards renamed or "
-            "moved since the last build start with a new review history", "bad-state"))
+        diagnostics.append(Diagnostic(  # absolute: the file is not in the notes folder
+            str(path.resolve()), 1, 1, "warning", f"state file ignored ({reason}): cards "
+            "renamed or moved since the last build start with a new review history",
+            "bad-state"))
         return {}
 
 

@@ -333,3 +333,15 @@ def test_removed_cards_tagged_once_when_the_previous_deck_is_the_state(tmp_path:
                    previous=tmp_path / "run2" / "bio.apkg")
     assert third.report is not None
     assert (third.report.removed, third.report.tagged, third.report.unchanged) == (0, 0, 3)
+
+
+def test_cli_names_a_broken_state_file_and_goes_on(tmp_path: Path, cells: Path) -> None:
+    (tmp_path / "dist").mkdir()
+    broken = tmp_path / "dist" / ".bio.notes-export.json"
+    broken.write_text('{"version": 2, "cards": {"x": {"hash": "h", "mod": "soon"}}}')
+    run = CliRunner().invoke(main, ["build", str(tmp_path / "notes"), "--no-pdf", "--deck", "Bio",
+                                    "--out", str(tmp_path / "dist")])
+    assert run.exit_code == 0, run.output
+    assert (f"{broken}:1:1: warning: state file ignored (card 'x': a modification time must be "
+            "a whole number of seconds, not 'soon')") in run.output
+    assert "Cards: 4 (4 added" in run.output
