@@ -29,6 +29,7 @@ VERSION = 2
 TABLE = "notes_export_cards"  # our table inside the deck's collection.anki2; Anki ignores it
 MAX_STATE_BYTES = 256 << 20
 MAX_COLLECTION_BYTES = 512 << 20
+_MAX_STEPS = 20_000  # × 100,000 SQLite instructions: far more than reading 512 MiB takes
 MAX_MOD = 1 << 40  # seconds; far past any real time, far below Anki's 64-bit limit
 _MODEL_NAMES = {"notes-export section": "basic", "notes-export both ways": "reversed",
                 "notes-export cloze": "cloze"}
@@ -204,6 +205,8 @@ def load_deck(path: Path) -> State:
             db = Path(tmp) / "collection.anki2"
             _extract_collection(path, db)
             conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+            steps = iter(range(_MAX_STEPS))  # a crafted file's views cannot run forever
+            conn.set_progress_handler(lambda: next(steps, None) is None, 100_000)
             try:
                 return _read_collection(conn)
             finally:
@@ -211,7 +214,7 @@ def load_deck(path: Path) -> State:
     except ExportError:
         raise
     except (OSError, zipfile.BadZipFile, sqlite3.Error, ValueError, KeyError, TypeError,
-            IndexError, RecursionError) as exc:
+            IndexError, AttributeError, RecursionError) as exc:
         raise ExportError(f"--previous '{path}' is not a readable Anki deck: "
                           f"{type(exc).__name__}: {exc}") from exc
 

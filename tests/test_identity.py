@@ -345,3 +345,17 @@ def test_cli_names_a_broken_state_file_and_goes_on(tmp_path: Path, cells: Path) 
     assert (f"{broken}:1:1: warning: state file ignored (card 'x': a modification time must be "
             "a whole number of seconds, not 'soon')") in run.output
     assert "Cards: 4 (4 added" in run.output
+
+
+def test_previous_deck_with_wrong_tables_is_a_clear_error(tmp_path: Path, cells: Path) -> None:
+    db = tmp_path / "collection.anki2"
+    conn = sqlite3.connect(db)
+    conn.execute("create table col (models text, decks text)")
+    conn.execute("insert into col values ('[1, 2]', '{}')")
+    conn.commit()
+    conn.close()
+    bad = tmp_path / "bad.apkg"
+    with zipfile.ZipFile(bad, "w") as archive:
+        archive.write(db, "collection.anki2")
+    with pytest.raises(ExportError, match="not a readable Anki deck: AttributeError"):
+        _build(tmp_path, previous=bad)
