@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .media import content_name
 from .model import Asset
 
 NOTE_SUFFIX = ".md"
@@ -161,7 +161,7 @@ class AssetIndex:
         existing = self._media.get(path)
         if existing:
             return existing
-        asset = Asset(path=path, media_name=_content_name(path))
+        asset = Asset(path=path, media_name=content_name(path))
         self._media[path] = asset
         self.order.append(path)
         self.names.add(asset.media_name)
@@ -177,19 +177,6 @@ class AssetIndex:
     def used(self) -> dict[str, Asset]:
         """Media actually embedded, keyed by media name, in a stable order."""
         return {a.media_name: a for a in sorted(self._media.values(), key=lambda a: a.media_name)}
-
-
-def _content_name(path: Path) -> str:
-    """``stem-<12 hex digits of the bytes' SHA-256>.suffix`` in lower case, as Anki stores media
-    it is given (and safe on case-insensitive file systems); the path's hash if unreadable."""
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    except OSError:
-        digest.update(str(path).encode())
-    return f"{path.stem}-{digest.hexdigest()[:12]}{path.suffix}".lower()
 
 
 _SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
