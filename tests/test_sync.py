@@ -14,7 +14,7 @@ from exporter.cli import main
 from exporter.config import Config, ExportError
 from exporter.sync import sync
 
-from .conftest import EPOCH, write_note
+from .conftest import EPOCH, answer_all, write_note
 
 BIO = "# Cells\n- Mitochondria::powerhouse of the cell\n# Membranes\nA lipid bilayer.\n"
 CHEM = "# Atoms\nProtons, neutrons, electrons.\n"
@@ -171,3 +171,19 @@ def test_sync_command(vault: Path, col_path: Path) -> None:
     assert f"Synced {col_path}: 4 added" in run.output
     run = runner.invoke(main, args)
     assert run.output.strip() == f"Synced {col_path}: 0 added, 0 updated, 0 moved, 0 deleted"
+
+
+def test_sync_moves_both_cards_when_front_matter_names_another_deck(vault: Path,
+                                                                    col_path: Path) -> None:
+    write_note(vault, "Words.md", "# Words\n- chat:::cat\n")
+    sync(_config(vault), col_path, echo=lambda _: None)
+    col = Collection(str(col_path))
+    answer_all(col)
+    col.close()
+    write_note(vault, "Words.md", "---\ndeck: Languages::French\n---\n# Words\n- chat:::cat\n")
+    _, plan = sync(_config(vault), col_path, echo=lambda _: None)
+    assert [(len(cids), card.deck) for cids, card in plan.move] == [
+        (1, "Languages::French"), (2, "Languages::French")]  # the section, then both ways
+    both_ways = [s for s in _snapshot(col_path).values() if s[1][0] == "chat"]
+    assert [(s[4], s[5]) for s in both_ways] == [
+        (("Languages::French", "Languages::French"), (1, 1))]  # moved, history kept
