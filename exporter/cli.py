@@ -43,7 +43,8 @@ Examples:
   notes-export watch
   notes-export watch ~/vault --pdf-per folder --no-anki
 """
-CHECK_HELP = """Check NOTES_DIR (default: source_notes) and report every problem; write nothing.
+CHECK_HELP = """Check NOTES_DIR (default: source_notes) and report every problem; write nothing
+but the note cache of OUT, when a build made OUT already.
 
 Missing images, links to headings that do not exist, broken front matter, embeds that leave the
 vault, notes that are not UTF-8, duplicate card identities, and more.
@@ -173,6 +174,9 @@ def build(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, quiet:
 
 @main.command(name="check", help=CHECK_HELP)
 @_common
+@click.option("--out", "out_dir", default="dist", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder of your builds: its note cache is used when it exists.")
 @click.pass_context
 def check_command(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, quiet: bool,
                   verbose: bool, **options: Any) -> None:

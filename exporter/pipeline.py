@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import anki, cards, flashcards, history, sheets, state
+from . import anki, cards, flashcards, history, notecache, sheets, state
 from .config import Config, ExportError
 from .model import Card, Diagnostic, Vault
 from .parse import NoteError, read_note, split_sections
@@ -68,12 +68,14 @@ class Result:
 def check(config: Config, progress: Progress | None = None) -> Result:
     """Parse and render everything and make the cards, but write nothing and lay out no PDF."""
     with tempfile.TemporaryDirectory(prefix="notes-export-") as work:
-        return _check(config, Path(work), progress)
+        # the note cache of an earlier build is used, but no output folder is made for it
+        return _check(config, Path(work), progress, config.out_dir.is_dir())
 
 
-def _check(config: Config, work: Path, progress: Progress | None) -> Result:
+def _check(config: Config, work: Path, progress: Progress | None,
+           use_cache: bool = True) -> Result:
     remote = RemoteImages(work / "remote") if config.allow_remote else None
-    vault = load_vault(config, remote, progress)
+    vault = load_vault(config, remote, progress, use_cache)
     options = cards.CardOptions(root_deck=config.title, kinds=config.card_kinds,
                                 folder_decks=config.folder_decks, folder_tags=config.folder_tags,
                                 vault_name=config.vault_name)
@@ -136,21 +138,36 @@ def _write_pdfs(config: Config, vault: Vault, date: dt.date, stage: Callable[[Pa
 
 
 def load_vault(config: Config, remote: RemoteImages | None = None,
-               progress: Progress | None = None) -> Vault:
-    """Read and parse every note, then render each section to HTML."""
-    vault = _read_notes(config)
+               progress: Progress | None = None, use_cache: bool = False) -> Vault:
+    """Read and parse every note, then render each section to HTML (or take it from the
+    note cache in the output folder, when there is one: notecache.py)."""
+    texts: dict[str, str] = {}
+    vault = _read_notes(config, texts)
     index = AssetIndex(config.notes_dir, list(config.asset_dirs),
                        attachment_folder(config.notes_dir))
     renderer = Renderer(vault, index, config.notes_dir, check_links=config.check_links,
                         remote=remote)
-    if remote is None and len(vault.notes) >= PARALLEL_NOTES and _fork_workers() > 1:
-        _render_in_workers(renderer, progress)
+    # Fetched images live in a temporary folder: with --allow-remote nothing is cached.
+    cache = None if remote is not None or not use_cache else \
+        notecache.open_cache(config, renderer, texts, vault.diagnostics)
+    cached = {i: r for i, note in enumerate(vault.notes) if cache and (r := cache.get(note))}
+    todo = [i for i in range(len(vault.notes)) if i not in cached]
+    fresh: dict[int, NoteRendering] = {}
+    if remote is None and len(todo) >= PARALLEL_NOTES and _fork_workers() > 1:
+        fresh = _render_in_workers(renderer, todo, cached, progress)
     else:
         for number, note in enumerate(vault.notes, start=1):
             if progress and (number % 50 == 0 or number == len(vault.notes)):
                 progress("notes", number, len(vault.notes))
-            renderer.render_note(note)
+            if number - 1 in cached:
+                renderer.apply(note, cached[number - 1])
+            else:
+                fresh[number - 1] = renderer.render_note(note)
     vault.assets = index.used
+    if cache:
+        for number, rendering in fresh.items():
+            cache.put(vault.notes[number], rendering)
+        cache.prune()
     return vault
 
 
@@ -170,28 +187,35 @@ def _render_chunk(indexes: list[int]) -> list[NoteRendering]:
     return [_WORKER.render_note(_WORKER.vault.notes[i]) for i in indexes]
 
 
-def _render_in_workers(renderer: Renderer, progress: Progress | None) -> None:
-    """Render notes on every core; each note's result is applied here, in note order, so the
-    vault ends up exactly as a serial run leaves it."""
+def _render_in_workers(renderer: Renderer, todo: list[int], cached: dict[int, NoteRendering],
+                       progress: Progress | None) -> dict[int, NoteRendering]:
+    """Render the notes ``todo`` on every core; each note's result (or its ``cached`` one) is
+    applied here, in note order, so the vault ends up exactly as a serial run leaves it."""
     global _WORKER
     notes = renderer.vault.notes
-    size = max(1, len(notes) // (_fork_workers() * 4))
-    chunks = [list(range(i, min(i + size, len(notes)))) for i in range(0, len(notes), size)]
+    size = max(1, len(todo) // (_fork_workers() * 4))
+    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
     _WORKER = renderer
+    fresh: dict[int, NoteRendering] = {}
+    applied = 0
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=_fork_workers(), mp_context=context) as pool:
             for chunk, renderings in zip(chunks, pool.map(_render_chunk, chunks), strict=True):
-                for index, rendering in zip(chunk, renderings, strict=True):
-                    renderer.apply(notes[index], rendering)
+                fresh.update(zip(chunk, renderings, strict=True))
+                while applied < len(notes) and (applied in fresh or applied in cached):
+                    renderer.apply(notes[applied], fresh.get(applied) or cached[applied])
+                    applied += 1
                 if progress:
-                    progress("notes", chunk[-1] + 1, len(notes))
+                    progress("notes", applied, len(notes))
     finally:
         _WORKER = None
+    return fresh
 
 
-def _read_notes(config: Config) -> Vault:
-    """Every readable note split into sections, with the cards written in its own syntax."""
+def _read_notes(config: Config, texts: dict[str, str] | None = None) -> Vault:
+    """Every readable note split into sections, with the cards written in its own syntax;
+    each note's text goes into ``texts`` by path when given (the note cache's keys)."""
     if not config.notes_dir.is_dir():
         raise ExportError(f"notes folder '{config.notes_dir}' does not exist or is not a folder")
     vault = Vault(root=config.notes_dir)
@@ -202,6 +226,8 @@ def _read_notes(config: Config) -> Vault:
         except NoteError as exc:
             vault.diagnostics.append(exc.diagnostic)
             continue
+        if texts is not None:
+            texts[relpath] = text
         note = split_sections(text, relpath, path.stem, vault.diagnostics)
         highlights = note.meta.get("cloze-highlights", config.cloze_highlights) is True
         for section in note.sections:

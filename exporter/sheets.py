@@ -24,6 +24,7 @@ from .parse import slugify
 
 log = logging.getLogger(__name__)
 CACHE_DIR = ".notes-export-cache"
+NOTES_DIR = "notes"  # inside CACHE_DIR: the rendered notes of notecache.py
 Progress = Callable[[str, int, int], None]
 
 
@@ -161,6 +162,8 @@ class SheetCache:
         if not self.usable:
             return
         for path in sorted(self.folder.iterdir()):
+            if path.name == NOTES_DIR and path.is_dir() and not path.is_symlink():
+                continue  # the note cache's own folder (notecache.py), pruned by it
             if path.stem not in keep or not _regular(path):
                 self._remove(path)
 

@@ -1,0 +1,328 @@
+"""Rendered notes kept across runs in ``OUT/.notes-export-cache/notes/``, one file per note.
+
+An entry is found by a key over everything that changes the note's HTML: the exporter's
+version and source, the options that reach rendering, the note's text, the texts of the notes
+it embeds, and a digest of the whole vault's link targets (names, aliases, headings, anchors,
+block ids) and image names. The images a note shows are checked by size and modification time
+when it is taken back. The folder sits in an output folder a pull request can fill: every entry
+is signed with a key kept outside it (in the user's cache folder), and its shape is checked
+before use; anything else is ignored, rendered again and replaced. Deleting the folder is safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+from pathlib import Path
+
+from . import __version__
+from .config import Config
+from .model import Diagnostic, Note, Severity
+from .render import NoteRendering, Renderer
+from .sheets import CACHE_DIR, NOTES_DIR
+
+log = logging.getLogger(__name__)
+MAX_ENTRY_BYTES = 64 * 1024 * 1024  # a note is at most 5 MB; its HTML a few times that
+SEVERITIES = ("warning", "error", "notice")
+# Rendered from the state of files outside the note (an image missing, unreadable, fetched,
+# or a crash): such a note is rendered again every time rather than trusted from the cache.
+UNCACHED_CODES = frozenset({"missing-image", "bad-image", "render-failed", "remote-image",
+                            "remote-image-failed"})
+_EMBED = re.compile(r"!\[\[([^\[\]\n|#^]*)")
+_SRC = re.compile(r'src="([^"]+)"')
+_KEY = re.compile(r"^[0-9a-f]{64}$")
+
+
+class BadEntryError(ValueError):
+    """A cache entry that is not what this version writes."""
+
+
+# --- the one place that knows NoteRendering's shape ----------------------------------------
+
+def to_json(rendering: NoteRendering) -> dict[str, object]:
+    """A rendering as plain JSON data (images are stored by the cache, with fingerprints)."""
+    return {
+        "sections": [[html, [[front, back] for front, back in items]]
+                     for html, items in rendering.sections],
+        "tags": sorted(rendering.tags),
+        "diagnostics": [[d.path, d.line, d.col, d.severity, d.message, d.code]
+                        for d in rendering.diagnostics],
+    }
+
+
+def from_json(data: object, note: Note, images: list[Path]) -> NoteRendering:
+    """The rendering ``to_json`` wrote, checked against ``note``; BadEntryError when not."""
+    data = _dict(data)
+    sections = _list(data.get("sections"))
+    if len(sections) != len(note.sections):
+        raise BadEntryError("section count")
+    shaped: list[tuple[str, list[tuple[str, str]]]] = []
+    for raw, section in zip(sections, note.sections, strict=True):
+        html, items = _pair(raw)
+        pairs = [_pair(item) for item in _list(items)]
+        if len(pairs) != len(section.items):
+            raise BadEntryError("item count")
+        shaped.append((_str(html), [(_str(f), _str(b)) for f, b in pairs]))
+    tags = {_str(tag) for tag in _list(data.get("tags"))}
+    diagnostics = [_diagnostic(raw) for raw in _list(data.get("diagnostics"))]
+    return NoteRendering(sections=shaped, tags=tags, diagnostics=diagnostics, images=images)
+
+
+def _diagnostic(raw: object) -> Diagnostic:
+    items = _list(raw)
+    if len(items) != 6 or items[3] not in SEVERITIES:
+        raise BadEntryError("diagnostic")
+    path, line, col, _, message, code = items
+    severity: Severity = "warning" if items[3] == "warning" else \
+        "error" if items[3] == "error" else "notice"
+    return Diagnostic(_str(path), _int(line), _int(col), severity, _str(message), _str(code))
+
+
+def _dict(value: object) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise BadEntryError("not an object")
+    return value
+
+
+def _list(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise BadEntryError("not a list")
+    return value
+
+
+def _pair(value: object) -> tuple[object, object]:
+    items = _list(value)
+    if len(items) != 2:
+        raise BadEntryError("not a pair")
+    return items[0], items[1]
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise BadEntryError("not a string")
+    return value
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BadEntryError("not an integer")
+    return value
+
+
+# --- keys ---------------------------------------------------------------------------------
+
+def source_digest() -> str:
+    """The exporter's version and the bytes of its own source: any change to the code that
+    renders makes every entry stale."""
+    digest = hashlib.sha256(__version__.encode() + b"\0")
+    package = Path(__file__).parent
+    for path in sorted([*package.glob("*.py"), *package.glob("templates/*")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def vault_digest(config: Config, renderer: Renderer) -> str:
+    """What every note's HTML may depend on besides its own text: options, code, and the names,
+    aliases, headings, anchors and block ids of all notes and the files links may reach."""
+    digest = hashlib.sha256(source_digest().encode())
+    index = renderer.index
+    options = [renderer.check_links, config.cloze_highlights, str(index.notes_dir),
+               [str(d) for d in index.asset_dirs], str(index.attachments)]
+    digest.update(json.dumps(options).encode())
+    for note in renderer.vault.notes:
+        digest.update(json.dumps([note.relpath, note.title, note.anchor, note.aliases]).encode())
+        for section in note.sections:
+            digest.update(json.dumps([section.heading, section.level, list(section.path),
+                                      section.anchor, section.block_id,
+                                      [item.block_id for item in section.items]]).encode())
+    files = sorted(str(p) for paths in index._by_name.values() for p in paths)  # no public view
+    digest.update("\0".join(files).encode())
+    return digest.hexdigest()
+
+
+class _Embeds:
+    """Which notes a note may embed, found from its text the generous way: every note whose
+    name, path or alias matches an ``![[...]]`` target, and theirs in turn."""
+
+    def __init__(self, notes: list[Note], texts: dict[str, str]) -> None:
+        self.texts = texts
+        self.by_name: dict[str, list[str]] = {}
+        for note in notes:
+            stem = note.relpath.rsplit("/", 1)[-1].removesuffix(".md")
+            for key in {stem, note.relpath.removesuffix(".md"), *note.aliases}:
+                self.by_name.setdefault(key.lower(), []).append(note.relpath)
+
+    def closure(self, relpath: str) -> list[str]:
+        """The notes ``relpath`` embeds, directly or through others, sorted."""
+        seen, todo = {relpath}, [relpath]
+        while todo:
+            for match in _EMBED.finditer(self.texts.get(todo.pop(), "")):
+                target = match.group(1).strip().removesuffix(".md").lower()
+                for key in {target, target.rsplit("/", 1)[-1]}:
+                    for other in self.by_name.get(key, []):
+                        if other not in seen:
+                            seen.add(other)
+                            todo.append(other)
+        return sorted(seen - {relpath})
+
+
+# --- the cache ------------------------------------------------------------------------------
+
+class NoteCache:
+    """Renderings of earlier runs, found by key; unused entries are removed at the end."""
+
+    def __init__(self, folder: Path, secret: bytes, config: Config, renderer: Renderer,
+                 texts: dict[str, str]) -> None:
+        self.folder = folder
+        self.secret = secret
+        self.renderer = renderer
+        self.texts = texts
+        base = vault_digest(config, renderer)
+        embeds = _Embeds(renderer.vault.notes, texts)
+        self.keys = {note.relpath: _note_key(base, note.relpath, texts, embeds)
+                     for note in renderer.vault.notes if note.relpath in texts}
+        self.hits = 0
+
+    def get(self, note: Note) -> NoteRendering | None:
+        """The cached rendering of ``note``, or None when absent, stale or not to be trusted."""
+        key = self.keys.get(note.relpath)
+        path = self.folder / f"{key}.json"
+        if key is None or not _regular(path):
+            return None
+        try:
+            data = path.read_bytes() if path.stat().st_size <= MAX_ENTRY_BYTES else b""
+            mac, _, body = data.partition(b"\n")
+            if not hmac.compare_digest(mac, self._sign(body)):
+                raise BadEntryError("signature")
+            entry = _dict(json.loads(body))
+            images = self._images(_list(entry.get("images")))
+            rendering = from_json(entry.get("rendering"), note, images)
+        except (OSError, ValueError, RecursionError) as exc:  # JSON errors are ValueErrors
+            log.debug("note cache entry %s not used: %s", path, exc)
+            return None
+        self.hits += 1
+        return rendering
+
+    def put(self, note: Note, rendering: NoteRendering) -> None:
+        """Keep ``rendering`` unless it depends on the state of files the key does not cover."""
+        key = self.keys.get(note.relpath)
+        if key is None or any(d.code in UNCACHED_CODES for d in rendering.diagnostics):
+            return
+        images = []
+        for path in self._shown(rendering):
+            stat = path.stat()
+            images.append([str(path), stat.st_size, stat.st_mtime_ns])
+        body = json.dumps({"images": images, "rendering": to_json(rendering)},
+                          ensure_ascii=False, separators=(",", ":")).encode()
+        if len(body) > MAX_ENTRY_BYTES:
+            return
+        target = self.folder / f"{key}.json"
+        tmp = self.folder / f".{key}.{os.getpid()}.tmp"
+        _remove(tmp)
+        _remove(target)
+        tmp.write_bytes(self._sign(body) + b"\n" + body)
+        os.replace(tmp, target)
+
+    def prune(self) -> None:
+        """Keep only the entries this run used: the cache never outgrows one vault's notes."""
+        keep = {f"{key}.json" for key in self.keys.values()}
+        for path in self.folder.iterdir():
+            if path.name not in keep or not _regular(path):
+                _remove(path)
+
+    def _sign(self, body: bytes) -> bytes:
+        return hmac.new(self.secret, body, hashlib.sha256).hexdigest().encode()
+
+    def _images(self, raw: list[object]) -> list[Path]:
+        """The images an entry shows, each unchanged since it was rendered and still usable."""
+        paths = []
+        index = self.renderer.index
+        for item in raw:
+            items = _list(item)
+            if len(items) != 3:
+                raise BadEntryError("image")
+            path, size, mtime = Path(_str(items[0])), _int(items[1]), _int(items[2])
+            stat = path.stat()  # gone: OSError, not used
+            if (stat.st_size, stat.st_mtime_ns) != (size, mtime) or \
+                    not any(root in path.parents for root in index.roots):
+                raise BadEntryError(f"image {path} changed")
+            paths.append(path)
+        return paths
+
+    def _shown(self, rendering: NoteRendering) -> list[Path]:
+        """Every image the rendering's HTML shows (``images`` lists only those first used by
+        this note in its process, so another note's shared image would be missed)."""
+        by_name = {name: asset.path for name, asset in self.renderer.index.used.items()}
+        names: set[str] = set()
+        for html, items in rendering.sections:
+            for text in (html, *(side for pair in items for side in pair)):
+                if "src=" in text:
+                    names.update(_SRC.findall(text))
+        return sorted({by_name[n] for n in names if n in by_name} | set(rendering.images))
+
+
+def _note_key(base: str, relpath: str, texts: dict[str, str], embeds: _Embeds) -> str:
+    digest = hashlib.sha256(base.encode())
+    for name in [relpath, *embeds.closure(relpath)]:
+        digest.update(f"\0{name}\0{len(texts.get(name, ''))}\0".encode())
+        digest.update(texts.get(name, "").encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def open_cache(config: Config, renderer: Renderer, texts: dict[str, str],
+               diagnostics: list[Diagnostic]) -> NoteCache | None:
+    """The note cache of ``config.out_dir``, or None when it must not or cannot be used."""
+    out = config.out_dir
+    top, folder = out / CACHE_DIR, out / CACHE_DIR / NOTES_DIR
+    if any(p.is_symlink() for p in (out, top, folder)):
+        diagnostics.append(Diagnostic(str(folder.absolute()), 1, 1, "warning",
+                                      "the note cache folder is (under) a symbolic link; not "
+                                      "used (remove it)", "bad-cache"))
+        return None
+    secret = _secret()
+    if secret is None:
+        return None
+    try:
+        if folder.exists() and not folder.is_dir():
+            _remove(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        log.debug("note cache folder %s cannot be made: %s", folder, exc)
+        return None
+    return NoteCache(folder, secret, config, renderer, texts)
+
+
+def _secret() -> bytes | None:
+    """This user's key for signing entries, made once, kept outside any output folder."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "notes-export" / "note-cache.key"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(secrets.token_hex(32).encode())
+        secret = path.read_bytes().strip()
+    except OSError as exc:  # no home, read-only, or another run made it meanwhile
+        log.debug("note cache key %s unusable: %s", path, exc)
+        return None
+    return secret if len(secret) == 64 else None
+
+
+def _regular(path: Path) -> bool:
+    """A real file, not a link to one."""
+    return path.is_file() and not path.is_symlink()
+
+
+def _remove(path: Path) -> None:
+    """Delete an entry without following links: a link goes, never what it names."""
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    elif path.is_dir():
+        shutil.rmtree(path)  # rmtree unlinks links inside, never descends into them
