@@ -30,7 +30,8 @@ def extract(body: list[str], first_line: int, highlights_as_cloze: bool) -> list
                 items.append(item)
                 consumed |= used
     for index in visible:
-        if index in consumed:
+        # every one-line card holds "::" (cloze too), "=" (definition) or "==" (highlight)
+        if index in consumed or ("=" not in body[index] and "::" not in body[index]):
             continue
         line, block_id = split_block_id(body[index])
         item = _single(line, first_line + index, block_id, highlights_as_cloze)

@@ -134,13 +134,10 @@ def vault_digest(config: Config, renderer: Renderer) -> str:
     index = renderer.index
     options = [renderer.check_links, config.cloze_highlights, str(index.notes_dir),
                [str(d) for d in index.asset_dirs], str(index.attachments)]
-    digest.update(json.dumps(options).encode())
-    for note in renderer.vault.notes:
-        digest.update(json.dumps([note.relpath, note.title, note.anchor, note.aliases]).encode())
-        for section in note.sections:
-            digest.update(json.dumps([section.heading, section.level, list(section.path),
-                                      section.anchor, section.block_id,
-                                      [item.block_id for item in section.items]]).encode())
+    targets = [[note.relpath, note.title, note.anchor, note.aliases,
+                [[s.heading, s.level, s.path, s.anchor, s.block_id, [i.block_id for i in s.items]]
+                 for s in note.sections]] for note in renderer.vault.notes]
+    digest.update(json.dumps([options, targets]).encode())
     files = sorted(str(p) for paths in index._by_name.values() for p in paths)  # no public view
     digest.update("\0".join(files).encode())
     return digest.hexdigest()

@@ -90,7 +90,8 @@ def export(config: Config, progress: Progress | None = None) -> Result:
 
 def _export(config: Config, work: Path, progress: Progress | None) -> Result:
     started = time.perf_counter()
-    result = _check(config, work, progress)
+    writes = config.write_anki or config.write_pdf or config.out_dir.is_dir()
+    result = _check(config, work, progress, use_cache=writes)
     log.debug("read and rendered %d notes, %d cards in %.2f s", len(result.vault.notes),
               len(result.cards), time.perf_counter() - started)
     vault = result.vault

@@ -39,7 +39,7 @@ def test_command_line_overrides_the_file(tmp_path: Path) -> None:
     code, _, _ = run("build", str(tmp_path / "notes"), "--out", str(tmp_path / "o"))
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
-        ".from-file.notes-export.json", "from-file.apkg"]
+        ".from-file.notes-export.json", ".notes-export-cache", "from-file.apkg"]
     code, _, _ = run("build", str(tmp_path / "notes"), "--out", str(tmp_path / "o2"),
                        "--deck", "Given", "--no-anki")
     assert code == 0

@@ -1,0 +1,258 @@
+"""The note cache: a warm build is byte-identical to a cold one, edits invalidate exactly what
+depends on them, and a stale, corrupt, forged or linked cache is never trusted."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from exporter import notecache, sheets
+from exporter.config import Config
+from exporter.model import Note, Section
+from exporter.pipeline import check
+from exporter.render import NoteRendering, Renderer
+
+from .conftest import SAMPLE_ASSETS, build, write_note
+
+PICTURE = "Pasted image 20250217143901.png"
+OTHER_PICTURE = "Pasted image 20250217144101.png"
+NOTES = {
+    "a.md": "# A\nSee [[b#Alpha]] and [[d]].\n![[c]]\n![[" + PICTURE + "]]\n\n## Cards\n"
+            "Term::Definition\n- {{c1::Cloze}} text\n",
+    "b.md": "# B\n## Alpha\nalpha text\n",
+    "c.md": "# C\ntranscluded text\n",
+    "d.md": "# D\n- plain point\nWord = meaning of it\n",
+}
+
+
+@pytest.fixture(autouse=True)
+def _own_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test signs with its own key, outside the real home."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    for name, text in NOTES.items():
+        write_note(tmp_path / "notes", name, text)
+    (tmp_path / "assets").mkdir()
+    shutil.copyfile(SAMPLE_ASSETS / PICTURE, tmp_path / "assets" / PICTURE)
+    return tmp_path
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The notes rendered (not taken from the cache), in order; small vaults render serially."""
+    seen: list[str] = []
+    original = Renderer.render_note
+
+    def spy(self: Renderer, note: Note) -> NoteRendering:
+        seen.append(note.relpath)
+        return original(self, note)
+
+    monkeypatch.setattr(Renderer, "render_note", spy)
+    yield seen
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    """The deck and the state file, by name."""
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+
+def _entries(project: Path) -> list[Path]:
+    return sorted((project / "dist" / sheets.CACHE_DIR / sheets.NOTES_DIR).iterdir())
+
+
+def _warm_and_cold(project: Path, rendered: list[str],
+                   edit: Callable[[Path], object]) -> list[str]:
+    """Build, edit, then build warm into dist and cold into a copy without the cache; the two
+    must be byte-identical. Returns the notes the warm build rendered."""
+    build(project, pdf=False)
+    shutil.copytree(project / "dist", project / "cold")
+    shutil.rmtree(project / "cold" / sheets.CACHE_DIR)
+    edit(project)
+    rendered.clear()
+    build(project, pdf=False)
+    warm_rendered = sorted(rendered)
+    build(project, out="cold", pdf=False)
+    assert _outputs(project / "dist") == _outputs(project / "cold")
+    return warm_rendered
+
+
+def test_a_warm_build_renders_nothing_and_writes_the_same_bytes(
+        project: Path, rendered: list[str]) -> None:
+    build(project, pdf=False)
+    assert sorted(rendered) == sorted(NOTES)
+    assert len(_entries(project)) == len(NOTES)
+    cold = _outputs(project / "dist")
+    rendered.clear()
+    result = build(project, pdf=False)
+    assert rendered == []
+    assert _outputs(project / "dist") == cold
+    assert not result.diagnostics
+
+
+def test_a_warm_build_with_the_pdf_matches_and_keeps_both_caches(
+        project: Path, rendered: list[str]) -> None:
+    build(project)
+    cold = _outputs(project / "dist")
+    rendered.clear()
+    build(project)
+    assert rendered == []
+    assert _outputs(project / "dist") == cold
+    cache = project / "dist" / sheets.CACHE_DIR
+    assert len(list(cache.glob("*.pdf"))) == 1  # the PDF cache's pruning spared our folder
+    assert len(_entries(project)) == len(NOTES)
+
+
+def test_one_edited_note_is_the_only_one_rendered_again(
+        project: Path, rendered: list[str]) -> None:
+    def edit(p: Path) -> None:
+        write_note(p / "notes", "d.md", NOTES["d.md"] + "- one more point\n")
+
+    assert _warm_and_cold(project, rendered, edit) == ["d.md"]
+    assert len(_entries(project)) == len(NOTES)  # the old entry of d.md was pruned
+
+
+def test_a_renamed_heading_renders_the_notes_linking_to_it(
+        project: Path, rendered: list[str]) -> None:
+    def edit(p: Path) -> None:
+        write_note(p / "notes", "b.md", "# B\n## Beta\nalpha text\n")
+
+    assert "a.md" in _warm_and_cold(project, rendered, edit)
+    result = build(project, pdf=False)
+    assert [d.code for d in result.diagnostics] == ["missing-heading"]
+
+
+def test_an_edited_image_renders_the_notes_showing_it(
+        project: Path, rendered: list[str]) -> None:
+    def edit(p: Path) -> None:
+        shutil.copyfile(SAMPLE_ASSETS / OTHER_PICTURE, p / "assets" / PICTURE)
+
+    assert _warm_and_cold(project, rendered, edit) == ["a.md"]
+
+
+def test_an_edited_embedded_note_renders_the_notes_embedding_it(
+        project: Path, rendered: list[str]) -> None:
+    def edit(p: Path) -> None:
+        write_note(p / "notes", "c.md", "# C\nnew transcluded text\n")
+
+    assert _warm_and_cold(project, rendered, edit) == ["a.md", "c.md"]
+
+
+def test_a_missing_image_is_looked_for_again_every_build(
+        project: Path, rendered: list[str]) -> None:
+    def edit(p: Path) -> None:
+        write_note(p / "notes", "d.md", NOTES["d.md"] + "![[later.png]]\n")
+
+    _warm_and_cold(project, rendered, edit)
+    shutil.copyfile(SAMPLE_ASSETS / PICTURE, project / "assets" / "later.png")
+    rendered.clear()
+    result = build(project, pdf=False)
+    assert "d.md" in rendered
+    assert not result.diagnostics
+
+
+@pytest.mark.parametrize("garbage", [
+    b"", b"\x00\xff" * 100, b"not json at all", b"abc\n{}",
+    b"0" * 64 + b"\n" + json.dumps({"images": [], "rendering": {}}).encode(),
+])
+def test_a_corrupt_entry_is_rendered_again_and_replaced(
+        project: Path, rendered: list[str], garbage: bytes) -> None:
+    build(project, pdf=False)
+    cold = _outputs(project / "dist")
+    for entry in _entries(project):
+        entry.write_bytes(garbage)
+    rendered.clear()
+    build(project, pdf=False)
+    assert sorted(rendered) == sorted(NOTES)
+    assert _outputs(project / "dist") == cold
+    rendered.clear()
+    build(project, pdf=False)
+    assert rendered == []  # replaced by good entries
+
+
+def test_a_planted_entry_with_a_script_is_not_trusted(
+        project: Path, rendered: list[str]) -> None:
+    """A pull request can commit the cache folder, under the right names: without this user's
+    key it cannot sign them, so they are rendered again."""
+    build(project, pdf=False)
+    cold = _outputs(project / "dist")
+    for entry in _entries(project):
+        _, _, body = entry.read_bytes().partition(b"\n")
+        forged = body.replace(b"Definition", b"<script>alert(1)</script>")
+        mac = hmac.new(b"guessed", forged, hashlib.sha256).hexdigest().encode()
+        entry.write_bytes(mac + b"\n" + forged)
+    rendered.clear()
+    build(project, pdf=False)
+    assert sorted(rendered) == sorted(NOTES)
+    assert _outputs(project / "dist") == cold
+
+
+def test_another_version_of_the_exporter_renders_everything_again(
+        project: Path, rendered: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    build(project, pdf=False)
+    monkeypatch.setattr(notecache, "__version__", "999.0")
+    rendered.clear()
+    build(project, pdf=False)
+    assert sorted(rendered) == sorted(NOTES)
+    rendered.clear()
+    build(project, pdf=False)
+    assert rendered == []
+
+
+def test_an_entry_of_the_wrong_shape_is_refused() -> None:
+    note = Note("n.md", "N", sections=[Section("N", 0, ("N",), 1, "n")])
+    good = {"sections": [["<p>x</p>", []]], "tags": [], "diagnostics": []}
+    assert notecache.from_json(good, note, []).sections == [("<p>x</p>", [])]
+    bad: list[object] = [
+        [], {"sections": []}, {"sections": [["<p>x</p>", [["front", "back"]]]]},
+        {**good, "tags": [1]}, {**good, "diagnostics": [["n.md", 1, 1, "fatal", "m", "c"]]},
+        {**good, "diagnostics": [["n.md", "1", 1, "warning", "m", "c"]]},
+        {**good, "sections": [[None, []]]},
+    ]
+    for data in bad:
+        with pytest.raises(notecache.BadEntryError):
+            notecache.from_json(data, note, [])
+
+
+def test_a_linked_cache_folder_is_refused_and_nothing_is_deleted_through_it(
+        project: Path, rendered: list[str]) -> None:
+    cache = project / "dist" / sheets.CACHE_DIR
+    cache.mkdir(parents=True)
+    decoy = project / "decoy"
+    decoy.mkdir()
+    (decoy / "keep.txt").write_text("mine")
+    os.symlink(decoy, cache / sheets.NOTES_DIR)
+    result = build(project, pdf=False)
+    assert (decoy / "keep.txt").read_text() == "mine"
+    assert [d.code for d in result.diagnostics] == ["bad-cache"]
+    assert sorted(rendered) == sorted(NOTES)
+
+
+def test_deleting_the_cache_is_safe(project: Path, rendered: list[str]) -> None:
+    build(project, pdf=False)
+    first = _outputs(project / "dist")
+    shutil.rmtree(project / "dist" / sheets.CACHE_DIR)
+    build(project, pdf=False)
+    assert _outputs(project / "dist") == first
+
+
+def test_check_uses_the_cache_of_an_existing_output_folder_only(
+        project: Path, rendered: list[str]) -> None:
+    config = Config(notes_dir=project / "notes", asset_dirs=[project / "assets"],
+                    out_dir=project / "dist")
+    check(config)
+    assert not (project / "dist").exists()  # check makes no output folder
+    build(project, pdf=False)
+    rendered.clear()
+    result = check(config)
+    assert rendered == []
+    assert len(result.cards) > 0 and not result.diagnostics
