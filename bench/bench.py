@@ -4,7 +4,8 @@
     python bench/bench.py --sizes 100,1000,5000 --pdf-sizes 100,1000
 
 For each size it times, in fresh processes (wall time and peak resident memory):
-``check``, ``build --no-pdf``, the PDFs alone (``--pdf-per folder``), an incremental rebuild
+``check``, ``build --no-pdf``, both again warm (the note cache) and after one note changed,
+the PDFs alone (``--pdf-per folder``), an incremental rebuild
 after one note changed, bare WeasyPrint on the exact HTML that build laid out (the floor for the
 PDF), and md2anki on the same questions as one flat file when a Python 3.12+ with md2anki is
 on PATH (``python3.12 -m md2anki``).
@@ -74,8 +75,10 @@ def bench_size(notes: int, with_pdf: bool, work: Path) -> list[tuple[str, ...]]:
     cards = next((line.split(":")[1].strip(" ,") for line in checked[2].splitlines()
                   if '"cards"' in line), "?")
     row("check", checked, cards)
-    row("build --no-pdf", run(exporter("build", str(vault), "--out", str(work / f"o{notes}"),
-                                       "--no-pdf", "-q"), work), cards)
+    deck = exporter("build", str(vault), "--out", str(work / f"o{notes}"), "--no-pdf", "-q")
+    cold = run(deck, work)
+    row("build --no-pdf", cold, cards)
+    rows.extend(warm_rows(notes, vault, work, checked[0], cold[0], cards))
     if with_pdf:
         out = work / f"p{notes}"
         pdf_args = ["build", str(vault), "--out", str(out), "--no-anki", "--pdf-per", "folder",
@@ -99,6 +102,27 @@ def bench_size(notes: int, with_pdf: bool, work: Path) -> list[tuple[str, ...]]:
         row("md2anki, same questions as one file",
             run([md2anki, "-m", "md2anki", str(flat), "-o-anki", str(work / f"m{notes}.apkg")],
                 work), str(notes), 0)
+    return rows
+
+
+def warm_rows(notes: int, vault: Path, work: Path, cold_check: float, cold_build: float,
+              cards: str) -> list[tuple[str, ...]]:
+    """The note cache (OUT/.notes-export-cache/notes): nothing changed, then one note edited,
+    for ``check --out`` and ``build --no-pdf``; each with its ratio to the cold run."""
+    out = str(work / f"o{notes}")
+    check = exporter("check", str(vault), "--out", out, "-q")
+    build = exporter("build", str(vault), "--out", out, "--no-pdf", "-q")
+    notes_md = sorted(vault.rglob("*.md"))
+    rows = []
+    for what, command, cold, edited in (("check", check, cold_check, notes_md[-1]),
+                                        ("build --no-pdf", build, cold_build, notes_md[-2])):
+        for label in ("warm, nothing changed", "warm, one note edited"):
+            if "edited" in label:
+                edited.write_text(edited.read_text(encoding="utf-8") + "\n- one more point\n",
+                                  encoding="utf-8")
+            wall, peak, _ = run(command, work)
+            rows.append((f"{notes:,}", f"{what} {label} ({wall / cold:.2f}× cold)", cards,
+                         f"{notes:,}", f"{wall:.2f}", f"{peak:.0f}"))
     return rows
 
 
