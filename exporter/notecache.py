@@ -3,8 +3,8 @@
 An entry is found by a key over everything that changes the note's HTML: the exporter's
 version and source, the options that reach rendering, the note's text, the texts of the notes
 it embeds, and a digest of the whole vault's link targets (names, aliases, headings, anchors,
-block ids) and image names. The images a note shows are checked by size and modification time
-when it is taken back. The folder sits in an output folder a pull request can fill: every entry
+block ids) and image names. The images a note shows are checked by the hash of their bytes when
+it is taken back. The folder sits in an output folder a pull request can fill: every entry
 is signed with a key kept outside it (in the user's cache folder), and its shape is checked
 before use; anything else is ignored, rendered again and replaced. Deleting the folder is safe.
 """
@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Config
+from .media import content_name
 from .model import Diagnostic, Note, Severity
 from .render import NoteRendering, Renderer
 from .sheets import CACHE_DIR, NOTES_DIR
@@ -211,27 +212,31 @@ class NoteCache:
         key = self.keys.get(note.relpath)
         if key is None or any(d.code in UNCACHED_CODES for d in rendering.diagnostics):
             return
-        images = []
-        for path in self._shown(rendering):
-            stat = path.stat()
-            images.append([str(path), stat.st_size, stat.st_mtime_ns])
+        media = {asset.path: name for name, asset in self.renderer.index.used.items()}
+        images = [[str(path), media[path]] for path in self._shown(rendering) if path in media]
         body = json.dumps({"images": images, "rendering": to_json(rendering)},
                           ensure_ascii=False, separators=(",", ":")).encode()
         if len(body) > MAX_ENTRY_BYTES:
             return
         target = self.folder / f"{key}.json"
         tmp = self.folder / f".{key}.{os.getpid()}.tmp"
-        _remove(tmp)
-        _remove(target)
-        tmp.write_bytes(self._sign(body) + b"\n" + body)
-        os.replace(tmp, target)
+        try:
+            _remove(tmp)
+            _remove(target)
+            tmp.write_bytes(self._sign(body) + b"\n" + body)
+            os.replace(tmp, target)
+        except OSError as exc:  # a full disk or a folder gone: the build goes on uncached
+            log.debug("note cache entry %s not written: %s", target, exc)
 
     def prune(self) -> None:
         """Keep only the entries this run used: the cache never outgrows one vault's notes."""
         keep = {f"{key}.json" for key in self.keys.values()}
-        for path in self.folder.iterdir():
-            if path.name not in keep or not _regular(path):
-                _remove(path)
+        try:
+            for path in self.folder.iterdir():
+                if path.name not in keep or not _regular(path):
+                    _remove(path)
+        except OSError as exc:
+            log.debug("note cache %s not pruned: %s", self.folder, exc)
 
     def _sign(self, body: bytes) -> bytes:
         return hmac.new(self.secret, body, hashlib.sha256).hexdigest().encode()
@@ -241,13 +246,10 @@ class NoteCache:
         paths = []
         index = self.renderer.index
         for item in raw:
-            items = _list(item)
-            if len(items) != 3:
-                raise BadEntryError("image")
-            path, size, mtime = Path(_str(items[0])), _int(items[1]), _int(items[2])
-            stat = path.stat()  # gone: OSError, not used
-            if (stat.st_size, stat.st_mtime_ns) != (size, mtime) or \
-                    not any(root in path.parents for root in index.roots):
+            path, name = (Path(_str(v)) for v in _pair(item))
+            # named by a hash of its bytes (media.py), which the deck needs anyway
+            if not any(root in path.parents for root in index.roots) or \
+                    not path.is_file() or content_name(path) != name.name:
                 raise BadEntryError(f"image {path} changed")
             paths.append(path)
         return paths

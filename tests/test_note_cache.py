@@ -256,3 +256,18 @@ def test_check_uses_the_cache_of_an_existing_output_folder_only(
     result = check(config)
     assert rendered == []
     assert len(result.cards) > 0 and not result.diagnostics
+
+
+def test_an_image_rewritten_with_the_same_size_and_time_is_still_noticed(
+        project: Path, rendered: list[str]) -> None:
+    image = project / "assets" / PICTURE
+    original = image.read_bytes()
+    image.write_bytes(original + b"A")  # bytes after the end of a PNG are ignored by readers
+
+    def edit(p: Path) -> None:
+        stat = image.stat()
+        image.write_bytes(original + b"B")
+        os.utime(image, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    assert _warm_and_cold(project, rendered, edit) == ["a.md"]
+    assert not build(project, pdf=False).diagnostics
