@@ -186,6 +186,8 @@ class NoteCache:
         self.keys = {note.relpath: _note_key(base, note.relpath, texts, embeds)
                      for note in renderer.vault.notes if note.relpath in texts}
         self.hits = 0
+        self._media_names: dict[Path, str] | None = None
+        self._paths: dict[str, Path] | None = None  # the reverse
 
     def get(self, note: Note) -> NoteRendering | None:
         """The cached rendering of ``note``, or None when absent, stale or not to be trusted."""
@@ -212,7 +214,7 @@ class NoteCache:
         key = self.keys.get(note.relpath)
         if key is None or any(d.code in UNCACHED_CODES for d in rendering.diagnostics):
             return
-        media = {asset.path: name for name, asset in self.renderer.index.used.items()}
+        media = self._media()
         images = [[str(path), media[path]] for path in self._shown(rendering) if path in media]
         body = json.dumps({"images": images, "rendering": to_json(rendering)},
                           ensure_ascii=False, separators=(",", ":")).encode()
@@ -238,6 +240,13 @@ class NoteCache:
         except OSError as exc:
             log.debug("note cache %s not pruned: %s", self.folder, exc)
 
+    def _media(self) -> dict[Path, str]:
+        """Media names by path, of every image the run used (made once: puts come last)."""
+        if self._media_names is None:
+            used = self.renderer.index.used.values()
+            self._media_names = {asset.path: asset.media_name for asset in used}
+        return self._media_names
+
     def _sign(self, body: bytes) -> bytes:
         return hmac.new(self.secret, body, hashlib.sha256).hexdigest().encode()
 
@@ -257,7 +266,9 @@ class NoteCache:
     def _shown(self, rendering: NoteRendering) -> list[Path]:
         """Every image the rendering's HTML shows (``images`` lists only those first used by
         this note in its process, so another note's shared image would be missed)."""
-        by_name = {name: asset.path for name, asset in self.renderer.index.used.items()}
+        if self._paths is None:
+            self._paths = {name: path for path, name in self._media().items()}
+        by_name = self._paths
         names: set[str] = set()
         for html, items in rendering.sections:
             for text in (html, *(side for pair in items for side in pair)):
