@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 from pathlib import Path
 
 from . import __version__
@@ -192,11 +193,11 @@ class NoteCache:
     def get(self, note: Note) -> NoteRendering | None:
         """The cached rendering of ``note``, or None when absent, stale or not to be trusted."""
         key = self.keys.get(note.relpath)
-        path = self.folder / f"{key}.json"
-        if key is None or not _regular(path):
+        if key is None:
             return None
+        path = self.folder / f"{key}.json"
         try:
-            data = path.read_bytes() if path.stat().st_size <= MAX_ENTRY_BYTES else b""
+            data = _read_regular(path)
             mac, _, body = data.partition(b"\n")
             if not hmac.compare_digest(mac, self._sign(body)):
                 raise BadEntryError("signature")
@@ -253,12 +254,12 @@ class NoteCache:
     def _images(self, raw: list[object]) -> list[Path]:
         """The images an entry shows, each unchanged since it was rendered and still usable."""
         paths = []
-        index = self.renderer.index
+        roots = tuple(os.path.join(root, "") for root in self.renderer.index.roots)
         for item in raw:
-            path, name = (Path(_str(v)) for v in _pair(item))
+            text, name = (_str(v) for v in _pair(item))
+            path = Path(text)
             # named by a hash of its bytes (media.py), which the deck needs anyway
-            if not any(root in path.parents for root in index.roots) or \
-                    not path.is_file() or content_name(path) != name.name:
+            if not text.startswith(roots) or ".." in path.parts or content_name(path) != name:
                 raise BadEntryError(f"image {path} changed")
             paths.append(path)
         return paths
@@ -323,6 +324,18 @@ def _secret() -> bytes | None:
         log.debug("note cache key %s unusable: %s", path, exc)
         return None
     return secret if len(secret) == 64 else None
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file of bounded size, never through a link; OSError otherwise."""
+    # no link is followed, and a planted FIFO does not block the build
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    descriptor = os.open(path, flags)
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+            raise OSError(f"{path} is not a regular file of at most {MAX_ENTRY_BYTES} bytes")
+        return handle.read(MAX_ENTRY_BYTES + 1)
 
 
 def _regular(path: Path) -> bool:

@@ -271,3 +271,22 @@ def test_an_image_rewritten_with_the_same_size_and_time_is_still_noticed(
 
     assert _warm_and_cold(project, rendered, edit) == ["a.md"]
     assert not build(project, pdf=False).diagnostics
+
+
+def test_a_fifo_or_link_planted_under_an_entry_name_neither_blocks_nor_is_followed(
+        project: Path, rendered: list[str]) -> None:
+    build(project, pdf=False)
+    cold = _outputs(project / "dist")
+    first, second = _entries(project)[:2]
+    first.unlink()
+    os.mkfifo(first)
+    secret = project / "secret.txt"
+    secret.write_text("mine")
+    second.unlink()
+    os.symlink(secret, second)
+    rendered.clear()
+    build(project, pdf=False)
+    assert len(rendered) == 2
+    assert _outputs(project / "dist") == cold
+    assert secret.read_text() == "mine"
+    assert not any(p.is_symlink() or not p.is_file() for p in _entries(project))
