@@ -20,6 +20,7 @@ import re
 import secrets
 import shutil
 import stat
+from importlib import metadata
 from pathlib import Path
 
 from . import __version__
@@ -119,10 +120,19 @@ def _int(value: object) -> int:
 
 # --- keys ---------------------------------------------------------------------------------
 
+# The libraries whose upgrade may change a note's HTML (or what Pillow deems an image).
+RENDERING_LIBRARIES = ("markdown", "pymdown-extensions", "Pygments", "nh3", "PyYAML", "Pillow")
+
+
 def source_digest() -> str:
-    """The exporter's version and the bytes of its own source: any change to the code that
-    renders makes every entry stale."""
+    """The exporter's version, the bytes of its own source and the versions of the libraries
+    that render: any change to the code that renders makes every entry stale."""
     digest = hashlib.sha256(__version__.encode() + b"\0")
+    for name in RENDERING_LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}?\0".encode())
     package = Path(__file__).parent
     for path in sorted([*package.glob("*.py"), *package.glob("templates/*")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")

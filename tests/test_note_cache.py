@@ -290,3 +290,14 @@ def test_a_fifo_or_link_planted_under_an_entry_name_neither_blocks_nor_is_follow
     assert _outputs(project / "dist") == cold
     assert secret.read_text() == "mine"
     assert not any(p.is_symlink() or not p.is_file() for p in _entries(project))
+
+
+def test_an_upgraded_rendering_library_renders_everything_again(
+        project: Path, rendered: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    build(project, pdf=False)
+    real = notecache.metadata.version
+    monkeypatch.setattr(notecache.metadata, "version",
+                        lambda name: "99.0" if name == "Pygments" else real(name))
+    rendered.clear()
+    build(project, pdf=False)
+    assert sorted(rendered) == sorted(NOTES)
