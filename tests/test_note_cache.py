@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter import notecache, sheets
+from exporter import notecache, pipeline, sheets
 from exporter.config import Config
 from exporter.model import Note, Section
 from exporter.pipeline import check
@@ -301,3 +301,31 @@ def test_an_upgraded_rendering_library_renders_everything_again(
     rendered.clear()
     build(project, pdf=False)
     assert sorted(rendered) == sorted(NOTES)
+
+
+@pytest.mark.skipif(pipeline._fork_workers() < 2, reason="needs two cores and fork")
+def test_cached_and_fresh_notes_mix_in_note_order_when_rendering_on_all_cores(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over PARALLEL_NOTES notes to render go to worker processes; the cached ones are
+    applied between them in note order, so the deck is the cold build's, byte for byte."""
+    count = pipeline.PARALLEL_NOTES + 20
+    for i in range(count):
+        write_note(tmp_path / "notes", f"n{i:03d}.md",
+                   f"# N{i}\n- point [[n{(i + 1) % count:03d}]]\nTerm{i}::Answer {i}\n"
+                   + ("- see [[n001#nowhere]]\n" if i % 7 == 0 else ""))
+    build(tmp_path, pdf=False)
+    shutil.copytree(tmp_path / "dist", tmp_path / "cold")
+    shutil.rmtree(tmp_path / "cold" / sheets.CACHE_DIR)
+    for i in range(count):
+        if i % 11:  # most notes change (200 to render), a few in between stay cached
+            note = tmp_path / "notes" / f"n{i:03d}.md"
+            note.write_text(note.read_text() + "- edited\n")
+    calls: list[int] = []
+    workers = pipeline._render_in_workers
+    monkeypatch.setattr(pipeline, "_render_in_workers",
+                        lambda r, todo, *a: calls.append(len(todo)) or workers(r, todo, *a))
+    first = build(tmp_path, pdf=False)
+    assert calls == [count - 20]
+    build(tmp_path, out="cold", pdf=False)
+    assert _outputs(tmp_path / "dist") == _outputs(tmp_path / "cold")
+    assert first.diagnostics == build(tmp_path, out="cold", pdf=False).diagnostics
