@@ -226,8 +226,10 @@ class NoteCache:
         if key is None or any(d.code in UNCACHED_CODES for d in rendering.diagnostics):
             return
         media = self._media()
-        images = [[str(path), media[path]] for path in self._shown(rendering) if path in media]
-        body = json.dumps({"images": images, "rendering": to_json(rendering)},
+        data = to_json(rendering)
+        shown = self._shown(data.get("sections"), rendering.images)
+        images = [[str(path), media[path]] for path in shown if path in media]
+        body = json.dumps({"images": images, "rendering": data},
                           ensure_ascii=False, separators=(",", ":")).encode()
         if len(body) > MAX_ENTRY_BYTES:
             return
@@ -274,18 +276,23 @@ class NoteCache:
             paths.append(path)
         return paths
 
-    def _shown(self, rendering: NoteRendering) -> list[Path]:
-        """Every image the rendering's HTML shows (``images`` lists only those first used by
-        this note in its process, so another note's shared image would be missed)."""
+    def _shown(self, html: object, images: list[Path]) -> list[Path]:
+        """Every image the HTML (any nesting of lists of strings) shows: ``images`` lists only
+        those first used by this note in its process, so another note's shared image would be
+        missed."""
         if self._paths is None:
             self._paths = {name: path for path, name in self._media().items()}
-        by_name = self._paths
-        names: set[str] = set()
-        for html, items in rendering.sections:
-            for text in (html, *(side for pair in items for side in pair)):
-                if "src=" in text:
-                    names.update(_SRC.findall(text))
-        return sorted({by_name[n] for n in names if n in by_name} | set(rendering.images))
+        names = {name for text in _strings(html) if "src=" in text for name in _SRC.findall(text)}
+        return sorted({self._paths[n] for n in names if n in self._paths} | set(images))
+
+
+def _strings(value: object) -> list[str]:
+    """The strings inside nested lists, depth first."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
 
 
 def _note_key(base: str, relpath: str, texts: dict[str, str], embeds: _Embeds) -> str:

@@ -329,3 +329,14 @@ def test_cached_and_fresh_notes_mix_in_note_order_when_rendering_on_all_cores(
     build(tmp_path, out="cold", pdf=False)
     assert _outputs(tmp_path / "dist") == _outputs(tmp_path / "cold")
     assert first.diagnostics == build(tmp_path, out="cold", pdf=False).diagnostics
+
+
+def test_an_image_shown_by_two_notes_renders_both_again_when_edited(
+        project: Path, rendered: list[str]) -> None:
+    """The second note to show an image does not list it among the images it added first."""
+    write_note(project / "notes", "e.md", "# E\n![[" + PICTURE + "]]\n")
+
+    def edit(p: Path) -> None:
+        shutil.copyfile(SAMPLE_ASSETS / OTHER_PICTURE, p / "assets" / PICTURE)
+
+    assert _warm_and_cold(project, rendered, edit) == ["a.md", "e.md"]
