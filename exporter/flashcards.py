@@ -30,8 +30,7 @@ def extract(body: list[str], first_line: int, highlights_as_cloze: bool) -> list
                 items.append(item)
                 consumed |= used
     for index in visible:
-        # every one-line card holds "::" (cloze too), "=" (definition) or "==" (highlight)
-        if index in consumed or ("=" not in body[index] and "::" not in body[index]):
+        if index in consumed:
             continue
         line, block_id = split_block_id(body[index])
         item = _single(line, first_line + index, block_id, highlights_as_cloze)
