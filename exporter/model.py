@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .text import BLOCK_ID_LINE
+from .text import EMPTY_LINE
 
 Severity = Literal["warning", "error"]
 
@@ -64,11 +64,14 @@ class Section:
     block_id: str | None = None
     items: list[CardItem] = field(default_factory=list)
     tags: set[str] = field(default_factory=set)  # ``#tags`` written on the heading line itself
+    heading_html: str = ""  # the heading's inline Markdown rendered (code, links as text)
+    front_html: str = ""  # the heading path rendered, joined with " › ": a card's front
 
     @property
     def has_content(self) -> bool:
-        """True when the section holds text of its own, not only subheadings or a block id."""
-        return any(line.strip() and not BLOCK_ID_LINE.match(line) for line in self.body)
+        """True when the section holds text of its own: not only subheadings, block ids, lines
+        of tags (hidden, as a card of only tags would be empty) or empty list items."""
+        return any(line.strip() and not EMPTY_LINE.match(line) for line in self.body)
 
 
 @dataclass
@@ -82,6 +85,8 @@ class Note:
     tags: set[str] = field(default_factory=set)
     aliases: list[str] = field(default_factory=list)
     meta: dict[str, object] = field(default_factory=dict)
+    # ``[^label]: text`` definitions, wherever written: (file line, text) per line
+    footnotes: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
     @property
     def identity(self) -> str:

@@ -223,8 +223,10 @@ def _note_blocks(note: Note) -> Iterable[tuple[str, str]]:
 
 def _heading_html(section: Section) -> str:
     depth = min(len(section.path), 4)
-    return (f'<h3 class="sh d{depth}" id="{section.anchor}">'
-            f"{html.escape(section.heading)}</h3>")
+    # Bookmarks take the heading's text: code and links rendered inline read as plain words.
+    inner = section.heading_html or html.escape(section.heading)
+    return f'<h3 class="sh d{depth}" id="{section.anchor}">{inner}</h3>'
+
 
 
 # --- "At a glance": one row per top-level section ------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,22 +14,33 @@ from urllib.parse import unquote, urlsplit
 import markdown
 import nh3
 
-from .flashcards import CLOZE, cloze_spans, unwrap_clozes
+from .flashcards import CLOZE, cloze_spans
+from .htmlfix import safe_math_links, scope_footnotes, show_cloze_answers
 from .model import Asset, Diagnostic, Note, Section, Vault
 from .obsidian import (
     MAX_NESTING,
     ObsidianExtension,
     Problem,
     RenderContext,
+    mermaid_fence,
     normalize,
     split_target,
 )
 from .remote import RemoteImageError, RemoteImages
+from .scan import TEXT, kinds
+from .text import literal_spans
+from .transclude import Target, find, find_block, find_section
 from .vault import AssetIndex, OutsideVaultError
 
 log = logging.getLogger(__name__)
 _EMBED_LINE = re.compile(r"^\s*!\[\[([^\[\]\n|]+?)(?:\|[^\]]*)?\]\]\s*$")
+_FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+_LINK_TAG = re.compile(r"<a\b[^>]*?(?: class=\"([^\"]*)\")?[^>]*>(.*?)</a>", re.S)
 MAX_EMBED_DEPTH = 10
+# Embeds that fan out (each note embedding the next ten times) grow exponentially with depth:
+# what one section may bring in is capped in lines and in embeds, not only in depth.
+MAX_TRANSCLUDED_LINES = 5000
+MAX_TRANSCLUSIONS = 200
 _MARKUP = re.compile(r"[\\`*_\[\]!<>&$=~#%{}|^:\n]|https?:|www\.")
 _EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
 _MATH_SPAN = re.compile(r"(\\\(.*?\\\)|\\\[.*?\\\])", re.S)
@@ -42,14 +54,15 @@ _EXTENSIONS = [
     "pymdownx.highlight",
     "pymdownx.tilde",
     "pymdownx.mark",
-    "pymdownx.tasklist",
+    "pymdownx.magiclink",
     "pymdownx.arithmatex",
     "md_in_html",
 ]
 _EXTENSION_CONFIGS = {
     "pymdownx.highlight": {"use_pygments": True, "css_class": "highlight", "guess_lang": False},
     "pymdownx.tilde": {"subscript": False},
-    "pymdownx.tasklist": {"custom_checkbox": False},
+    "pymdownx.superfences": {"custom_fences": [
+        {"name": "mermaid", "class": "mermaid", "format": mermaid_fence}]},
     "pymdownx.arithmatex": {"generic": True},
 }
 
@@ -92,10 +105,36 @@ def sanitize(html: str, attribute_filter: AttributeFilter | None = None) -> str:
 class NoteRendering:
     """What rendering one note produced: HTML per section and card, tags, problems, images."""
 
-    sections: list[tuple[str, list[tuple[str, str]]]]
+    sections: list[tuple[str, str, str, list[tuple[str, str]]]]
     tags: set[str]
     diagnostics: list[Diagnostic]
     images: list[Path]
+
+
+@dataclass
+class _Budget:
+    """What the embeds of one section have brought in so far."""
+
+    lines: int = 0
+    count: int = 0
+    top: str = ""  # the section's own embed line being expanded
+    reported: bool = False
+
+    def spend(self, lines: int) -> bool:
+        """Take ``lines`` more if the section's allowance has room."""
+        if self.count >= MAX_TRANSCLUSIONS or self.lines + lines > MAX_TRANSCLUDED_LINES:
+            return False
+        self.count += 1
+        self.lines += lines
+        return True
+
+
+@dataclass
+class _Source:
+    """Where the lines a section renders come from, to place each problem on its file line."""
+
+    lines: list[tuple[int, str]]  # (line in the file, text) of the section's own lines
+    foreign: list[str]  # lines transcluded from other notes: their problems are theirs
 
 
 class Renderer:
@@ -131,28 +170,38 @@ class Renderer:
                     note.relpath, section.line, 1, "error",
                     f"section '{section.heading}' could not be rendered: "
                     f"{type(exc).__name__}: {exc}", "render-failed"))
+        _fronts(note)
         return NoteRendering(
-            sections=[(s.html, [(i.front_html, i.back_html) for i in s.items])
-                      for s in note.sections],
+            sections=[(s.html, s.heading_html, s.front_html,
+                       [(i.front_html, i.back_html) for i in s.items]) for s in note.sections],
             tags=set(note.tags), diagnostics=self.vault.diagnostics[first_diagnostic:],
             images=self.index.order[first_image:])
 
     def apply(self, note: Note, rendering: NoteRendering) -> None:
         """Take a note's rendering made in a worker process into this process's vault."""
-        for section, (html, items) in zip(note.sections, rendering.sections, strict=True):
-            section.html = html
-            for item, (front, back) in zip(section.items, items, strict=True):
-                item.front_html, item.back_html = front, back
+        for section, (html, heading, front, items) in zip(note.sections, rendering.sections,
+                                                          strict=True):
+            section.html, section.heading_html, section.front_html = html, heading, front
+            for item, (front_html, back_html) in zip(section.items, items, strict=True):
+                item.front_html, item.back_html = front_html, back_html
         note.tags |= rendering.tags
         self.vault.diagnostics.extend(rendering.diagnostics)
         for path in rendering.images:
             self.index.asset(path)
 
     def render_section(self, note: Note, section: Section) -> None:
-        """Render one section's own body to sanitised HTML."""
+        """Render one section's own body (and its heading) to sanitised HTML."""
         problems: list[Problem] = []
+        source = _Source([(section.line, "#" * section.level + " " + section.heading)]
+                         if section.level else [], [])
+        source.lines += [(section.body_line + i, line) for i, line in enumerate(section.body)]
+        section.heading_html = self.render_heading(note, section.heading, problems)
+        note.tags |= section.tags
         label = f"{note.title} › {section.heading}" if section.level else note.title
-        body = self._transclude(note, section.body, [(note.relpath, label)], problems)
+        budget = _Budget()
+        body = self._transclude(note, section.body, [(note.relpath, label)], problems, source,
+                                budget)
+        body += self._footnotes(note, section.body, source)
         lines, too_deep = normalize(body)
         if too_deep:
             self.vault.diagnostics.append(Diagnostic(
@@ -161,9 +210,21 @@ class Renderer:
                 "too-deep"))
         self._check_cloze(note, section)
         html, context = self._convert(note, lines, problems)
-        section.html = _show_cloze_answers(html)
+        section.html = scope_footnotes(show_cloze_answers(html), section.anchor)
         note.tags |= context.tags
-        self._report(note, section, problems)
+        self._report(note, section, problems, source)
+
+    def render_heading(self, note: Note, heading: str, problems: list[Problem]) -> str:
+        """A heading's inline Markdown as HTML: code as code, links as their text."""
+        if not _MARKUP.search(heading):
+            return html_escape(heading.strip(), quote=False)
+        html, context = self._convert(note, [heading.replace("\n", " ")], problems)
+        html = html.strip()
+        if html.startswith("<p>") and html.endswith("</p>"):
+            html = html[3:-4]
+        note.tags |= context.tags
+        return _LINK_TAG.sub(lambda m: f'<span class="{m.group(1) or "link"}">{m.group(2)}'
+                             "</span>", html)
 
     def render_items(self, note: Note, section: Section) -> None:
         """Render both sides of each card written in the section's own syntax."""
@@ -172,7 +233,8 @@ class Renderer:
             item.back_html = self.render_fragment(note, item.back)
 
     def render_fragment(self, note: Note, text: str) -> str:
-        """A snippet of Markdown as sanitised HTML, without a lone wrapping paragraph.
+        """A snippet of Markdown as sanitised HTML, without a lone wrapping paragraph; it
+        carries the definitions of the footnotes it cites.
 
         Problems in it were already reported with the section it belongs to.
         """
@@ -180,11 +242,33 @@ class Renderer:
             return ""
         if not _MARKUP.search(text):
             return html_escape(text.strip(), quote=False)  # plain words: no need for Markdown
-        html = self._convert(note, normalize(text.split("\n"))[0], [])[0].strip()
+        lines = text.split("\n")
+        lines += self._footnotes(note, lines, _Source([], []))
+        html = self._convert(note, normalize(lines)[0], [])[0].strip()
         inner = html[3:-4]
         if html.startswith("<p>") and html.endswith("</p>") and "<p>" not in inner:
             return inner
         return html
+
+    def _footnotes(self, note: Note, lines: list[str], source: _Source) -> list[str]:
+        """The definitions of the footnotes these lines cite, from anywhere in the note."""
+        if not note.footnotes or "[^" not in "".join(lines):
+            return []
+        cited: list[str] = []
+        for line, kind in zip(lines, kinds(lines), strict=True):
+            if kind != TEXT or "[^" not in line:
+                continue
+            spans = literal_spans(line)
+            cited += [m.group(1) for m in _FOOTNOTE_REF.finditer(line)
+                      if m.group(1) in note.footnotes and m.group(1) not in cited
+                      and not any(s <= m.start() < e for s, e in spans)]
+        out: list[str] = []
+        for label in cited:
+            out.append("")
+            for number, text in note.footnotes[label]:
+                source.lines.append((number, text))
+                out.append(text)
+        return out
 
     def _convert(self, note: Note, lines: list[str],
                  problems: list[Problem]) -> tuple[str, RenderContext]:
@@ -193,7 +277,7 @@ class Renderer:
         context = RenderContext(
             link=lambda target, heading, raw: self._link(note, target, heading, raw, problems),
             image=lambda src, embedded: self._image(src, embedded, note_path),
-            file=self.index.has_file,
+            file=lambda name: self.index.has_file(name) and not _escapes(note.relpath, name),
             problems=problems,
         )
         self.ext.context = context
@@ -203,57 +287,59 @@ class Renderer:
         finally:
             self.ext.context = None
         html = _EMPTY_PARAGRAPH.sub("", html)  # a line that held only tags or a comment
-        return sanitize(html, lambda tag, attr, value: self._attribute(
-            tag, attr, value, note_path, problems)), context
+        return safe_math_links(sanitize(html, lambda tag, attr, value: self._attribute(
+            tag, attr, value, note_path, problems))), context
 
     def _transclude(self, note: Note, lines: list[str], stack: list[tuple[str, str]],
-                    problems: list[Problem]) -> list[str]:
-        """Replace each line that is only ``![[Note]]`` or ``![[Note#Heading]]`` by that content."""
+                    problems: list[Problem], source: _Source, budget: _Budget) -> list[str]:
+        """Replace each line that is only ``![[Note]]``, ``![[Note#Heading]]`` or
+        ``![[Note#^block]]`` by that content (never inside code)."""
         out: list[str] = []
-        for line in lines:
-            match = _EMBED_LINE.match(line)
+        for line, kind in zip(lines, kinds(lines), strict=True):
+            match = _EMBED_LINE.match(line) if kind == TEXT and "![[" in line else None
             target = self._embedded(note, match.group(1)) if match else None
             if match is None or target is None:
                 out.append(line)
                 continue
-            other, sections, label = target
-            key = (other.relpath, label)
+            key = (target.note.relpath, target.label)
+            if len(stack) == 1:
+                budget.top = line.strip()
             if key in stack or len(stack) > MAX_EMBED_DEPTH:
                 why = ("embeds itself" if key in stack
                        else f"nests embeds over {MAX_EMBED_DEPTH} deep")
-                problems.append(Problem(line.strip(), "warning", f"'{label}' {why}; shown as a "
-                                        "link", "embed-cycle"))
+                problems.append(Problem(line.strip(), "warning", f"'{target.label}' {why}; shown "
+                                        "as a link", "embed-cycle"))
                 out.append(line)
                 continue
-            inner: list[str] = []
-            for section in sections:
-                if section is not sections[0] or not match.group(1).count("#"):
-                    inner += ["", f"**{section.heading}**", ""] if section.level else []
-                inner += section.body
-            if other is not note:  # its own [[#Heading]] links still mean its headings
-                name = other.relpath.removesuffix(".md")
+            if not budget.spend(len(target.lines)):
+                if not budget.reported:
+                    budget.reported = True
+                    problems.append(Problem(budget.top, "warning", "embeds here bring in over "
+                                            f"{MAX_TRANSCLUDED_LINES:,} lines or "
+                                            f"{MAX_TRANSCLUSIONS} embeds; the rest are shown "
+                                            "as links", "embed-limit"))
+                out.append(line)
+                continue
+            inner = target.lines
+            if target.note is not note:  # its own [[#Heading]] links still mean its headings
+                name = target.note.relpath.removesuffix(".md")
                 inner = [line.replace("[[#", f"[[{name}#") for line in inner]
-            inner = self._transclude(other, inner, [*stack, key], problems)
+                source.foreign += inner
+            inner = self._transclude(target.note, inner, [*stack, key], problems, source, budget)
             out += ["", '<div class="transclusion" markdown="1">', "",
-                    f'<p class="transclusion-source">{html_escape(label)}</p>', "", *inner, "",
-                    "</div>", ""]
+                    f'<p class="transclusion-source">{html_escape(target.label)}</p>', "",
+                    *inner, "", "</div>", ""]
         return out
 
-    def _embedded(self, note: Note, raw: str) -> tuple[Note, list[Section], str] | None:
-        """The note and sections an embed names (a heading brings its subsections along)."""
+    def _embedded(self, note: Note, raw: str) -> Target | None:
+        """What an embed names (a heading brings its subsections along), or None."""
         target, heading, _ = split_target(raw)
+        if target and (_escapes(note.relpath, target) or self._outside_link(note, target)):
+            return None  # refused where the embed is rendered
         other = note if not target else self._notes_by_title.get(target.removesuffix(".md").lower())
         if other is None:
             return None
-        if not heading:
-            return other, other.sections, other.title
-        for index, section in enumerate(other.sections):
-            if section.heading.lower() == heading.lower():
-                depth = len(section.path)
-                rest = other.sections[index + 1:]
-                end = next((i for i, s in enumerate(rest) if len(s.path) <= depth), len(rest))
-                return other, [section, *rest[:end]], f"{other.title} › {section.heading}"
-        return None
+        return find(other, heading)
 
     def _check_cloze(self, note: Note, section: Section) -> None:
         """A ``{{c1::`` without its ``}}`` would break the card: report where it opens."""
@@ -281,6 +367,8 @@ class Renderer:
     def _link(self, note: Note, target: str, heading: str, raw: str,
               problems: list[Problem]) -> str | None:
         """The anchor a wikilink points to; None when its note is not part of the export."""
+        if target and self._refused(note, target, raw, problems):
+            return None
         target_note = note if not target else self._notes_by_title.get(target.lower())
         if target_note is None:
             # links to notes outside the export are normal in a vault: reported only on request
@@ -290,11 +378,41 @@ class Renderer:
             return None
         if not heading:
             return "#" + target_note.anchor
-        for section in target_note.sections:
-            if section.heading.lower() == heading.lower():
-                return "#" + section.anchor
+        if heading.startswith("^"):
+            block = find_block(target_note, heading[1:].strip())
+            if block is not None:
+                return "#" + block[0].anchor
+            problems.append(Problem(raw, "warning", f"link to block '#{heading}' that does not "
+                                    f"exist in '{target_note.relpath}'", "missing-block"))
+            return None
+        section = find_section(target_note, heading)
+        if section is not None:
+            return "#" + section.anchor
         problems.append(Problem(raw, "warning", f"link to heading '#{heading}' that does not "
                                 f"exist in '{target_note.relpath}'", "missing-heading"))
+        return None
+
+    def _refused(self, note: Note, target: str, raw: str, problems: list[Problem]) -> bool:
+        """True (and an error) when a link or embed leads out of the notes folder: a ``../``
+        path above it, an absolute path, or a link in the vault to a file outside it."""
+        why = _escapes(note.relpath, target) or self._outside_link(note, target)
+        if why and not any(p.text == raw and p.code == "outside-vault" for p in problems):
+            problems.append(Problem(raw, "error", f"'{target}' {why}; refused", "outside-vault"))
+        return why is not None
+
+    def _outside_link(self, note: Note, target: str) -> str | None:
+        """Why ``target`` is a symlink (beside the note or at the vault's top) leading out."""
+        roots = [self.notes_dir.resolve(), *self.index.asset_dirs]
+        for base in ((self.notes_dir / note.relpath).parent, self.notes_dir):
+            for name in (target, target + ".md"):
+                candidate = base / name
+                try:
+                    if candidate.is_symlink() and not any(
+                            r == candidate.resolve() or r in candidate.resolve().parents
+                            for r in roots):
+                        return "is a link to a file outside the notes folder"
+                except (OSError, ValueError):
+                    continue
         return None
 
     def _image(self, src: str, embedded: bool,
@@ -315,6 +433,10 @@ class Renderer:
             return None, Problem(where, "error", f"image '{target}' is outside the notes and "
                                  "assets folders; refused", "outside-vault")
         if found is None:
+            if "\x00" not in target and self._outside_link_path(target, note_path):
+                return None, Problem(where, "error", f"image '{target}' is a link to a file "
+                                     "outside the notes and assets folders; refused",
+                                     "outside-vault")
             return None, Problem(where, "warning", f"image '{target}' not found in the assets "
                                  "or notes folders", "missing-image")
         if not self.index.readable(found):
@@ -322,6 +444,11 @@ class Renderer:
                                  "left out", "bad-image")
         asset: Asset = self.index.asset(found)
         return asset.media_name, None
+
+    def _outside_link_path(self, target: str, note_path: Path) -> bool:
+        relpath = note_path.relative_to(self.notes_dir).as_posix()
+        note = Note(relpath=relpath, title="")
+        return self._outside_link(note, target) is not None
 
     def _remote_image(self, url: str) -> tuple[str | None, Problem | None]:
         if self.remote is None:
@@ -335,33 +462,75 @@ class Renderer:
         asset = self.index.asset(path)
         return asset.media_name, None
 
-    def _report(self, note: Note, section: Section, problems: list[Problem]) -> None:
-        """Place each problem on the first mention in the section not already claimed."""
-        claimed: list[tuple[int, int, int]] = []
+    def _report(self, note: Note, section: Section, problems: list[Problem],
+                source: _Source) -> None:
+        """Place each problem on the first mention in the section not already claimed; one
+        about a line transcluded from another note is reported with that note instead."""
+        finder = _Finder(source.lines)
         for problem in problems:
-            line, col = _locate(section, problem.text, claimed)
-            self.vault.diagnostics.append(Diagnostic(note.relpath, line, col,
+            where = finder.locate(problem.text)
+            if where is None:
+                if any(problem.text in line for line in source.foreign):
+                    continue
+                where = (section.line, 1)
+            self.vault.diagnostics.append(Diagnostic(note.relpath, where[0], where[1],
                                                      problem.severity,  # type: ignore[arg-type]
                                                      problem.message, problem.code))
 
 
-def _show_cloze_answers(section_html: str) -> str:
-    """The sheet and the section card show a cloze's answer, marked; inside math, plain."""
-    if "{{c" not in section_html:
-        return section_html
-    parts = _MATH_SPAN.split(section_html)
-    return "".join(unwrap_clozes(part, "{}" if index % 2 else '<span class="cloze-text">{}</span>')
-                   for index, part in enumerate(parts))
+def _fronts(note: Note) -> None:
+    """Each section's card front: its heading path with every heading rendered."""
+    rendered: dict[tuple[str, ...], str] = {}
+    for section in note.sections:
+        heading = section.heading_html or html_escape(section.heading, quote=False)
+        if section.level:
+            rendered[section.path] = heading
+        parts = [rendered.get(section.path[:i + 1], html_escape(section.path[i], quote=False))
+                 for i in range(len(section.path))]
+        section.front_html = html_escape(" › ").join(parts)
 
 
-def _locate(section: Section, text: str, claimed: list[tuple[int, int, int]]) -> tuple[int, int]:
-    """Line and column (1-based) of the first unclaimed mention of ``text`` in the section."""
-    for offset, line in enumerate(section.body):
-        start = line.find(text)
-        while start != -1:
-            end = start + len(text)
-            if not any(o == offset and s < end and start < e for o, s, e in claimed):
-                claimed.append((offset, start, end))
-                return section.body_line + offset, start + 1
-            start = line.find(text, start + 1)
-    return section.line, 1
+def _escapes(relpath: str, target: str) -> str | None:
+    """Why a link target leads out of the notes folder by its path alone, or None."""
+    target = target.replace("\\", "/")
+    if target.startswith("/") or re.match(r"^[A-Za-z]:", target):
+        return "is an absolute path"
+    if ".." not in target:
+        return None
+    folder = relpath.rsplit("/", 1)[0] if "/" in relpath else ""
+    for start in {folder, ""}:
+        if posixpath.normpath(posixpath.join(start or ".", target)).split("/")[0] == "..":
+            return "leads outside the notes folder"
+    return None
+
+
+class _Finder:
+    """Finds where each problem's text is written, each mention claimed once (linear overall:
+    the mentions of one text are found once, then handed out in order)."""
+
+    def __init__(self, lines: list[tuple[int, str]]) -> None:
+        self.lines = lines
+        self.mentions: dict[str, list[tuple[int, int, int]]] = {}
+        self.claimed: dict[int, list[tuple[int, int]]] = {}
+
+    def locate(self, text: str) -> tuple[int, int] | None:
+        """Line and column (1-based) of the first unclaimed mention of ``text``."""
+        if not text:
+            return None
+        if text not in self.mentions:
+            found = []
+            for number, line in self.lines:
+                start = line.find(text)
+                while start != -1:
+                    found.append((number, start, start + len(text)))
+                    start = line.find(text, start + 1)
+            found.reverse()
+            self.mentions[text] = found
+        mentions = self.mentions[text]
+        while mentions:
+            number, start, end = mentions.pop()
+            taken = self.claimed.setdefault(number, [])
+            if not any(s < end and start < e for s, e in taken):
+                taken.append((start, end))
+                return number, start + 1
+        return None
