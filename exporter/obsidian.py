@@ -225,6 +225,8 @@ def link_label(note: str, heading: str, alias: str | None) -> str:
     """The text Obsidian shows for a wikilink."""
     if alias:
         return alias
+    heading = " › ".join(part.strip() for part in heading.split("#") if part.strip()) \
+        if not heading.startswith("^") else heading
     if note and heading:
         return f"{note} › {heading}"
     return heading or note

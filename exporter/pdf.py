@@ -292,7 +292,8 @@ def _glance_rows(note: Note) -> list[tuple[str, str, str]]:
                            and m.group(1).strip().lower() in section.heading.lower()), None)
         short = definition or (texts[0] if texts else "")
         if short:
-            rows.append((section.anchor, section.heading, _clip(short, 110)))
+            term = section.heading_html or html.escape(section.heading)
+            rows.append((section.anchor, term, _clip(short, 110)))
     return rows
 
 
@@ -312,7 +313,7 @@ def _glance_html(vault: Vault) -> str:
             body.append(f'<tr class="group"><th colspan="2"><a class="internal" '
                         f'href="#{note.anchor}">{html.escape(note.title)}</a></th></tr>')
         body += [f'<tr><th scope="row"><a class="internal" href="#{anchor}">'
-                 f"{html.escape(term)}</a></th><td>{short}</td></tr>"
+                 f"{term}</a></th><td>{short}</td></tr>"
                  for anchor, term, short in rows]
     if not body:
         return ""
