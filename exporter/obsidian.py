@@ -1,4 +1,34 @@
-"""Obsidian's dialect on top of Python-Markdown: line fixes, wikilinks, embeds, images."""
+"""Obsidian's dialect on top of Python-Markdown: wikilinks, embeds, tags, images.
+
+Code is literal for every construct by construction: passes that must run before Markdown ask
+one scanner (:mod:`exporter.scan`) where fences, indented code and ``$$`` math are, and
+:func:`exporter.text.literal_spans` where inline code and ``$…$`` are; constructs inside a line
+are Python-Markdown inline processors registered after its code spans (190) and inline math
+(189.9), so they never see code. Which construct is handled where:
+
+=============================================  ================================================
+``%%comments%%`` (over lines, unclosed)        scan.strip_comments, before sectioning (parse)
+headings, ``# H #tag ^id``, sections           parse.split_sections (scan kinds: not in code)
+text before the first heading                  parse._merge_intro
+``[^1]: …`` footnote definitions               parse._take_footnotes → render._footnotes
+``![[Note]]``, ``#Heading``, ``#H1#H2``,        render._transclude (scan kinds) + transclude.py
+``#^block`` transclusion, fan-out cap
+``#heading`` without a space (a tag)           _HASH_HEADING, replacing Python-Markdown's RE
+list nesting, ``1)``, fences in callouts,      lines.normalize (scan kinds: code untouched)
+block ids ``^id``, long paragraphs
+``#tag``                                       _TagProcessor (inline, 187)
+``![[embed]]`` of images, files, notes         _EmbedProcessor (inline, 186)
+``[[wikilink]]``                               _WikilinkProcessor (inline, 185)
+``==highlight==``, ``~~strike~~``, bare URLs   pymdownx.mark, tilde, magiclink (inline)
+``$math$``, ``$$math$$``                       pymdownx.arithmatex (inline 189.9, block)
+image files, sizes, missing images             _ImageTreeprocessor → resolve.Resolver.image
+callouts and their titles                      blocks.CalloutTreeprocessor
+lines of only tags, inline images, tasks       blocks.BlockTreeprocessor
+Mermaid fences                                 mermaid_fence (a superfences custom fence)
+cloze answers in sections, math links          htmlfix (on the HTML: code and math skipped)
+card syntax ``::``, ``?``, ``{{c1::}}``        flashcards.extract (scan and literal_spans)
+=============================================  ================================================
+"""
 
 from __future__ import annotations
 
@@ -13,14 +43,12 @@ from markdown import Extension, Markdown
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
-from .scan import FENCE, HIDDEN, INDENTED, MATH, Scanner, quote_depth
-from .text import BLOCK_ID_LINE, END_MARKER, split_block_id
+from .blocks import BlockTreeprocessor, CalloutTreeprocessor
+from .lines import MAX_NESTING as MAX_NESTING
+from .lines import normalize as normalize
+from .lines import normalize_lines as normalize_lines
 from .vault import IMAGE_SUFFIXES
 
-_LIST_ITEM = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])([ \t]+|$)")
-_TABLE_ROW = re.compile(r"^\s*\|")
-_QUOTE_MARKERS = re.compile(r"^(?:[ \t]*>)+")
-MAX_PARAGRAPH = 200
 _SIZE = re.compile(r"^(\d{1,5})(?:x(\d{1,5}))?$")
 EMBED_RE = r"!\[\[([^\[\]\n]+?)\]\]"
 WIKILINK_RE = r"\[\[([^\[\]\n]+?)\]\]"
@@ -51,163 +79,6 @@ class RenderContext:
     def problems_for(self, text: str) -> bool:
         """True when a problem was already reported about ``text``."""
         return any(p.text == text for p in self.problems)
-
-
-# --- line-level fixes: Obsidian is CommonMark-like, Python-Markdown is stricter ----------------
-
-
-MAX_NESTING = 16  # deeper lists or quotes are flattened: Python-Markdown recurses per level
-_QUOTES = re.compile(r"^((?:[ \t]*>){" + str(MAX_NESTING) + r"})(?:[ \t]*>)+")
-
-
-def _indent_width(indent: str) -> int:
-    return len(indent.expandtabs(4))
-
-
-def normalize_lines(lines: list[str]) -> list[str]:
-    """Rewrite Obsidian Markdown so Python-Markdown parses it as Obsidian renders it."""
-    return normalize(lines)[0]
-
-
-def normalize(lines: list[str]) -> tuple[list[str], list[int]]:
-    """Like :func:`normalize_lines`, also giving the indexes of lines nested too deep."""
-    fixer = _LineFixer()
-    for index, line in enumerate(lines):
-        fixer.feed(index, line)
-    return fixer.out, fixer.too_deep
-
-
-class _LineFixer:
-    """Obsidian is CommonMark-like; Python-Markdown wants blank lines and 4-space nesting."""
-
-    def __init__(self) -> None:
-        self.out: list[str] = []
-        self.too_deep: list[int] = []
-        self.scanner = Scanner()
-        self.levels: list[int] = []  # indent widths of the open list levels
-        self.ordered = False  # kind of the outermost open list
-        self.last_was_quote = False  # the last line with text was part of a quote
-        self.run = 0  # lines in the current paragraph
-        self.quote_fence: tuple[int, int] | None = None  # depth and indent of a fence in a quote
-
-    @property
-    def after_text(self) -> bool:
-        return bool(self.out) and bool(self.out[-1].strip())
-
-    def feed(self, index: int, line: str) -> None:
-        if line == HIDDEN:
-            return  # a line inside a comment
-        opening = self.scanner.fence is None
-        kind = self.scanner.feed(line)
-        if kind == FENCE:
-            self._fence_line(line, opening, self.scanner.fence is None)
-            return
-        if kind == INDENTED:
-            self.out.append(line)
-            return
-        if kind == MATH:
-            self._text_line(line)
-            return
-        if BLOCK_ID_LINE.match(line) or line.strip() == END_MARKER:
-            return  # block ids and the end marker of multi-line cards are not shown
-        line = split_block_id(line)[0]
-        if not line.strip():
-            if not self.after_text:
-                self.levels = []
-            self.run = 0
-            self.out.append(line)
-            return
-        if _QUOTES.match(line):
-            self.too_deep.append(index)
-            line = _QUOTES.sub(r"\1", line)
-        quote = line.lstrip().startswith(">")
-        if quote and self.out and not self.out[-1].strip() and self.last_was_quote:
-            # A blank line ends a quote (a callout) in Obsidian; Python-Markdown would merge the
-            # two, unless something stands between them.
-            self.out += ["<!-- -->", ""]
-        self.last_was_quote = quote
-        self._split_long_paragraph(line, quote)
-        item = _LIST_ITEM.match(line)
-        if item:
-            self._list_item(index, line, item)
-        elif self.levels and line[:1] in (" ", "\t"):
-            self.out.append("    " * len(self.levels) + line.lstrip(" \t"))
-        else:
-            self._text_line(line)
-
-    def _split_long_paragraph(self, line: str, quote: bool) -> None:
-        """Python-Markdown's inline pass is quadratic in a paragraph's length: a paragraph of
-        thousands of lines is cut into paragraphs of MAX_PARAGRAPH lines (they read the same)."""
-        if _TABLE_ROW.match(line) or _LIST_ITEM.match(line):
-            self.run = 0  # rows and list items are blocks of their own
-            return
-        self.run += 1
-        if self.run > MAX_PARAGRAPH:
-            self.run = 1
-            self.out.append(">" * quote_depth(line) if quote else "")
-
-    def _fence_line(self, line: str, opening: bool, closed: bool) -> None:
-        depth = quote_depth(line) if opening else (self.quote_fence or (0, 0))[0]
-        if depth:
-            self._quoted_fence_line(line, opening, closed, depth)
-            return
-        if opening and self.after_text and not self.levels:
-            self.out.append("")  # a fence may follow text directly in Obsidian
-        self.out.append(line)
-        if closed and not opening and not self.levels:
-            self.out.append("")
-
-    def _quoted_fence_line(self, line: str, opening: bool, closed: bool, depth: int) -> None:
-        """A fence in a callout (``>```…``, ``>  ```…``): blank quote lines around it and one
-        space after the markers, as Python-Markdown needs to see code there."""
-        rest = _QUOTE_MARKERS.sub("", line, count=1) if quote_depth(line) else line.lstrip()
-        if opening:
-            indent = len(rest) - len(rest.lstrip(" "))
-            self.quote_fence = (depth, indent)
-            if self.after_text:
-                self.out.append(">" * depth)
-        indent = (self.quote_fence or (depth, 0))[1]
-        rest = rest[min(indent, len(rest) - len(rest.lstrip(" "))):]
-        self.out.append("> " * depth + rest)
-        if closed and not opening:
-            self.out.append(">" * depth)
-            self.quote_fence = None
-        self.last_was_quote = True
-
-    def _list_item(self, index: int, line: str, item: re.Match[str]) -> None:
-        ordered = item.group(2)[0].isdigit()
-        width = _indent_width(item.group(1))
-        levels = self.levels
-        if len(levels) == 1 and width <= levels[0] and ordered != self.ordered:
-            self.out.append("")  # a bullet list followed by a numbered one: two lists
-            levels = []
-        if not levels:
-            if self.after_text:
-                self.out.append("")  # Obsidian lets a list start right under a line of text
-            levels = [width]
-        else:
-            while len(levels) > 1 and width < levels[-1]:
-                levels = levels[:-1]
-            if width > levels[-1]:
-                if len(levels) >= MAX_NESTING:
-                    self.too_deep.append(index)
-                else:
-                    levels = [*levels, width]
-        if len(levels) == 1:
-            self.ordered = ordered
-        self.levels = levels
-        marker = item.group(2)
-        if marker.endswith(")"):  # "1)" is an ordered list in CommonMark and Obsidian
-            marker = marker[:-1] + "."
-        self.out.append("    " * (len(levels) - 1) + marker + line[item.end(2):])
-
-    def _text_line(self, line: str) -> None:
-        is_row = bool(_TABLE_ROW.match(line))
-        if is_row and self.after_text and not _TABLE_ROW.match(self.out[-1]):
-            self.out.append("")  # a table may follow text directly in Obsidian
-        if not is_row and not self.after_text:
-            self.levels = []
-        self.out.append(line)
 
 
 # --- inline syntax ------------------------------------------------------------------------------
@@ -353,156 +224,6 @@ class _ImageTreeprocessor(Treeprocessor):
         parent.insert(index, repl)
 
 
-_CALLOUT = re.compile(r"^\[!([\w-]+)\]([+-]?)[ \t]*")
-
-
-class _CalloutTreeprocessor(Treeprocessor):
-    """``> [!note] Title`` blockquotes become callout boxes; ``-``/``+`` make them foldable."""
-
-    def run(self, root: etree.Element) -> None:
-        for quote in list(root.iter("blockquote")):
-            first = quote[0] if len(quote) else None
-            match = _CALLOUT.match(first.text or "") if first is not None and \
-                first.tag == "p" else None
-            if first is None or match is None:
-                continue
-            kind, fold = match.group(1).lower(), match.group(2)
-            quote.tag = "details" if fold else "div"
-            quote.set("class", f"callout callout-{kind}")
-            if fold == "+":
-                quote.set("open", "open")
-            head = etree.Element("summary" if fold else "div", {"class": "callout-title"})
-            first.text = (first.text or "")[match.end():]
-            _move_first_line(first, head)
-            if not (head.text or "").strip() and not len(head):
-                head.text = kind.capitalize()
-            quote.insert(0, head)
-            if not (first.text or "").strip() and not len(first):
-                quote.remove(first)
-
-
-def _move_first_line(paragraph: etree.Element, title: etree.Element) -> None:
-    """Move the paragraph's first line, formatting, code and links included, into ``title``:
-    everything up to the first line break (``nl2br`` made each break a ``<br>``)."""
-    text = paragraph.text or ""
-    if "\n" in text:
-        title.text, paragraph.text = text.split("\n", 1)
-        return
-    title.text, paragraph.text = text, None
-    while len(paragraph):
-        child = paragraph[0]
-        paragraph.remove(child)
-        if child.tag == "br":
-            paragraph.text = (child.tail or "").lstrip("\n")
-            break
-        tail = child.tail or ""
-        if "\n" in tail:
-            child.tail, paragraph.text = tail.split("\n", 1)
-            title.append(child)
-            break
-        title.append(child)
-    if title.text:
-        title.text = title.text.lstrip()
-    if len(title):
-        title[-1].tail = (title[-1].tail or "").rstrip()
-    elif title.text:
-        title.text = title.text.rstrip()
-
-
-class _BlockTreeprocessor(Treeprocessor):
-    """Obsidian's look for a few blocks: a line of only tags is hidden (the tags are kept),
-    images alone on their line are centred blocks while others stay in the text, and task
-    items of any state (``[ ]``, ``[x]``, ``[-]``, ``[?]``, ``[/]``) show a box glyph."""
-
-    def run(self, root: etree.Element) -> None:
-        for parent in list(root.iter()):
-            for child in list(parent):
-                if child.tag == "p" and any(_is_tag(c) for c in child):
-                    _hide_tag_lines(child)
-                    if not (child.text or "").strip() and not len(child):
-                        parent.remove(child)
-        for paragraph in root.iter("p"):
-            _mark_images(paragraph)
-        for item in root.iter("li"):
-            _task(item)
-
-
-def _is_tag(element: etree.Element) -> bool:
-    return element.tag == "span" and element.get("class") == "tag"
-
-
-def _hide_tag_lines(paragraph: etree.Element) -> None:
-    """Remove each line of the paragraph that holds nothing but tags (and its line break)."""
-    lines: list[tuple[list[etree.Element], etree.Element | None, bool]] = []
-    current: list[etree.Element] = []
-    text = bool((paragraph.text or "").strip())
-    for child in paragraph:
-        if child.tag == "br":
-            lines.append((current, child, text))
-            current, text = [], bool((child.tail or "").strip())
-            continue
-        current.append(child)
-        text = text or not _is_tag(child) or bool((child.tail or "").strip())
-    lines.append((current, None, text))
-    previous_br: etree.Element | None = None
-    for elements, br, has_text in lines:
-        if not elements or has_text:
-            previous_br = br
-            continue
-        for element in elements:
-            paragraph.remove(element)
-        if br is not None:
-            _drop_keeping_tail(paragraph, br)
-        elif previous_br is not None:
-            _drop_keeping_tail(paragraph, previous_br)
-
-
-def _drop_keeping_tail(parent: etree.Element, child: etree.Element) -> None:
-    index = list(parent).index(child)
-    tail = (child.tail or "").lstrip("\n")
-    parent.remove(child)
-    if index:
-        parent[index - 1].tail = (parent[index - 1].tail or "") + tail
-    else:
-        parent.text = (parent.text or "").strip() + tail
-
-
-def _mark_images(paragraph: etree.Element) -> None:
-    """Class ``image-inline`` each image that shares its line with text (others are blocks)."""
-    lines: list[list[etree.Element]] = [[]]
-    text_on_line = [bool((paragraph.text or "").strip())]
-    for child in paragraph:
-        if child.tag == "br":
-            lines.append([])
-            text_on_line.append(bool((child.tail or "").strip()))
-            continue
-        lines[-1].append(child)
-        if child.tag != "img" or (child.tail or "").strip():
-            text_on_line[-1] = True
-    for line, has_text in zip(lines, text_on_line, strict=True):
-        for child in line:
-            if child.tag == "img" and has_text:
-                child.set("class", "image-inline")
-
-
-_TASK = re.compile(r"^\[(.)\][ \t]+")
-TASK_GLYPHS = {" ": ("todo", "☐"), "x": ("done", "☑"), "X": ("done", "☑"),
-               "-": ("cancelled", "☒"), "/": ("doing", "◪"), "?": ("question", "⍰")}
-
-
-def _task(item: etree.Element) -> None:
-    holder = item[0] if len(item) and item[0].tag == "p" and not (item.text or "").strip() \
-        else item
-    match = _TASK.match(holder.text or "")
-    if match is None:
-        return
-    state, glyph = TASK_GLYPHS.get(match.group(1), ("other", "☐"))
-    box = etree.Element("span", {"class": f"task task-{state}"})
-    box.text = glyph
-    box.tail = " " + (holder.text or "")[match.end():]
-    holder.text = None
-    holder.insert(0, box)
-    item.set("class", f"task-item task-item-{state}")
 
 
 def mermaid_fence(source: str, language: str, css_class: str, options: object, md: Markdown,
@@ -536,6 +257,6 @@ class ObsidianExtension(Extension):
             processor.md = md
             md.inlinePatterns.register(processor, name, priority)
         md.treeprocessors.register(_ImageTreeprocessor(md, self), "obsidian-images", 12)
-        md.treeprocessors.register(_CalloutTreeprocessor(md), "obsidian-callouts", 11)
-        md.treeprocessors.register(_BlockTreeprocessor(md), "obsidian-blocks", 10)
+        md.treeprocessors.register(CalloutTreeprocessor(md), "obsidian-callouts", 11)
+        md.treeprocessors.register(BlockTreeprocessor(md), "obsidian-blocks", 10)
         md.parser.blockprocessors["hashheader"].RE = _HASH_HEADING

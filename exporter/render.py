@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import logging
-import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape as html_escape
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
 
 from .flashcards import CLOZE, cloze_spans
 from .htmlfix import safe_math_links, scope_footnotes, show_cloze_answers
-from .model import Asset, Diagnostic, Note, Section, Vault
+from .locate import Finder, Source
+from .model import Diagnostic, Note, Section, Vault
 from .obsidian import (
     MAX_NESTING,
     ObsidianExtension,
@@ -26,21 +25,25 @@ from .obsidian import (
     normalize,
     split_target,
 )
-from .remote import RemoteImageError, RemoteImages
+from .remote import RemoteImages
+from .resolve import Resolver
 from .scan import TEXT, kinds
 from .text import literal_spans
-from .transclude import Target, find, find_block, find_section
-from .vault import AssetIndex, OutsideVaultError
+from .transclude import (
+    MAX_TRANSCLUDED_LINES,
+    MAX_TRANSCLUSIONS,
+    Budget,
+    Target,
+    escapes,
+    find,
+)
+from .vault import AssetIndex
 
 log = logging.getLogger(__name__)
 _EMBED_LINE = re.compile(r"^\s*!\[\[([^\[\]\n|]+?)(?:\|[^\]]*)?\]\]\s*$")
 _FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 _LINK_TAG = re.compile(r"<a\b[^>]*?(?: class=\"([^\"]*)\")?[^>]*>(.*?)</a>", re.S)
 MAX_EMBED_DEPTH = 10
-# Embeds that fan out (each note embedding the next ten times) grow exponentially with depth:
-# what one section may bring in is capped in lines and in embeds, not only in depth.
-MAX_TRANSCLUDED_LINES = 5000
-MAX_TRANSCLUSIONS = 200
 _MARKUP = re.compile(r"[\\`*_\[\]!<>&$=~#%{}|^:\n]|https?:|www\.")
 _EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
 _MATH_SPAN = re.compile(r"(\\\(.*?\\\)|\\\[.*?\\\])", re.S)
@@ -111,32 +114,6 @@ class NoteRendering:
     images: list[Path]
 
 
-@dataclass
-class _Budget:
-    """What the embeds of one section have brought in so far."""
-
-    lines: int = 0
-    count: int = 0
-    top: str = ""  # the section's own embed line being expanded
-    reported: bool = False
-
-    def spend(self, lines: int) -> bool:
-        """Take ``lines`` more if the section's allowance has room."""
-        if self.count >= MAX_TRANSCLUSIONS or self.lines + lines > MAX_TRANSCLUDED_LINES:
-            return False
-        self.count += 1
-        self.lines += lines
-        return True
-
-
-@dataclass
-class _Source:
-    """Where the lines a section renders come from, to place each problem on its file line."""
-
-    lines: list[tuple[int, str]]  # (line in the file, text) of the section's own lines
-    foreign: list[str]  # lines transcluded from other notes: their problems are theirs
-
-
 class Renderer:
     """Turns the sections of every note into HTML, one Markdown instance reused throughout."""
 
@@ -150,11 +127,7 @@ class Renderer:
         self.ext = ObsidianExtension()
         self.md = markdown.Markdown(extensions=[*_EXTENSIONS, self.ext],
                                     extension_configs=_EXTENSION_CONFIGS, output_format="html")
-        self._notes_by_title: dict[str, Note] = {}
-        for note in vault.notes:
-            name = note.relpath.rsplit("/", 1)[-1].removesuffix(".md")
-            for key in (name, note.relpath.removesuffix(".md"), *note.aliases):
-                self._notes_by_title.setdefault(key.lower(), note)
+        self.resolver = Resolver(index, notes_dir, vault.notes, check_links, remote)
 
     def render_note(self, note: Note) -> NoteRendering:
         """Render every section of ``note``; what it produced, to apply in another process."""
@@ -192,17 +165,19 @@ class Renderer:
     def render_section(self, note: Note, section: Section) -> None:
         """Render one section's own body (and its heading) to sanitised HTML."""
         problems: list[Problem] = []
-        source = _Source([(section.line, "#" * section.level + " " + section.heading)]
+        source = Source([(section.line, "#" * section.level + " " + section.heading)]
                          if section.level else [], [])
         source.lines += [(section.body_line + i, line) for i, line in enumerate(section.body)]
         section.heading_html = self.render_heading(note, section.heading, problems)
         note.tags |= section.tags
         label = f"{note.title} › {section.heading}" if section.level else note.title
-        budget = _Budget()
+        budget = Budget()
         body = self._transclude(note, section.body, [(note.relpath, label)], problems, source,
                                 budget)
         body += self._footnotes(note, section.body, source)
         lines, too_deep = normalize(body)
+        if too_deep and body is not section.body:
+            too_deep = normalize(section.body)[1]  # where in the note's own lines, if there
         if too_deep:
             self.vault.diagnostics.append(Diagnostic(
                 note.relpath, section.body_line + too_deep[0], 1, "warning",
@@ -243,14 +218,14 @@ class Renderer:
         if not _MARKUP.search(text):
             return html_escape(text.strip(), quote=False)  # plain words: no need for Markdown
         lines = text.split("\n")
-        lines += self._footnotes(note, lines, _Source([], []))
+        lines += self._footnotes(note, lines, Source([], []))
         html = self._convert(note, normalize(lines)[0], [])[0].strip()
         inner = html[3:-4]
         if html.startswith("<p>") and html.endswith("</p>") and "<p>" not in inner:
             return inner
         return html
 
-    def _footnotes(self, note: Note, lines: list[str], source: _Source) -> list[str]:
+    def _footnotes(self, note: Note, lines: list[str], source: Source) -> list[str]:
         """The definitions of the footnotes these lines cite, from anywhere in the note."""
         if not note.footnotes or "[^" not in "".join(lines):
             return []
@@ -275,9 +250,10 @@ class Renderer:
         """Markdown lines → sanitised HTML, with links, images and files resolved for ``note``."""
         note_path = self.notes_dir / note.relpath
         context = RenderContext(
-            link=lambda target, heading, raw: self._link(note, target, heading, raw, problems),
-            image=lambda src, embedded: self._image(src, embedded, note_path),
-            file=lambda name: self.index.has_file(name) and not _escapes(note.relpath, name),
+            link=lambda target, heading, raw: self.resolver.link(note, target, heading, raw,
+                                                                 problems),
+            image=lambda src, embedded: self.resolver.image(src, embedded, note_path),
+            file=lambda name: self.index.has_file(name) and not escapes(note.relpath, name),
             problems=problems,
         )
         self.ext.context = context
@@ -287,11 +263,11 @@ class Renderer:
         finally:
             self.ext.context = None
         html = _EMPTY_PARAGRAPH.sub("", html)  # a line that held only tags or a comment
-        return safe_math_links(sanitize(html, lambda tag, attr, value: self._attribute(
+        return safe_math_links(sanitize(html, lambda tag, attr, value: self.resolver.attribute(
             tag, attr, value, note_path, problems))), context
 
     def _transclude(self, note: Note, lines: list[str], stack: list[tuple[str, str]],
-                    problems: list[Problem], source: _Source, budget: _Budget) -> list[str]:
+                    problems: list[Problem], source: Source, budget: Budget) -> list[str]:
         """Replace each line that is only ``![[Note]]``, ``![[Note#Heading]]`` or
         ``![[Note#^block]]`` by that content (never inside code)."""
         out: list[str] = []
@@ -334,9 +310,10 @@ class Renderer:
     def _embedded(self, note: Note, raw: str) -> Target | None:
         """What an embed names (a heading brings its subsections along), or None."""
         target, heading, _ = split_target(raw)
-        if target and (_escapes(note.relpath, target) or self._outside_link(note, target)):
+        if target and (escapes(note.relpath, target) or self.resolver.outside_link(note, target)):
             return None  # refused where the embed is rendered
-        other = note if not target else self._notes_by_title.get(target.removesuffix(".md").lower())
+        titles = self.resolver.notes_by_title
+        other = note if not target else titles.get(target.removesuffix(".md").lower())
         if other is None:
             return None
         return find(other, heading)
@@ -354,119 +331,11 @@ class Renderer:
                 note.relpath, section.body_line + line, col, "warning",
                 "cloze '{{c…::' is never closed with '}}'", "unclosed-cloze"))
 
-    def _attribute(self, tag: str, attr: str, value: str, note_path: Path,
-                   problems: list[Problem]) -> str | None:
-        """Images in raw HTML go through the same resolver as Markdown images, or are dropped."""
-        if tag != "img" or attr != "src" or value in self.index.names:
-            return value
-        media, problem = self._image(value, False, note_path)
-        if problem is not None:
-            problems.append(problem)
-        return media
-
-    def _link(self, note: Note, target: str, heading: str, raw: str,
-              problems: list[Problem]) -> str | None:
-        """The anchor a wikilink points to; None when its note is not part of the export."""
-        if target and self._refused(note, target, raw, problems):
-            return None
-        target_note = note if not target else self._notes_by_title.get(target.lower())
-        if target_note is None:
-            # links to notes outside the export are normal in a vault: reported only on request
-            if self.check_links:
-                problems.append(Problem(raw, "warning", f"link to note '{target}' that is not "
-                                        "in the notes folder", "missing-note"))
-            return None
-        if not heading:
-            return "#" + target_note.anchor
-        if heading.startswith("^"):
-            block = find_block(target_note, heading[1:].strip())
-            if block is not None:
-                return "#" + block[0].anchor
-            problems.append(Problem(raw, "warning", f"link to block '#{heading}' that does not "
-                                    f"exist in '{target_note.relpath}'", "missing-block"))
-            return None
-        section = find_section(target_note, heading)
-        if section is not None:
-            return "#" + section.anchor
-        problems.append(Problem(raw, "warning", f"link to heading '#{heading}' that does not "
-                                f"exist in '{target_note.relpath}'", "missing-heading"))
-        return None
-
-    def _refused(self, note: Note, target: str, raw: str, problems: list[Problem]) -> bool:
-        """True (and an error) when a link or embed leads out of the notes folder: a ``../``
-        path above it, an absolute path, or a link in the vault to a file outside it."""
-        why = _escapes(note.relpath, target) or self._outside_link(note, target)
-        if why and not any(p.text == raw and p.code == "outside-vault" for p in problems):
-            problems.append(Problem(raw, "error", f"'{target}' {why}; refused", "outside-vault"))
-        return why is not None
-
-    def _outside_link(self, note: Note, target: str) -> str | None:
-        """Why ``target`` is a symlink (beside the note or at the vault's top) leading out."""
-        roots = [self.notes_dir.resolve(), *self.index.asset_dirs]
-        for base in ((self.notes_dir / note.relpath).parent, self.notes_dir):
-            for name in (target, target + ".md"):
-                candidate = base / name
-                try:
-                    if candidate.is_symlink() and not any(
-                            r == candidate.resolve() or r in candidate.resolve().parents
-                            for r in roots):
-                        return "is a link to a file outside the notes folder"
-                except (OSError, ValueError):
-                    continue
-        return None
-
-    def _image(self, src: str, embedded: bool,
-               note_path: Path) -> tuple[str | None, Problem | None]:
-        """Resolve an image reference to a media name, or explain why it cannot be."""
-        parts = urlsplit(src)
-        if parts.scheme or src.startswith("//"):
-            if parts.scheme in ("http", "https"):
-                return self._remote_image(src)
-            return None, Problem(src, "error", f"image '{src}' uses a '{parts.scheme}:' URL; "
-                                 "refused", "outside-vault")
-        target = src if embedded else unquote(parts.path)
-        # an embed is located by its opening "![[" so the column points at the embed itself
-        where = f"![[{src}" if embedded else src
-        try:
-            found = self.index.resolve(target, note_path)
-        except OutsideVaultError:
-            return None, Problem(where, "error", f"image '{target}' is outside the notes and "
-                                 "assets folders; refused", "outside-vault")
-        if found is None:
-            if "\x00" not in target and self._outside_link_path(target, note_path):
-                return None, Problem(where, "error", f"image '{target}' is a link to a file "
-                                     "outside the notes and assets folders; refused",
-                                     "outside-vault")
-            return None, Problem(where, "warning", f"image '{target}' not found in the assets "
-                                 "or notes folders", "missing-image")
-        if not self.index.readable(found):
-            return None, Problem(where, "warning", f"image '{target}' is not a readable image; "
-                                 "left out", "bad-image")
-        asset: Asset = self.index.asset(found)
-        return asset.media_name, None
-
-    def _outside_link_path(self, target: str, note_path: Path) -> bool:
-        relpath = note_path.relative_to(self.notes_dir).as_posix()
-        note = Note(relpath=relpath, title="")
-        return self._outside_link(note, target) is not None
-
-    def _remote_image(self, url: str) -> tuple[str | None, Problem | None]:
-        if self.remote is None:
-            return None, Problem(url, "warning", f"remote image '{url}' is not fetched "
-                                 "(--allow-remote fetches it); kept as a link", "remote-image")
-        try:
-            path = self.remote.fetch(url)
-        except RemoteImageError as exc:
-            return None, Problem(url, "warning", f"remote image '{url}' could not be fetched: "
-                                 f"{exc}; kept as a link", "remote-image-failed")
-        asset = self.index.asset(path)
-        return asset.media_name, None
-
     def _report(self, note: Note, section: Section, problems: list[Problem],
-                source: _Source) -> None:
+                source: Source) -> None:
         """Place each problem on the first mention in the section not already claimed; one
         about a line transcluded from another note is reported with that note instead."""
-        finder = _Finder(source.lines)
+        finder = Finder(source.lines)
         for problem in problems:
             where = finder.locate(problem.text)
             if where is None:
@@ -488,49 +357,3 @@ def _fronts(note: Note) -> None:
         parts = [rendered.get(section.path[:i + 1], html_escape(section.path[i], quote=False))
                  for i in range(len(section.path))]
         section.front_html = html_escape(" › ").join(parts)
-
-
-def _escapes(relpath: str, target: str) -> str | None:
-    """Why a link target leads out of the notes folder by its path alone, or None."""
-    target = target.replace("\\", "/")
-    if target.startswith("/") or re.match(r"^[A-Za-z]:", target):
-        return "is an absolute path"
-    if ".." not in target:
-        return None
-    folder = relpath.rsplit("/", 1)[0] if "/" in relpath else ""
-    for start in {folder, ""}:
-        if posixpath.normpath(posixpath.join(start or ".", target)).split("/")[0] == "..":
-            return "leads outside the notes folder"
-    return None
-
-
-class _Finder:
-    """Finds where each problem's text is written, each mention claimed once (linear overall:
-    the mentions of one text are found once, then handed out in order)."""
-
-    def __init__(self, lines: list[tuple[int, str]]) -> None:
-        self.lines = lines
-        self.mentions: dict[str, list[tuple[int, int, int]]] = {}
-        self.claimed: dict[int, list[tuple[int, int]]] = {}
-
-    def locate(self, text: str) -> tuple[int, int] | None:
-        """Line and column (1-based) of the first unclaimed mention of ``text``."""
-        if not text:
-            return None
-        if text not in self.mentions:
-            found = []
-            for number, line in self.lines:
-                start = line.find(text)
-                while start != -1:
-                    found.append((number, start, start + len(text)))
-                    start = line.find(text, start + 1)
-            found.reverse()
-            self.mentions[text] = found
-        mentions = self.mentions[text]
-        while mentions:
-            number, start, end = mentions.pop()
-            taken = self.claimed.setdefault(number, [])
-            if not any(s < end and start < e for s, e in taken):
-                taken.append((start, end))
-                return number, start + 1
-        return None

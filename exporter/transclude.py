@@ -9,6 +9,7 @@ them without ``:``, ``#``, ``|`` or ``^``.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 
@@ -16,6 +17,10 @@ from .model import Note, Section
 from .scan import TEXT, kinds
 from .text import BLOCK_ID_LINE, split_block_id
 
+# Embeds that fan out (each note embedding the next ten times) grow exponentially with depth:
+# what one section may bring in is capped in lines and in embeds, not only in depth.
+MAX_TRANSCLUDED_LINES = 5000
+MAX_TRANSCLUSIONS = 200
 _NON_WORD = re.compile(r"[\W_]+")
 _LIST_ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 
@@ -136,3 +141,35 @@ def whole_note(note: Note) -> list[str]:
             lines += ["", f"**{section.heading}**", ""]
         lines += section.body
     return lines
+
+
+@dataclass
+class Budget:
+    """What the embeds of one section have brought in so far."""
+
+    lines: int = 0
+    count: int = 0
+    top: str = ""  # the section's own embed line being expanded
+    reported: bool = False
+
+    def spend(self, lines: int) -> bool:
+        """Take ``lines`` more if the section's allowance has room."""
+        if self.count >= MAX_TRANSCLUSIONS or self.lines + lines > MAX_TRANSCLUDED_LINES:
+            return False
+        self.count += 1
+        self.lines += lines
+        return True
+
+
+def escapes(relpath: str, target: str) -> str | None:
+    """Why a link target leads out of the notes folder by its path alone, or None."""
+    target = target.replace("\\", "/")
+    if target.startswith("/") or re.match(r"^[A-Za-z]:", target):
+        return "is an absolute path"
+    if ".." not in target:
+        return None
+    folder = relpath.rsplit("/", 1)[0] if "/" in relpath else ""
+    for start in {folder, ""}:
+        if posixpath.normpath(posixpath.join(start or ".", target)).split("/")[0] == "..":
+            return "leads outside the notes folder"
+    return None

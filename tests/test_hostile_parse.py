@@ -10,7 +10,7 @@ from pathlib import Path
 import pdfplumber
 
 from exporter.pipeline import Config, Result, check, export
-from exporter.render import MAX_TRANSCLUDED_LINES
+from exporter.transclude import MAX_TRANSCLUDED_LINES
 
 from .conftest import EPOCH, write_note
 
