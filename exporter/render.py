@@ -310,7 +310,7 @@ class Renderer:
     def _embedded(self, note: Note, raw: str) -> Target | None:
         """What an embed names (a heading brings its subsections along), or None."""
         target, heading, _ = split_target(raw)
-        if target and (escapes(note.relpath, target) or self.resolver.outside_link(note, target)):
+        if target and escapes(note.relpath, target):
             return None  # refused where the embed is rendered
         titles = self.resolver.notes_by_title
         other = note if not target else titles.get(target.removesuffix(".md").lower())

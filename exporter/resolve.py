@@ -40,9 +40,14 @@ class Resolver:
     def link(self, note: Note, target: str, heading: str, raw: str,
               problems: list[Problem]) -> str | None:
         """The anchor a wikilink points to; None when its note is not part of the export."""
-        if target and self._refused(note, target, raw, problems):
+        if target and self._refused(note, target, raw, problems, escapes(note.relpath, target)):
             return None
         target_note = note if not target else self.notes_by_title.get(target.lower())
+        # A name the vault does not hold may be a link in the vault to a file outside it (the
+        # walk never follows those): the file system is asked only then.
+        if target_note is None and self._refused(note, target, raw, problems,
+                                                 self.outside_link(note, target)):
+            return None
         if target_note is None:
             # links to notes outside the export are normal in a vault: reported only on request
             if self.check_links:
@@ -65,10 +70,11 @@ class Resolver:
                                 f"exist in '{target_note.relpath}'", "missing-heading"))
         return None
 
-    def _refused(self, note: Note, target: str, raw: str, problems: list[Problem]) -> bool:
+    @staticmethod
+    def _refused(note: Note, target: str, raw: str, problems: list[Problem],
+                 why: str | None) -> bool:
         """True (and an error) when a link or embed leads out of the notes folder: a ``../``
         path above it, an absolute path, or a link in the vault to a file outside it."""
-        why = escapes(note.relpath, target) or self.outside_link(note, target)
         if why and not any(p.text == raw and p.code == "outside-vault" for p in problems):
             problems.append(Problem(raw, "error", f"'{target}' {why}; refused", "outside-vault"))
         return why is not None
