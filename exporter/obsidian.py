@@ -104,11 +104,27 @@ def link_label(note: str, heading: str, alias: str | None) -> str:
 
 
 _PLACEHOLDER = re.compile("\x02[^\x02\x03]*\x03")
+_STASHED = re.compile("\x02klzzwxh:([0-9]+)\x03")
 
 
 def source_text(processor: InlineProcessor, text: str) -> str:
-    """Text as the note wrote it, for a diagnostic: escapes restored, no internal placeholder."""
-    return _PLACEHOLDER.sub("", processor.unescape(text))
+    """Text as the note wrote it (code spans back in backticks, escapes restored), for lookups
+    and diagnostics: no internal placeholder ever leaves this module."""
+    if "\x02" not in text:
+        return text
+    stash = getattr(processor.md.treeprocessors["inline"], "stashed_nodes", {}) \
+        if processor.md is not None else {}
+
+    def restore(match: re.Match[str]) -> str:
+        node = stash.get(match.group(1))
+        if isinstance(node, str):
+            return node
+        if node is None:
+            return ""
+        inner = "".join(node.itertext())
+        return f"`{inner}`" if node.tag == "code" else inner
+
+    return _PLACEHOLDER.sub("", processor.unescape(_STASHED.sub(restore, text)))
 
 
 class _WikilinkProcessor(InlineProcessor):
@@ -117,8 +133,8 @@ class _WikilinkProcessor(InlineProcessor):
         self.ext = ext
 
     def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element, int, int]:  # noqa: N802
-        note, heading, alias = split_target(m.group(1))
-        label = link_label(note, heading, alias)
+        note, heading, _ = split_target(source_text(self, m.group(1)))
+        label = link_label(*split_target(m.group(1)))
         ctx = self.ext.context
         href = ctx.link(note, heading, source_text(self, m.group(0))) if ctx else None
         if href is None:
@@ -156,7 +172,8 @@ class _EmbedProcessor(InlineProcessor):
         self.ext = ext
 
     def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element, int, int]:  # noqa: N802
-        note, heading, alias = split_target(m.group(1))
+        note, heading, alias = split_target(source_text(self, m.group(1)))
+        shown = link_label(*split_target(m.group(1)))
         name = note + (f"#{heading}" if heading else "")
         suffix = "." + note.rsplit(".", 1)[-1].lower() if "." in note else ""
         if suffix in IMAGE_SUFFIXES:
@@ -182,7 +199,7 @@ class _EmbedProcessor(InlineProcessor):
         el = etree.Element("a" if href else "span", {"class": "embed-link"})
         if href:
             el.set("href", href)
-        el.text = link_label(note, heading, alias)
+        el.text = shown
         return el, m.start(0), m.end(0)
 
 

@@ -35,6 +35,8 @@ NOTES = {
     "Blocks.md": (
         "# Refs\n![[Source#^para]]\n![[Source#^item]]\n![[Source#^table]]\n"
         "![[Source#Deep#Deeper]]\nSee [[Source#^para]] and [[Source#Deep#Deeper]].\n"),
+    "Headings.md": ("# Use `code` here: now\ntext\n# Other\n"
+                    "See [[#Use `code` here now]] and [[#Nope `x`]].\n"),
     "Footnotes.md": ("# One\nCites a footnote[^a].\n# Two\nOther text.\n\n"
                      "[^a]: The definition of a.\n"),
     "Icons.md": "# Icons\nPress ![[gear.png|16]] to open settings.\n![[gear.png]]\n",
@@ -137,6 +139,16 @@ def test_5_block_references_and_heading_paths(built: tuple[Result, str, Path]) -
     assert all("klzzwxh" not in d.message and "\x02" not in d.message
                for d in result.diagnostics)
     assert text.count("Deep text.") == 3  # in Source, in Blocks, and in Lines
+
+
+def test_5_links_to_headings_with_code_and_no_placeholder_in_messages(
+        built: tuple[Result, str, Path]) -> None:
+    result, _, _ = built
+    found = [(d.line, d.code, d.message) for d in result.diagnostics if d.path == "Headings.md"]
+    assert found == [(4, "missing-heading", "link to heading '#Nope `x`' that does not exist in "
+                      "'Headings.md'")]
+    back = _card(result, "Headings.md", "Other").back
+    assert '<span class="internal">Use <code>code</code> here now</span>' in back
 
 
 def test_6_footnotes_travel_with_the_sections_citing_them(
