@@ -27,7 +27,7 @@ from .obsidian import (
 )
 from .remote import RemoteImages
 from .resolve import Resolver
-from .scan import TEXT, kinds
+from .scan import HIDDEN, TEXT, kinds
 from .text import literal_spans
 from .transclude import (
     MAX_TRANSCLUDED_LINES,
@@ -213,6 +213,8 @@ class Renderer:
 
         Problems in it were already reported with the section it belongs to.
         """
+        if HIDDEN in text:  # a card's lines may span a comment
+            text = "\n".join(line for line in text.split("\n") if line != HIDDEN)
         if not text.strip():
             return ""
         if not _MARKUP.search(text):

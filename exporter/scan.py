@@ -22,7 +22,7 @@ _MATH_FENCE = "$$"
 TEXT, FENCE, INDENTED, MATH = "text", "fence", "indented", "math"
 # What a line wholly inside a comment becomes: blank to every stage (str.strip() removes it),
 # yet dropped before Markdown, so a comment between two list items keeps the list tight.
-HIDDEN = "\x1f"
+HIDDEN = "\x1c"  # not \x1f, Anki's field separator
 
 
 @dataclass

@@ -39,14 +39,15 @@ NOTES = {
                     "See [[#Use `code` here now]] and [[#Nope `x`]].\n"),
     "Footnotes.md": ("# One\nCites a footnote[^a].\n# Two\nOther text.\n\n"
                      "[^a]: The definition of a.\n"),
-    "Icons.md": "# Icons\nPress ![[gear.png|16]] to open settings.\n![[gear.png]]\n",
+    "Icons.md": ("# Icons\nPress ![[gear.png|16]] to open settings.\n![[gear.png]]\n"
+                 "Or ![[gear.png#icon]] here.\n"),
     "Intro.md": "#topic\n\n# Intro\nBody of intro.\n",
     "Title.md": "Some intro text.\n# Title\nMore text.\n",
     "Fronts.md": "# Use `code` and [[Other|alias]]\nFront text.\n",
     "Misc.md": (
         "# Misc\nVisit https://example.com now.\n1) first\n2) second\n\n- [ ] open\n- [x] done\n"
         "- [-] cancelled\n- [?] question\n- [/] half\n\n"
-        "> [!note] Code\n>```python\n>x = 1\n>```\n\n"
+        "> [!note] Code\n>```python\n>x = 1\n>```\n\n> [!tip] Spaced\n>  ```\n>  y = 2\n>  ```\n\n"
         "```mermaid\ngraph TD\n```\n"),
     "Lines.md": "---\na: 1\n---\n# L\n```\ncode\n```\n![[Source#Deep]]\n![[nowhere.png]]\n",
 }
@@ -164,6 +165,7 @@ def test_7_images_in_a_sentence_stay_inline(built: tuple[Result, str, Path]) -> 
     back = _card(result, "Icons.md", "Icons").back
     assert '<img alt="gear.png" class="image-inline" src="gear.png" width="16">' in back
     assert '<img alt="gear.png" src="gear.png">' in back
+    assert 'Or <img alt="gear.png" class="image-inline" src="gear.png"> here.' in back
     with pdfplumber.open(pdf) as document:
         page = next(p for p in document.pages if "Press" in (p.extract_text() or ""))
         press = next(w for w in page.extract_words() if w["text"] == "Press")
@@ -213,6 +215,7 @@ def test_10_links_lists_tasks_fences_in_callouts_and_mermaid(
         assert f'<span class="task task-{state}">{glyph}</span> {words}</li>' in back
     assert '<div class="callout-title">Code</div>' in back
     assert '<div class="highlight"><pre>' in back.split("callout-title")[1]
+    assert "<code>y = 2\n</code>" in back.split("callout-title")[2]
     assert '<p class="code-label">Mermaid diagram</p><pre><code>graph TD</code></pre>' in back
     assert "☐ open" in text and "Mermaid diagram" in text and "x = 1" in text
 
