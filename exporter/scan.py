@@ -114,14 +114,12 @@ def strip_comments(lines: list[str]) -> tuple[list[str], int | None]:
             if not line.strip():
                 out.append(HIDDEN)
                 continue
-        if "%%" not in line or scanner.fence is not None or scanner.math:
-            scanner.feed(line)
-            out.append(line)
+        if scanner.feed(line) != TEXT or "%%" not in line:
+            out.append(line)  # code and math are literal
             continue
         kept, still_open = _strip_line(line)
         if still_open:
             opened = index
-        scanner.feed(kept)
         out.append(kept if kept.strip() or not line.strip() else HIDDEN)
     return out, opened
 
