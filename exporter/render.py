@@ -144,6 +144,9 @@ class Renderer:
                     f"section '{section.heading}' could not be rendered: "
                     f"{type(exc).__name__}: {exc}", "render-failed"))
         _fronts(note)
+        # A footnote cited by two sections is rendered twice: its problems are reported once.
+        made = self.vault.diagnostics[first_diagnostic:]
+        self.vault.diagnostics[first_diagnostic:] = list(dict.fromkeys(made))
         return NoteRendering(
             sections=[(s.html, s.heading_html, s.front_html,
                        [(i.front_html, i.back_html) for i in s.items]) for s in note.sections],
