@@ -3,6 +3,7 @@ HTML and in the text of the PDF (issue 9, items 1-10 and 14)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pdfplumber
@@ -11,7 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from exporter.model import Card
-from exporter.pipeline import Config, Result, export
+from exporter.pipeline import Config, Result, check, export
 
 from .conftest import EPOCH, write_note
 
@@ -225,3 +226,27 @@ def test_14_diagnostics_point_at_the_file_line(built: tuple[Result, str, Path]) 
     assert _codes(result, "Lines.md") == [(9, "missing-image")]
     missing = next(d for d in result.diagnostics if d.path == "Lines.md")
     assert missing.col == 1
+
+
+CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.mark.parametrize("name", ["sr-demo-vault", "flashcards-plugin-vault", "kepano-vault"])
+def test_real_vaults_give_no_junk_section_card(name: str) -> None:
+    root = CORPORA / name
+    if not root.is_dir():
+        pytest.skip(f"corpus not found at {root}")
+    result = check(Config(notes_dir=root, asset_dirs=[], out_dir=root / "unused", deck_name="C",
+                          epoch=EPOCH))
+    for note in result.vault.notes:
+        fronts = [s.front_html for s in note.sections if s.has_content]
+        assert len(fronts) == len(set(fronts)), note.relpath
+        for section in note.sections:
+            if not section.has_content:
+                continue
+            for raw in ("[[", "%%", "`", "#card", "\x02", "\x1c"):
+                assert raw not in section.front_html, (note.relpath, section.front_html)
+            assert re.sub(r"<[^>]+>", "", section.html).strip(), (note.relpath, section.path)
+            assert not re.search(r"[A-Za-z0-9+/]{300,}", section.html), note.relpath
+    for diagnostic in result.diagnostics:
+        assert "\x02" not in diagnostic.message and "klzzwxh" not in diagnostic.message
