@@ -23,8 +23,9 @@ NOTES = {
         "cut %% never closed\n# Also hidden\nmore secret\n"),
     "Code.md": (
         "# Code\nUse `![[missing.png]]`, `[[Link]]`, `#notatag`, `==no==` and `{{c1::no}}` here.\n"
-        "```\n![[alsomissing.png]]\n[[Link]] #fencetag ==x== {{c1::y}}\nTerm::Def\nQ\n?\nA\n```\n"
-        "    ![[indented.png]] #indentedtag\n"),
+        "```\n![[alsomissing.png]]\n[[Link]] #fencetag ==x== {{c1::y}}\nTerm::Def\nQ\n?\nA\n"
+        "# not a heading ^notid\n```\n\n    ![[indented.png]] #indentedtag\n    # nor this\n\n"
+        "$$\n# nor \\text{this}\n$$\n"),
     "Tags.md": (
         "---\ntags: [fm]\n---\n#only #tags\n# Heading one #card\nA sentence with #inline tag.\n"
         "- #camelCase\n"),
@@ -100,7 +101,7 @@ def test_2_code_is_literal_for_every_construct(built: tuple[Result, str, Path]) 
     back = cards[0].back
     for literal in ("<code>![[missing.png]]</code>", "<code>[[Link]]</code>",
                     "<code>#notatag</code>", "<code>==no==</code>", "<code>{{c1::no}}</code>",
-                    "![[indented.png]] #indentedtag"):
+                    "![[indented.png]] #indentedtag", "# not a heading ^notid", "# nor this"):
         assert literal in back
     assert "<mark>" not in back and 'class="tag"' not in back
     assert _codes(result, "Code.md") == []  # no image named in code is reported missing
