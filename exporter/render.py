@@ -275,6 +275,8 @@ class Renderer:
                     problems: list[Problem], source: Source, budget: Budget) -> list[str]:
         """Replace each line that is only ``![[Note]]``, ``![[Note#Heading]]`` or
         ``![[Note#^block]]`` by that content (never inside code)."""
+        if not any("![[" in line for line in lines):
+            return list(lines)
         out: list[str] = []
         for line, kind in zip(lines, kinds(lines), strict=True):
             match = _EMBED_LINE.match(line) if kind == TEXT and "![[" in line else None

@@ -100,6 +100,8 @@ def strip_comments(lines: list[str]) -> tuple[list[str], int | None]:
     """The lines with ``%%comments%%`` removed (a wholly hidden line becomes HIDDEN), and the
     index of the line where a comment opens and is never closed (it hides the rest, as in
     Obsidian). ``%%`` in code or math is literal; a fence inside a comment is hidden."""
+    if not any("%%" in line for line in lines):
+        return list(lines), None
     out: list[str] = []
     scanner = Scanner()
     opened: int | None = None
