@@ -344,7 +344,7 @@ class Renderer:
         about a line transcluded from another note is reported with that note instead."""
         finder = Finder(source.lines)
         for problem in problems:
-            where = finder.locate(problem.text)
+            where = finder.locate(problem.text, problem.code)
             if where is None:
                 if any(problem.text in line for line in source.foreign):
                     continue
