@@ -47,13 +47,14 @@ from .blocks import BlockTreeprocessor, CalloutTreeprocessor
 from .lines import MAX_NESTING as MAX_NESTING
 from .lines import normalize as normalize
 from .lines import normalize_lines as normalize_lines
+from .text import TAG_NAME
 from .vault import IMAGE_SUFFIXES
 
 _SIZE = re.compile(r"^(\d{1,5})(?:x(\d{1,5}))?$")
 EMBED_RE = r"!\[\[([^\[\]\n]+?)\]\]"
 WIKILINK_RE = r"\[\[([^\[\]\n]+?)\]\]"
 # Obsidian tags: letters, digits, _ - / (not only digits); a line may start with one.
-TAG_RE = r"#([\w/-]*[^\W\d][\w/-]*)"
+TAG_RE = r"#(" + TAG_NAME + ")"
 
 
 @dataclass(frozen=True)

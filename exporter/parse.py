@@ -10,11 +10,11 @@ import yaml
 
 from .model import Diagnostic, Note, Section
 from .scan import INDENTED, TEXT, kinds, strip_comments
-from .text import BLOCK_ID_LINE, is_literal, literal_spans, split_block_id
+from .text import BLOCK_ID_LINE, TAG_NAME, is_literal, literal_spans, split_block_id
 
 MAX_NOTE_BYTES = 5 * 1024 * 1024
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?=[ \t]|$)")
-TAG = re.compile(r"(?<!\S)#([\w/-]*[^\W\d][\w/-]*)")
+TAG = re.compile(r"(?<!\S)#(" + TAG_NAME + ")")
 _FOOTNOTE = re.compile(r"^\[\^([^\]\s]+)\]:[ \t]?")
 
 
@@ -184,11 +184,16 @@ def heading_tags(name: str) -> tuple[str, set[str]]:
     spans = literal_spans(name)
     tags = {m.group(1).strip("/") for m in TAG.finditer(name) if not is_literal(spans, m.start())}
     words = name.split(" ")
-    while words and TAG.fullmatch(words[-1]) and not is_literal(
-            spans, len(" ".join(words)) - len(words[-1])):
+    end = len(name)  # the length of " ".join(words), kept as words are dropped
+    while words and TAG.fullmatch(words[-1]):
+        start = end - len(words[-1])
+        if spans and is_literal(spans, start):
+            break
         words.pop()
+        end = start - 1
         while words and not words[-1]:
             words.pop()
+            end -= 1
     return " ".join(words).strip(), tags
 
 
@@ -218,9 +223,9 @@ def _take_footnotes(lines: list[str], kinds_of: list[str],
 
 
 _INTRO_LINE = re.compile(
-    r"^\s*(?:(?:#[\w/-]*[^\W\d][\w/-]*\s*)+"  # only tags
+    r"^\s*(?:(?:#" + TAG_NAME + r"\s*)+"  # only tags
     r"|[\w][\w -]{0,40}::.*"  # an inline property (Dataview's "key:: value")
-    r"|!\[\[[^\[\]]+\.(?:png|jpe?g|gif|webp|svg|bmp|avif)(?:#[^\[\]|]*)?(?:\|[^\[\]]*)?\]\]"
+    r"|!\[\[[^\[\]|#]+\.(?:png|jpe?g|gif|webp|svg|bmp|avif)(?:#[^\[\]|]*)?(?:\|[^\[\]]*)?\]\]"
     r"|\^[A-Za-z0-9-]+)\s*$", re.I)
 
 

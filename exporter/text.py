@@ -10,7 +10,10 @@ FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 BLOCK_ID_LINE = re.compile(r"^\s*\^([A-Za-z0-9-]+)\s*$")
 _BLOCK_ID = re.compile(r"[A-Za-z0-9-]+")
 # A line that shows nothing of its own: a block id, only #tags, an empty list or task item.
-EMPTY_LINE = re.compile(r"^\s*(?:\^[A-Za-z0-9-]+|(?:#[\w/-]*[^\W\d][\w/-]*\s*)+"
+# An Obsidian tag's name: letters, digits, _ - / and not only digits. Written so that a
+# regular expression can match it one way only (a long run of letters costs linear time).
+TAG_NAME = r"(?=[\w/-]*[^\W\d])[\w/-]+"
+EMPTY_LINE = re.compile(r"^\s*(?:\^[A-Za-z0-9-]+|(?:#" + TAG_NAME + r"\s*)+"
                         r"|(?:[-*+]|\d{1,9}[.)])(?:\s+\[.\])?)\s*$")
 END_MARKER = "+++"  # ends a multi-line card whose answer holds blank lines
 

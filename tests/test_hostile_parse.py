@@ -105,3 +105,13 @@ def test_lines_of_60000_spaces_are_plain_text(tmp_path: Path) -> None:
     back = result.cards[0].back
     assert result.cards[0].front == "S" and "<p>text" in back and "x<br>\nend<br>" in back
     assert "^id" not in back and "code ^no" in back  # indented code keeps its "^no"
+
+
+def test_long_runs_of_tag_letters_and_tags_parse_in_one_pass(tmp_path: Path) -> None:
+    letters = "a" * 60000
+    write_note(tmp_path / "notes", "t.md", f"#{letters}!\n![[{'a.png' * 12000}\n# H "
+               + " ".join(["#t"] * 20000) + f"\ntext #{'1' * 60000} #{letters}\n")
+    result = _check(tmp_path / "notes")
+    assert [c.front for c in result.cards] == ["t", "H"]
+    assert result.vault.notes[0].sections[1].tags == {"t"}
+    assert letters in result.vault.notes[0].tags
