@@ -13,7 +13,10 @@ from .flashcards import unwrap_clozes
 _MATH_LINK = re.compile(r"\\(href|url)(?![A-Za-z])\s*(\{((?:[^{}]|\{[^{}]*\})*)\})?")
 _SAFE_SCHEMES = ("http:", "https:", "mailto:")
 _SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.\-]*:)")
-_LITERAL = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)|(\\\(.*?\\\)|\\\[.*?\\\])", re.S)
+# Math spans cannot cross another "\(" or "\[": an unclosed one costs one scan, not one per
+# opening (the HTML is sanitised, so <pre> and <code> are always closed).
+_LITERAL = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)"
+                      r"|(\\\((?:[^\\]|\\[^()])*?\\\)|\\\[(?:[^\\]|\\[^\[\]])*?\\\])", re.S)
 _CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S)
 _FOOTNOTE_ID = re.compile(r'\b(id|href)="(#?)(fn|fnref)(:[^"]*)"')
 
