@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .scan import INDENTED, kinds
 from .text import EMPTY_LINE
 
 Severity = Literal["warning", "error"]
@@ -71,7 +72,14 @@ class Section:
     def has_content(self) -> bool:
         """True when the section holds text of its own: not only subheadings, block ids, lines
         of tags (hidden, as a card of only tags would be empty) or empty list items."""
-        return any(line.strip() and not EMPTY_LINE.match(line) for line in self.body)
+        code_like = False
+        for line in self.body:
+            if line.strip() and not EMPTY_LINE.match(line):
+                return True
+            code_like = code_like or line.startswith(("    ", "\t"))
+        # "    #include" in indented code looks like a tag, but code is content
+        return code_like and any(kind == INDENTED and line.strip()
+                                 for line, kind in zip(self.body, kinds(self.body), strict=True))
 
 
 @dataclass

@@ -251,6 +251,6 @@ def _leading_block_id(body: list[str]) -> str | None:
     """A block id alone on the first non-blank line under a heading pins the section."""
     for line in body:
         if line.strip():
-            match = BLOCK_ID_LINE.match(line)
-            return match.group(1) if match else None
+            match = BLOCK_ID_LINE.match(line) if not line.startswith(("    ", "\t")) else None
+            return match.group(1) if match else None  # indented four spaces: code
     return None

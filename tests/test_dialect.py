@@ -26,6 +26,7 @@ NOTES = {
         "```\n![[alsomissing.png]]\n[[Link]] #fencetag ==x== {{c1::y}}\nTerm::Def\nQ\n?\nA\n"
         "# not a heading ^notid\n```\n\n    ![[indented.png]] #indentedtag\n    # nor this\n\n"
         "$$\n# nor \\text{this}\n$$\n"),
+    "Include.md": "# C code\n\n    #include <stdio.h>\n",
     "Tags.md": (
         "---\ntags: [fm]\n---\n#only #tags\n# Heading one #card\nA sentence with #inline tag.\n"
         "- #camelCase\n"),
@@ -107,6 +108,9 @@ def test_2_code_is_literal_for_every_construct(built: tuple[Result, str, Path]) 
     assert _codes(result, "Code.md") == []  # no image named in code is reported missing
     assert not {"notatag", "fencetag", "indentedtag"} & set(cards[0].tags)
     assert "![[missing.png]]" in text and "{{c1::y}}" in text
+    include = _cards(result, "Include.md")  # "#include" in code is code, not a tag line
+    assert [c.front for c in include] == ["C code"]
+    assert "#include &lt;stdio.h&gt;" in include[0].back
 
 
 def test_3_tags_stay_in_place_and_become_anki_tags(built: tuple[Result, str, Path]) -> None:
