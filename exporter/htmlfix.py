@@ -18,7 +18,10 @@ _SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.\-]*:)")
 _LITERAL = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)"
                       r"|(\\\((?:[^\\]|\\[^()])*?\\\)|\\\[(?:[^\\]|\\[^\[\]])*?\\\])", re.S)
 _CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S)
-_FOOTNOTE_ID = re.compile(r'\b(id|href)="(#?)(fn|fnref)(:[^"]*)"')
+_FOOTNOTE_ID = re.compile(r'\b(id|href)="(#?)(fn|fnref\d*)(:[^"]*)"')
+# Python-Markdown leaves an escaped character's placeholder inside code in a footnote.
+_ESCAPED = re.compile("\x02([0-9]+)\x03")
+_PLACEHOLDER = re.compile("\x02[^\x02\x03]*\x03|[\x02\x03]")
 
 
 def safe_math_links(fragment: str) -> str:
@@ -40,6 +43,18 @@ def _math_link(match: re.Match[str]) -> str:
     if match.group(1) == "url" and match.group(2) is not None:
         return "\\text{" + re.sub(r"[\\{}]", "", match.group(3)) + "}"
     return ""  # \href{bad}{text}: the text argument stays, as a plain group
+
+
+def no_placeholders(fragment: str) -> str:
+    """Escaped characters restored and any other internal placeholder of Python-Markdown gone."""
+    if "\x02" not in fragment and "\x03" not in fragment:
+        return fragment
+    return _PLACEHOLDER.sub("", _ESCAPED.sub(_unescape, fragment))
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = int(match.group(1)[:7])
+    return html.escape(chr(code)) if 0 < code <= 0x10FFFF else ""
 
 
 def scope_footnotes(fragment: str, anchor: str) -> str:

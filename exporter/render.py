@@ -13,7 +13,7 @@ import markdown
 import nh3
 
 from .flashcards import CLOZE, cloze_spans
-from .htmlfix import safe_math_links, scope_footnotes, show_cloze_answers
+from .htmlfix import no_placeholders, safe_math_links, scope_footnotes, show_cloze_answers
 from .locate import Finder, Source
 from .model import Diagnostic, Note, Section, Vault
 from .obsidian import (
@@ -264,7 +264,7 @@ class Renderer:
         self.ext.context = context
         self.md.reset()
         try:
-            html = self.md.convert("\n".join(lines))
+            html = no_placeholders(self.md.convert("\n".join(lines)))
         finally:
             self.ext.context = None
         html = _EMPTY_PARAGRAPH.sub("", html)  # a line that held only tags or a comment

@@ -115,3 +115,13 @@ def test_long_runs_of_tag_letters_and_tags_parse_in_one_pass(tmp_path: Path) -> 
     assert [c.front for c in result.cards] == ["t", "H"]
     assert result.vault.notes[0].sections[1].tags == {"t"}
     assert letters in result.vault.notes[0].tags
+
+
+def test_no_internal_placeholder_reaches_a_card(tmp_path: Path) -> None:
+    # Found by fuzzing: a footnote citing itself, with an escaped backtick in code.
+    write_note(tmp_path / "notes", "f.md", "# F\ntext[^1]\n\n[^1]: [^1] again `![[x \\``\n"
+               "raw \x02klzzwxh:0001\x03 and \x0299999999999\x03 control\n")
+    result = _check(tmp_path / "notes")
+    for card in result.cards:
+        assert "\x02" not in card.back and "\x03" not in card.back
+    assert "again" in result.cards[0].back and "<code>![[x `</code>" in result.cards[0].back
