@@ -36,6 +36,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape as html_escape
+from html import unescape as html_unescape
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own spelling)
 
@@ -122,7 +123,7 @@ def source_text(processor: InlineProcessor, text: str) -> str:
             return node
         if node is None:
             return ""
-        inner = "".join(node.itertext())
+        inner = html_unescape("".join(node.itertext()))  # code spans stash escaped text
         return f"`{inner}`" if node.tag == "code" else inner
 
     return _PLACEHOLDER.sub("", processor.unescape(_STASHED.sub(restore, text)))

@@ -345,6 +345,12 @@ class Renderer:
         finder = Finder(source.lines)
         for problem in problems:
             where = finder.locate(problem.text, problem.code)
+            # Text rebuilt from Markdown may differ from the source after a code span, a line
+            # break or a tab (Markdown expands tabs): its first part is enough to find the line.
+            text = problem.text
+            for part in (text.split("\n")[0], text.split("`")[0], (text.split() or [""])[0]):
+                if where is None and len(part) >= 3 and part != text:
+                    where = finder.locate(part, problem.code)
             if where is None:
                 if any(problem.text in line for line in source.foreign):
                     continue

@@ -53,6 +53,7 @@ NOTES = {
         "> [!note] Code\n>```python\n>x = 1\n>```\n\n> [!tip] Spaced\n>  ```\n>  y = 2\n>  ```\n\n"
         "```mermaid\ngraph TD\n```\n"),
     "Lines.md": "---\na: 1\n---\n# L\n```\ncode\n```\n![[Source#Deep]]\n![[nowhere.png]]\n",
+    "Placed.md": "# P\ntext\nsee ![[no\tthing]] and\n![[`code` nope]]\n",
 }
 
 
@@ -231,6 +232,10 @@ def test_14_diagnostics_point_at_the_file_line(built: tuple[Result, str, Path]) 
     assert _codes(result, "Lines.md") == [(9, "missing-image")]
     missing = next(d for d in result.diagnostics if d.path == "Lines.md")
     assert missing.col == 1
+    # a tab (expanded by Markdown) or a code span in the name does not lose the line
+    assert [(d.line, d.col, d.code) for d in result.diagnostics if d.path == "Placed.md"] == [
+        (3, 5, "missing-embed"), (4, 1, "missing-embed")]
+    assert "embedded '`code` nope' not found" in [d.message for d in result.diagnostics]
 
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpus"
