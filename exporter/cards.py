@@ -87,7 +87,8 @@ class _NoteCards:
             if "sections" in self.kinds and section.has_content:
                 key = ("section", *section.path)
                 yield self._card(self._identity(key, section.block_id, section), "basic",
-                                 html.escape(FRONT_SEPARATOR.join(section.path)),
+                                 section.front_html
+                                 or html.escape(FRONT_SEPARATOR.join(section.path)),
                                  card_html(section.html), section)
             for item in section.items:
                 if _ITEM_KINDS[item.kind] in self.kinds:

@@ -223,8 +223,10 @@ def _note_blocks(note: Note) -> Iterable[tuple[str, str]]:
 
 def _heading_html(section: Section) -> str:
     depth = min(len(section.path), 4)
-    return (f'<h3 class="sh d{depth}" id="{section.anchor}">'
-            f"{html.escape(section.heading)}</h3>")
+    # Bookmarks take the heading's text: code and links rendered inline read as plain words.
+    inner = section.heading_html or html.escape(section.heading)
+    return f'<h3 class="sh d{depth}" id="{section.anchor}">{inner}</h3>'
+
 
 
 # --- "At a glance": one row per top-level section ------------------------------------------------
@@ -290,7 +292,8 @@ def _glance_rows(note: Note) -> list[tuple[str, str, str]]:
                            and m.group(1).strip().lower() in section.heading.lower()), None)
         short = definition or (texts[0] if texts else "")
         if short:
-            rows.append((section.anchor, section.heading, _clip(short, 110)))
+            term = section.heading_html or html.escape(section.heading)
+            rows.append((section.anchor, term, _clip(short, 110)))
     return rows
 
 
@@ -310,7 +313,7 @@ def _glance_html(vault: Vault) -> str:
             body.append(f'<tr class="group"><th colspan="2"><a class="internal" '
                         f'href="#{note.anchor}">{html.escape(note.title)}</a></th></tr>')
         body += [f'<tr><th scope="row"><a class="internal" href="#{anchor}">'
-                 f"{html.escape(term)}</a></th><td>{short}</td></tr>"
+                 f"{term}</a></th><td>{short}</td></tr>"
                  for anchor, term, short in rows]
     if not body:
         return ""
