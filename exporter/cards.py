@@ -80,7 +80,11 @@ class _NoteCards:
 
     def cards(self) -> Iterator[Card]:
         for section in self.note.sections:
-            if "sections" in self.kinds and section.has_content:
+            # A heading tagged as a card (#card) is that card: no section card repeats it.
+            tagged = any(i.whole_section and _ITEM_KINDS[i.kind] in self.kinds
+                         for i in section.items)
+            if "sections" in self.kinds and section.has_content and not tagged \
+                    and _shows_something(section.html):
                 key = ("section", *section.path)
                 yield self._card(self._identity(key, section.block_id, section), "basic",
                                  html.escape(FRONT_SEPARATOR.join(section.path)),
@@ -95,8 +99,8 @@ class _NoteCards:
         front = card_html(item.front_html)
         if item.kind == "cloze":
             front = protect_cloze_in_math(front)
-        return self._card(identity, _MODELS[item.kind], front, card_html(item.back_html),
-                          section)
+        back = section.html if item.whole_section else item.back_html
+        return self._card(identity, _MODELS[item.kind], front, card_html(back), section)
 
     def _identity(self, key: tuple[str, ...], block_id: str | None, section: Section,
                   line: int | None = None) -> str:
@@ -123,6 +127,14 @@ class _NoteCards:
                     model=model, deck=self.deck)
 
 
+_TAG_OR_SPACE = re.compile(r"<(?!img\b)[^>]*>|\s+")
+
+
+def _shows_something(section_html: str) -> bool:
+    """False when the section's HTML shows nothing (a line of tags only): no empty card back."""
+    return bool(_TAG_OR_SPACE.sub("", section_html))
+
+
 def _note_kinds(note: Note, default: tuple[str, ...], diagnostics: list[Diagnostic]
                 ) -> tuple[str, ...]:
     """Front matter ``cards: [sections, qa]`` chooses the kinds for one note."""
@@ -140,8 +152,9 @@ def _note_kinds(note: Note, default: tuple[str, ...], diagnostics: list[Diagnost
 
 
 def _deck(note: Note, options: CardOptions) -> str:
-    """Decks follow folders under the root deck; front matter ``deck:`` names one outright."""
-    chosen = note.meta.get("deck")
+    """Decks follow folders under the root deck; front matter ``deck:`` (or the Flashcards
+    plugin's ``cards-deck:``) names one outright."""
+    chosen = note.meta.get("deck", note.meta.get("cards-deck"))
     if isinstance(chosen, str) and chosen.strip():
         return "::".join(p.strip() for p in chosen.split("::") if p.strip())
     folders = note.relpath.split("/")[:-1] if options.folder_decks else []

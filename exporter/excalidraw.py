@@ -1,0 +1,97 @@
+"""Embeds with nothing printable of their own: an Excalidraw drawing is shown as the image the
+plugin exported beside it, an Obsidian Base (a live view of the vault) as a link.
+
+A drawing note (``excalidraw-plugin:`` in its front matter) keeps its drawing as compressed
+JSON inside a comment; it is never exported as a note, only embedded as its exported image.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import Diagnostic, Note
+from .text import Fences, is_literal, literal_spans
+
+DRAWING_KEY = "excalidraw-plugin"
+DRAWING_SUFFIX = ".excalidraw"
+_EMBED = re.compile(r"!\[\[([^\[\]\n]+?)\]\]")
+_EXPORTS = (".svg", ".png")  # what the plugin's auto-export writes, in its order of preference
+
+
+def is_drawing(note: Note) -> bool:
+    """True for an Excalidraw drawing note."""
+    return DRAWING_KEY in note.meta
+
+
+@dataclass
+class Drawings:
+    """The vault's drawing notes, by every name an embed may use for them."""
+
+    notes_dir: Path
+    by_name: dict[str, str] = field(default_factory=dict)  # lowercase name → path without .md
+
+    def add(self, relpath: str) -> None:
+        """Remember a drawing note by its path and name, with and without ``.excalidraw``."""
+        stem = relpath.removesuffix(".md")
+        for key in (stem, stem.rsplit("/", 1)[-1]):
+            for name in {key, key.removesuffix(DRAWING_SUFFIX)}:
+                self.by_name.setdefault(name.lower(), stem)
+
+    def find(self, target: str) -> str | None:
+        """The drawing an embed names, as its path without ``.md``; None when it is not one."""
+        name = target.strip().removesuffix(".md").lower()
+        return self.by_name.get(name)
+
+    def image(self, stem: str) -> str | None:
+        """The exported ``Name.excalidraw.svg`` (or ``.png``) beside the drawing, if any."""
+        for suffix in _EXPORTS:
+            if (self.notes_dir / f"{stem}{suffix}").is_file():
+                return f"{stem}{suffix}"
+        return None
+
+
+def rewrite_embeds(note: Note, drawings: Drawings, diagnostics: list[Diagnostic]) -> None:
+    """Replace drawing and Base embeds in the note's lines by what the sheet can show."""
+    for section in note.sections:
+        fences = Fences()
+        for index, line in enumerate(section.body):
+            if fences.feed(line) or "![[" not in line:
+                continue
+            spans = literal_spans(line)
+            number = section.body_line + index
+
+            def replace(match: re.Match[str], spans: list[tuple[int, int]] = spans,
+                        number: int = number) -> str:
+                if is_literal(spans, match.start()):
+                    return match.group(0)
+                return _replacement(match, drawings, note.relpath, number, diagnostics)
+
+            section.body[index] = _EMBED.sub(replace, line)
+
+
+def _replacement(match: re.Match[str], drawings: Drawings, relpath: str, number: int,
+                 diagnostics: list[Diagnostic]) -> str:
+    inner = match.group(1)
+    target, _, alias = inner.replace("\\|", "|").partition("|")
+    name = target.split("#", 1)[0].strip()
+    column = match.start() + 1
+
+    def notice(message: str, code: str) -> None:
+        diagnostics.append(Diagnostic(relpath, number, column, "warning", message, code))
+
+    if name.lower().endswith(".base"):
+        notice(f"'{name}' is an Obsidian Base, a live view of the vault that cannot be "
+               "printed; shown as a link", "base-embed")
+        return f"[[{inner}]]"
+    stem = drawings.find(name)
+    if stem is None:
+        return match.group(0)
+    image = drawings.image(stem)
+    if image is not None:
+        return f"![[{image}{'|' + alias if alias else ''}]]"
+    notice(f"drawing '{name}' has no exported image ({stem}.svg or .png) beside it; turn on "
+           "the Excalidraw plugin's auto-export; shown as a placeholder", "drawing-not-exported")
+    return f'<span class="missing-image">Drawing not exported: {html.escape(name)}</span>'
