@@ -261,6 +261,8 @@ class _Reader:
             return
         number = self.first + index
         masked = _mask(text)
+        if CLOZE.search(_mask(text, math=False)) and not cloze_spans(text):
+            return  # a deletion never closed: no card of any kind (the render reports it)
         cloze, shown = self._clozes(text, masked)
         if cloze is not None:
             if self._cloze_numbers_ok(cloze, number, offset):
@@ -284,7 +286,7 @@ class _Reader:
         """The line as cloze text (written ``{{c1::…}}`` or converted from the plugins' forms),
         and as shown on the sheet; None when it holds no cloze."""
         if CLOZE.search(_mask(text, math=False)):
-            return (text, text) if cloze_spans(text) else (None, text)
+            return text, text
         found = sorted(self._conversions(masked), key=lambda f: f[0])
         if not found:
             return None, text

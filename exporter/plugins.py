@@ -21,6 +21,7 @@ SPACED_REPETITION = "obsidian-spaced-repetition"  # st3v3nmw/obsidian-spaced-rep
 TEMPLATER = "templater-obsidian"
 _TAG = re.compile(r"(?<![^\s(\[])#([\w/-]*[^\W\d][\w/-]*)")
 _MAX_SETTINGS_BYTES = 1024 * 1024
+EMPTY: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -73,24 +74,26 @@ def read_settings(notes_dir: Path, diagnostics: list[Diagnostic]) -> VaultSettin
     config = notes_dir / ".obsidian"
     if not config.is_dir():
         return VaultSettings()
-    templates = [_folder(_read(config, "templates.json", diagnostics).get("folder"))]
-    templater = _read(config, f"plugins/{TEMPLATER}/data.json", diagnostics)
+    templates = [_folder((_read(config, "templates.json", diagnostics) or EMPTY).get("folder"))]
+    templater = _read(config, f"plugins/{TEMPLATER}/data.json", diagnostics) or EMPTY
     templates.append(_folder(templater.get("templates_folder")))
     settings = VaultSettings(templates=tuple(sorted({t for t in templates if t})))
-    if (config / "plugins" / FLASHCARDS / "data.json").is_file():
-        settings = _flashcards(settings, _read(config, f"plugins/{FLASHCARDS}/data.json",
-                                               diagnostics))
-    if (config / "plugins" / SPACED_REPETITION / "data.json").is_file():
-        settings = _spaced_repetition(settings, _read(
-            config, f"plugins/{SPACED_REPETITION}/data.json", diagnostics))
+    flashcards = _read(config, f"plugins/{FLASHCARDS}/data.json", diagnostics, None)
+    if flashcards is not None:
+        settings = _flashcards(settings, flashcards)
+    spaced = _read(config, f"plugins/{SPACED_REPETITION}/data.json", diagnostics, None)
+    if spaced is not None:
+        settings = _spaced_repetition(settings, spaced)
     return settings
 
 
-def _read(config: Path, name: str, diagnostics: list[Diagnostic]) -> dict[str, Any]:
-    """A JSON settings file as a mapping; missing is empty, broken is a warning and empty."""
+def _read(config: Path, name: str, diagnostics: list[Diagnostic],
+          missing: dict[str, Any] | None = EMPTY) -> dict[str, Any] | None:
+    """A JSON settings file as a mapping; ``missing`` when it is absent or broken (a broken
+    one is also a warning)."""
     path = config / name
     if not path.is_file() or path.is_symlink():
-        return {}
+        return missing
     try:
         if path.stat().st_size > _MAX_SETTINGS_BYTES:
             raise ValueError("over 1 MiB")
@@ -99,7 +102,7 @@ def _read(config: Path, name: str, diagnostics: list[Diagnostic]) -> dict[str, A
         diagnostics.append(Diagnostic(f".obsidian/{name}", 1, 1, "warning",
                                       f"settings file is not readable JSON ({exc}); ignored",
                                       "bad-settings"))
-        return {}
+        return missing
     return data if isinstance(data, dict) else {}
 
 

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 import markdown
 import nh3
 
-from .flashcards import CLOZE, cloze_spans, unwrap_clozes
+from .flashcards import first_unclosed, unwrap_clozes
 from .model import Asset, Diagnostic, Note, Section, Vault
 from .obsidian import (
     MAX_NESTING,
@@ -258,9 +258,7 @@ class Renderer:
     def _check_cloze(self, note: Note, section: Section) -> None:
         """A ``{{c1::`` without its ``}}`` would break the card: report where it opens."""
         text = "\n".join(section.body)
-        closed = cloze_spans(text)
-        opened = next((m.start() for m in CLOZE.finditer(text)
-                       if not any(start <= m.start() < end for start, _, _, end in closed)), None)
+        opened = first_unclosed(text)
         if opened is not None:
             line = text.count("\n", 0, opened)
             col = opened - (text.rfind("\n", 0, opened) + 1) + 1
