@@ -100,7 +100,11 @@ class _NoteCards:
         if item.kind == "cloze":
             front = protect_cloze_in_math(front)
         back = section.html if item.whole_section else item.back_html
-        return self._card(identity, _MODELS[item.kind], front, card_html(back), section)
+        # Above the question, where it stands (the Spaced Repetition plugin's card context).
+        context = self.context
+        if section.level and not item.whole_section:
+            context += html.escape(FRONT_SEPARATOR + FRONT_SEPARATOR.join(section.path))
+        return self._card(identity, _MODELS[item.kind], front, card_html(back), section, context)
 
     def _identity(self, key: tuple[str, ...], block_id: str | None, section: Section,
                   line: int | None = None) -> str:
@@ -117,12 +121,14 @@ class _NoteCards:
                 "these cards are told apart by their order", "duplicate-card"))
         return str(genanki.guid_for(self.note.identity, *key))
 
-    def _card(self, guid: str, model: str, front: str, back: str, section: Section) -> Card:
+    def _card(self, guid: str, model: str, front: str, back: str, section: Section,
+              context: str | None = None) -> Card:
         # Where it came from: the note (a link into Obsidian when the vault is named) and heading.
         source = self.source + (html.escape(FRONT_SEPARATOR + FRONT_SEPARATOR.join(section.path))
                                 if section.level else "")
-        fields = "\x1f".join((model, self.deck, front, back, self.context, source, *self.tags))
-        return Card(guid=guid, front=front, back=back, context=self.context, source=source,
+        context = self.context if context is None else context
+        fields = "\x1f".join((model, self.deck, front, back, context, source, *self.tags))
+        return Card(guid=guid, front=front, back=back, context=context, source=source,
                     content_hash=hashlib.sha256(fields.encode()).hexdigest(), tags=self.tags,
                     model=model, deck=self.deck)
 

@@ -253,3 +253,12 @@ def test_many_clozes_with_one_unclosed(tmp_path: Path) -> None:
     back = result.cards[0].back
     assert back.count('class="cloze-text"') == 20_000
 
+
+
+def test_question_cards_say_where_they_stand(tmp_path: Path) -> None:
+    """Two questions alike in two sections are told apart above the question, as the Spaced
+    Repetition plugin shows its cards' context."""
+    write_note(tmp_path, "Q.md", "# Tables\n## With a gap\nList two services\n?\nS3\n\n"
+               "## Without a gap\nList two services\n?\nEC2\n")
+    cards = [(c.context, c.back) for c in run(tmp_path).cards if c.front == "List two services"]
+    assert cards == [("Q › Tables › With a gap", "S3"), ("Q › Tables › Without a gap", "EC2")]
