@@ -116,6 +116,12 @@ class _Reader:
         self.is_visible = set(self.visible)
         self.consumed: set[int] = set()
         self.out = Extraction(display=list(self.body))
+        # What a line must hold to be worth reading for one-line cards.
+        self.tokens = {syntax.inline, syntax.inline_reversed, "{{c", " = "}
+        self.tokens |= {"==" for on in [syntax.highlight_cloze] if on}
+        self.tokens |= {"**" for on in [syntax.bold_cloze] if on}
+        self.tokens |= {"{" for on in [syntax.curly_cloze, syntax.double_curly_cloze] if on}
+        self.tag_text = "#" + syntax.card_tag.lower()
         tag = re.escape(syntax.card_tag)
         self.card_tag = re.compile(
             rf"(?:^|(?<=\s))#{tag}(?P<kind>[-/](?:reverse|spaced))?(?![\w/-])"
@@ -179,6 +185,8 @@ class _Reader:
             if index in self.consumed:
                 continue
             line = self.body[index]
+            if self.tag_text not in line.lower():
+                continue
             match = self.card_tag.search(_mask(line))
             if match is None:
                 continue
@@ -205,7 +213,7 @@ class _Reader:
         """The lines after a tagged line up to a blank line; if none, the next block."""
         end = index + 1
         while end < len(self.body) and end in self.is_visible and self.body[end].strip() \
-                and not self.card_tag.search(_mask(self.body[end])):
+                and not self._tagged(end):
             end += 1
         if end > index + 1:
             return list(range(index + 1, end))
@@ -214,11 +222,15 @@ class _Reader:
             start += 1
         fences, end = Fences(), start
         while end < len(self.body) and (self.body[end].strip() or fences.open):
-            if end in self.is_visible and self.card_tag.search(_mask(self.body[end])):
+            if end in self.is_visible and self._tagged(end):
                 break
             fences.feed(self.body[end])
             end += 1
         return list(range(start, end))
+
+    def _tagged(self, index: int) -> bool:
+        line = self.body[index]
+        return self.tag_text in line.lower() and bool(self.card_tag.search(_mask(line)))
 
     # --- multi-line questions: lines, a "?" line, the answer ----------------------------------
 
@@ -259,9 +271,11 @@ class _Reader:
         text = line[offset:].rstrip()
         if not text or BLOCK_ID_LINE.match(text):
             return
+        if not any(token in text for token in self.tokens):
+            return  # most lines hold no card syntax at all
         number = self.first + index
         masked = _mask(text)
-        if CLOZE.search(_mask(text, math=False)) and not cloze_spans(text):
+        if "{{c" in text and CLOZE.search(_mask(text, math=False)) and not cloze_spans(text):
             return  # a deletion never closed: no card of any kind (the render reports it)
         cloze, shown = self._clozes(text, masked)
         if cloze is not None:
@@ -373,6 +387,8 @@ def _mask(text: str, math: bool = True) -> str:
     Written ``{{c1::…}}`` deletions work inside math (Anki's MathJax reads them): for them
     only code is masked.
     """
+    if "`" not in text and "$" not in text:
+        return text
     spans = literal_spans(text)
     if not math:
         spans = [(start, end) for start, end in spans if text[start] == "`"]
