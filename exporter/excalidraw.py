@@ -32,18 +32,28 @@ class Drawings:
 
     notes_dir: Path
     by_name: dict[str, str] = field(default_factory=dict)  # lowercase name → path without .md
+    short: dict[str, str] = field(default_factory=dict)  # the same without ".excalidraw"
+    notes: set[str] = field(default_factory=set)  # names of the other notes, which win
 
     def add(self, relpath: str) -> None:
         """Remember a drawing note by its path and name, with and without ``.excalidraw``."""
         stem = relpath.removesuffix(".md")
         for key in (stem, stem.rsplit("/", 1)[-1]):
-            for name in {key, key.removesuffix(DRAWING_SUFFIX)}:
-                self.by_name.setdefault(name.lower(), stem)
+            self.by_name.setdefault(key.lower(), stem)
+            if key.endswith(DRAWING_SUFFIX):
+                self.short.setdefault(key.removesuffix(DRAWING_SUFFIX).lower(), stem)
+
+    def add_note(self, relpath: str) -> None:
+        """Remember a note that is not a drawing: ``![[Name]]`` means it, not a drawing."""
+        stem = relpath.removesuffix(".md").lower()
+        self.notes |= {stem, stem.rsplit("/", 1)[-1]}
 
     def find(self, target: str) -> str | None:
         """The drawing an embed names, as its path without ``.md``; None when it is not one."""
         name = target.strip().removesuffix(".md").lower()
-        return self.by_name.get(name)
+        if name in self.by_name:
+            return self.by_name[name]
+        return None if name in self.notes else self.short.get(name)
 
     def image(self, stem: str) -> str | None:
         """The exported ``Name.excalidraw.svg`` (or ``.png``) beside the drawing, if any."""

@@ -58,8 +58,7 @@ def read_cards(vault: Vault, settings: VaultSettings, highlights: bool) -> None:
     in its own syntax (``highlights``: ``==highlights==`` are clozes unless a note says)."""
     drawings = Drawings(vault.root)
     for note in vault.notes:
-        if is_drawing(note):
-            drawings.add(note.relpath)
+        (drawings.add if is_drawing(note) else drawings.add_note)(note.relpath)
     vault.notes = [note for note in vault.notes if not is_drawing(note)]
     for note in vault.notes:
         rewrite_embeds(note, drawings, vault.diagnostics)

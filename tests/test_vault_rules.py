@@ -94,6 +94,15 @@ def test_drawing_embed_shows_the_exported_image(tmp_path: Path) -> None:
     assert result.diagnostics == []
 
 
+def test_a_note_of_the_short_name_wins(tmp_path: Path) -> None:
+    write_note(tmp_path, "Plan.excalidraw.md", DRAWING)
+    write_note(tmp_path, "Plan.md", "# Goals\nShip it.\n")
+    write_note(tmp_path, "Note.md", "# Embeds\n![[Plan]]\n")
+    result = run(tmp_path)
+    assert "Ship it." in backs(result)["Embeds"]
+    assert result.diagnostics == []
+
+
 def test_drawing_without_export_is_a_placeholder_and_a_notice(tmp_path: Path) -> None:
     write_note(tmp_path, "Sketch.excalidraw.md", DRAWING)
     write_note(tmp_path, "Note.md", "# Plan\nAs drawn: ![[Sketch.excalidraw]]\n")
