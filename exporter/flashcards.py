@@ -62,6 +62,7 @@ def read_cards(vault: Vault, settings: VaultSettings, highlights: bool) -> None:
     vault.notes = [note for note in vault.notes if not is_drawing(note)]
     for note in vault.notes:
         rewrite_embeds(note, drawings, vault.diagnostics)
+        _heading_tags(note)  # before the deck tags are looked for
         read_note_cards(note, settings.note_syntax(note, highlights), vault.diagnostics)
 
 

@@ -181,8 +181,11 @@ def test_spaced_repetition_defaults_convert_highlights(tmp_path: Path) -> None:
     settings(tmp_path, "obsidian-spaced-repetition", {"settings": {}})
     write_note(tmp_path, "D.md", "#flashcards\n# H\nThe ==sun== is a star.\n")
     write_note(tmp_path, "E.md", "# H\nThe ==moon== is not a deck.\n")
+    write_note(tmp_path, "F.md", "# Stars #flashcards/sky\nThe ==pole star== is a deck.\n")
+    write_note(tmp_path, "G.md", "---\ntags: [flashcards]\n---\nThe ==comet== too.\n")
     clozes = [c.front for c in run(tmp_path).cards if c.model == "cloze"]
-    assert clozes == ["The {{c1::sun}} is a star."]
+    assert clozes == ["The {{c1::sun}} is a star.", "The {{c1::pole star}} is a deck.",
+                      "The {{c1::comet}} too."]
 
 
 def test_broken_settings_file_is_a_warning(tmp_path: Path) -> None:
