@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 import genanki
 
+from .cloze import cloze_spans
 from .config import CARD_KINDS, DEFAULT_CARD_KINDS
-from .flashcards import cloze_spans
 from .model import Card, CardItem, Diagnostic, Note, Section, Vault
 
 FRONT_SEPARATOR = " › "
