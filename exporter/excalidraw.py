@@ -65,21 +65,41 @@ class Drawings:
 
 def rewrite_embeds(note: Note, drawings: Drawings, diagnostics: list[Diagnostic]) -> None:
     """Replace drawing and Base embeds in the note's lines by what the sheet can show."""
+    in_comment = False
     for section in note.sections:
         fences = Fences()
         for index, line in enumerate(section.body):
-            if fences.feed(line) or "![[" not in line:
+            if fences.feed(line) or ("![[" not in line and "%%" not in line):
                 continue
             spans = literal_spans(line)
+            hidden, in_comment = _comments(line, spans, in_comment)
             number = section.body_line + index
 
-            def replace(match: re.Match[str], spans: list[tuple[int, int]] = spans,
+            def replace(match: re.Match[str], spans: list[tuple[int, int]] = spans + hidden,
                         number: int = number) -> str:
                 if is_literal(spans, match.start()):
-                    return match.group(0)
+                    return match.group(0)  # in code or in a %%comment%%: not shown
                 return _replacement(match, drawings, note.relpath, number, diagnostics)
 
-            section.body[index] = _EMBED.sub(replace, line)
+            if "![[" in line:
+                section.body[index] = _EMBED.sub(replace, line)
+
+
+def _comments(line: str, spans: list[tuple[int, int]], open_: bool
+              ) -> tuple[list[tuple[int, int]], bool]:
+    """The parts of a line inside ``%%`` comments, and whether one is still open after it."""
+    hidden, start = [], 0 if open_ else None
+    for match in re.finditer("%%", line):
+        if is_literal(spans, match.start()):
+            continue
+        if start is None:
+            start = match.start()
+        else:
+            hidden.append((start, match.end()))
+            start = None
+    if start is not None:
+        hidden.append((start, len(line)))
+    return hidden, start is not None
 
 
 def _replacement(match: re.Match[str], drawings: Drawings, relpath: str, number: int,

@@ -83,7 +83,8 @@ def test_drawing_embed_shows_the_exported_image(tmp_path: Path) -> None:
     write_note(tmp_path, "Art/Drawing.excalidraw.md", DRAWING)
     (tmp_path / "Art" / "Drawing.excalidraw.svg").write_text(SVG, encoding="utf-8")
     write_note(tmp_path, "Note.md", "# Full name\n![[Drawing.excalidraw]]\n\n# Short name\n"
-               "![[Drawing|300]]\n\n# In code\n`![[Drawing]]` is how\n")
+               "![[Drawing|300]]\n\n# In code\n`![[Drawing]]` is how\n%% ![[Nope.excalidraw]]\n"
+               "![[Views.base]] %%\n")
     result = run(tmp_path)
     cards = backs(result)
     for front in ("Full name", "Short name"):
