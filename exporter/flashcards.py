@@ -281,9 +281,10 @@ class _Reader:
             return
         definition = _DEFINITION.match(text)
         if definition:
-            self.out.items.append(CardItem("definition", definition.group("front"),
-                                           definition.group("front"), definition.group("back"),
-                                           number, block_id))
+            # "ECS = …" asks for the definition, and never reads like the heading "ECS".
+            term = definition.group("front")
+            self.out.items.append(CardItem("definition", term, f"{term} = …",
+                                           definition.group("back"), number, block_id))
 
     def _cloze_numbers_ok(self, cloze: str, number: int, offset: int) -> bool:
         """Anki numbers clozes from 1 to 65535; any other number fails the whole import."""

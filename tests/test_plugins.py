@@ -265,3 +265,15 @@ def test_question_cards_say_where_they_stand(tmp_path: Path) -> None:
                "## Without a gap\nList two services\n?\nEC2\n")
     cards = [(c.context, c.back) for c in run(tmp_path).cards if c.front == "List two services"]
     assert cards == [("Q › Tables › With a gap", "S3"), ("Q › Tables › Without a gap", "EC2")]
+
+
+def test_sample_definitions_do_not_repeat_their_heading() -> None:
+    """The sample's pyproject turns on definitions: "ECS = …" is asked, under the heading ECS."""
+    from exporter import config as config_file
+
+    result = check(config_file.load(ROOT / "source_notes", {}))
+    cards = {c.front: c for c in result.cards}
+    assert (cards["ECS = …"].back, cards["EKS = …"].back) == \
+        ("Elastic Container Service", "Elastic Kubernetes Service")
+    fronts = [c.front for c in result.cards]
+    assert len(fronts) == len(set(fronts)) == 18
