@@ -277,3 +277,21 @@ def test_sample_definitions_do_not_repeat_their_heading() -> None:
         ("Elastic Container Service", "Elastic Kubernetes Service")
     fronts = [c.front for c in result.cards]
     assert len(fronts) == len(set(fronts)) == 18
+
+
+@needs_corpus
+def test_flashcards_vault_imports_into_anki(tmp_path: Path, collection: Collection) -> None:
+    """In Anki: the Cloze deck holds the 4 cloze notes (7 cards), the Inline deck the 5 inline
+    notes (6 cards: one both ways) besides its section notes."""
+    notes = tmp_path / "vault"
+    shutil.copytree(FLASHCARDS_VAULT / "docs" / "test-vault", notes)
+    export(Config(notes_dir=notes, asset_dirs=[], out_dir=tmp_path / "out", write_pdf=False,
+                  deck_name="T", epoch=EPOCH))
+    log = import_apkg(collection, tmp_path / "out" / "t.apkg")
+    assert log["new"] == collection.note_count() == 23
+    cloze = collection.find_notes('deck:Cloze "note:notes-export cloze"')
+    assert (len(cloze), len(collection.find_cards('deck:Cloze "note:notes-export cloze"'))) == \
+        (4, 7)
+    inline = collection.find_notes('deck:Inline "Front:This is a valid"')
+    assert (len(inline), len(collection.find_cards('deck:Inline "Front:This is a valid"'))) == \
+        (5, 6)

@@ -95,6 +95,15 @@ def test_drawing_embed_shows_the_exported_image(tmp_path: Path) -> None:
     assert result.diagnostics == []
 
 
+def test_drawing_exported_as_png(tmp_path: Path) -> None:
+    write_note(tmp_path, "Map.excalidraw.md", DRAWING)
+    image(tmp_path / "Map.excalidraw.png")
+    write_note(tmp_path, "Note.md", "# Where\n![[Map.excalidraw]]\n")
+    result = run(tmp_path)
+    assert media_of(result, backs(result)["Where"]) == [
+        (tmp_path / "Map.excalidraw.png").resolve()]
+
+
 def test_a_note_of_the_short_name_wins(tmp_path: Path) -> None:
     write_note(tmp_path, "Plan.excalidraw.md", DRAWING)
     write_note(tmp_path, "Plan.md", "# Goals\nShip it.\n")
