@@ -10,6 +10,7 @@ reader sees it (``Term — Definition``, no ``?`` lines, no ``#card`` tags, cloz
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,18 +48,20 @@ def read_cards(vault: Vault, settings: VaultSettings, highlights: bool) -> None:
     in its own syntax (``highlights``: ``==highlights==`` are clozes unless a note says)."""
     drawings = Drawings(vault.root)
     for note in vault.notes:
-        (drawings.add if is_drawing(note) else drawings.add_note)(note.relpath)
+        if is_drawing(note):
+            drawings.add(note.relpath)
+        else:
+            drawings.add_note(note.relpath)
     vault.notes = [note for note in vault.notes if not is_drawing(note)]
     for note in vault.notes:
         rewrite_embeds(note, drawings, vault.diagnostics)
-        _heading_tags(note)  # before the deck tags are looked for
+        _heading_tags(note)  # before a note's deck tags are looked for
         read_note_cards(note, settings.note_syntax(note, highlights), vault.diagnostics)
 
 
 def read_note_cards(note: Note, syntax: CardSyntax | None,
                     diagnostics: list[Diagnostic]) -> None:
     """Fill each section's cards (none when ``syntax`` is None) and its display lines."""
-    _heading_tags(note)
     if syntax is None:
         return
 
@@ -86,8 +89,7 @@ def _heading_tags(note: Note) -> None:
     for section in headings:
         match = _HEADING_TAGS.search(section.heading)
         if match and match.start():
-            section.tags = {t.strip("/") for t in match.group().split()}
-            section.tags = {t.lstrip("#") for t in section.tags}
+            section.tags = {t.lstrip("#").strip("/") for t in match.group().split()}
     if any(section.tags for section in headings):
         for section in headings:
             section.heading = _HEADING_TAGS.sub("", section.heading) or section.heading
@@ -105,11 +107,12 @@ class _Reader:
         self.is_visible = set(self.visible)
         self.consumed: set[int] = set()
         self.out = Extraction(display=list(self.body))
+        self.markers = [i for i, line in enumerate(self.body) if line.strip() == syntax.end_marker]
         # What a line must hold to be worth reading for one-line cards.
-        self.tokens = {syntax.inline, syntax.inline_reversed, "{{c", " = "}
-        self.tokens |= {"==" for on in [syntax.highlight_cloze] if on}
-        self.tokens |= {"**" for on in [syntax.bold_cloze] if on}
-        self.tokens |= {"{" for on in [syntax.curly_cloze, syntax.double_curly_cloze] if on}
+        optional = {"==": syntax.highlight_cloze, "**": syntax.bold_cloze,
+                    "{": syntax.curly_cloze or syntax.double_curly_cloze}
+        self.tokens = {syntax.inline, syntax.inline_reversed, "{{c", " = "} | \
+            {token for token, used in optional.items() if used}
         self.tag_text = "#" + syntax.card_tag.lower()
         tag = re.escape(syntax.card_tag)
         self.card_tag = re.compile(
@@ -232,7 +235,8 @@ class _Reader:
                 and start - 1 not in self.consumed:
             start -= 1
         marker = self.syntax.end_marker
-        end = next((i for i in range(sep + 1, len(body)) if body[i].strip() == marker), None)
+        after = bisect.bisect_right(self.markers, sep)
+        end = self.markers[after] if after < len(self.markers) else None
         if end is None:
             first = next((i for i in range(sep + 1, len(body)) if body[i].strip()), len(body))
             end = next((i for i in range(first, len(body)) if not body[i].strip()), len(body))
