@@ -127,6 +127,8 @@ class AssetIndex:
     def resolve(self, target: str, note_path: Path) -> Path | None:
         """Find the file an embed names, or None; raise OutsideVaultError for escaping paths."""
         target = target.strip()
+        if "\x00" in target:
+            return None  # no file name holds a NUL byte (and the OS refuses to look one up)
         if "/" in target or "\\" in target:
             return self._resolve_path(target.replace("\\", "/"), note_path)
         for table, key in ((self._by_name, target), (self._by_lower, target.lower())):

@@ -237,3 +237,10 @@ def test_path_from_the_vault_root_wins(tmp_path: Path) -> None:
     cards = backs(result)
     assert media_of(result, cards["Root"]) == [(tmp_path / "img" / "x.png").resolve()]
     assert media_of(result, cards["Relative"]) == [(tmp_path / "sub/img/x.png").resolve()]
+
+
+def test_nul_byte_in_an_image_path_is_not_found(tmp_path: Path) -> None:
+    write_note(tmp_path, "N.md", "# A\n![x](a/%00.png) and text\n\n# B\nText\n")
+    result = run(tmp_path)
+    assert [d.code for d in result.diagnostics] == ["missing-image"]
+    assert "and text" in backs(result)["A"] and backs(result)["B"] == "<p>Text</p>"
