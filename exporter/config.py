@@ -174,7 +174,7 @@ def file_values(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
         if key == "assets":
             if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
                 raise ConfigError(f"{where}: 'assets' must be a list of folders")
-            values["asset_dirs"] = [path.parent / v for v in raw]
+            values["asset_dirs"] = [_contained(path, where, key, v) for v in raw]
             continue
         if key not in _KEYS:
             known = ", ".join(sorted([*_KEYS, "assets"]))
@@ -184,8 +184,34 @@ def file_values(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
             value = check(raw)
         except TypeError as exc:
             raise ConfigError(f"{where}: '{key}' must be {exc}") from None
-        values[name] = path.parent / value if name in _PATHS else value
+        values[name] = _contained(path, where, key, value) if name in _PATHS else value
     return values
+
+
+def _contained(config_file: Path, where: str, key: str, value: str) -> Path:
+    """A path from a config file, which must stay inside the folder holding the file (or the
+    repository above it) and out of ``.git``: notes from a pull request can bring a config
+    file, and only the command line may point elsewhere."""
+    folder = config_file.parent.resolve()
+    base = _repository_root(folder) or folder
+    target = (config_file.parent / value).resolve()
+    try:
+        parts: tuple[str, ...] | None = target.relative_to(base).parts
+    except ValueError:
+        parts = None
+    if parts is None or ".git" in parts:
+        raise ConfigError(f"{where}: '{key}' = '{value}' leads outside '{base}' (or into .git); "
+                          "a config file may only name paths inside its project, the command "
+                          "line may name any")
+    return config_file.parent / value
+
+
+def _repository_root(folder: Path) -> Path | None:
+    """The nearest folder at or above ``folder`` holding ``.git``."""
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
 
 
 def load(notes_dir: Path, overrides: Mapping[str, Any]) -> Config:

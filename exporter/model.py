@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -9,6 +10,13 @@ from typing import Literal
 from .text import BLOCK_ID_LINE
 
 Severity = Literal["warning", "error"]
+# Control characters and line separators: a file name holding one must not start a new line
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes, so it stays on one line."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,8 @@ class Diagnostic:
 
     def format(self) -> str:
         """Render as ``path:line:col: severity: message [code]``."""
-        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message} [{self.code}]"
+        return (f"{printable(self.path)}:{self.line}:{self.col}: {self.severity}: "
+                f"{printable(self.message)} [{self.code}]")
 
 
 @dataclass(frozen=True)

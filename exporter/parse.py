@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -43,15 +44,41 @@ def read_note(path: Path, relpath: str) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise fail(f"cannot read note: {exc.strerror}", "unreadable") from exc
+    text = _decode(data, fail)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def _decode(data: bytes, fail: Callable[[str, str, int], NoteError]) -> str:
+    """UTF-8 (with or without a BOM), or UTF-16/32 with a BOM as Windows editors write it."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise fail(f"note starts as {codec.upper()} but is not valid {codec.upper()}; "
+                           "convert it to UTF-8; skipped", "not-utf8", 1) from exc
     if b"\x00" in data:
-        raise fail("note holds binary data (NUL bytes); skipped", "binary-note")
+        if _looks_utf16(data):
+            raise fail("note is UTF-16 without a byte-order mark; convert it to UTF-8; skipped",
+                       "not-utf8", 1)
+        raise fail("note holds binary data (NUL bytes); skipped", "binary-note", 1)
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise fail(f"note is not UTF-8 (byte 0x{data[exc.start]:02x}); skipped", "not-utf8",
                    line) from exc
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """Mostly ASCII text in UTF-16: every other byte is NUL."""
+    head = data[:4096]
+    even, odd = head[0::2], head[1::2]
+    return max(even.count(0), odd.count(0)) > 0.9 * (len(head) // 2) > 0
 
 
 def _front_matter_end(lines: list[str]) -> int:
@@ -63,13 +90,60 @@ def _front_matter_end(lines: list[str]) -> int:
     return 0
 
 
+MAX_FRONT_MATTER_VALUES = 10_000
+
+
+class _TooLargeError(Exception):
+    """Front matter whose aliases expand past the limit (a "billion laughs")."""
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing documents whose aliases expand past a limit: the values
+    are shared while loading, but everything that reads them afterwards sees every copy."""
+
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
+        if node is not None:
+            _expanded_size(node, {}, MAX_FRONT_MATTER_VALUES)
+        return node
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], limit: int) -> int:
+    """How many values ``node`` holds with every alias copied out; raise _TooLargeError past the
+    limit. Each node is counted once (memoised), and a node inside itself is refused."""
+    known = sizes.get(id(node))
+    if known is not None:
+        if known < 0:
+            raise _TooLargeError  # an alias inside its own anchor: endless when copied out
+        return known
+    sizes[id(node)] = -1
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        children: list[yaml.Node] = list(node.value)
+    elif isinstance(node, yaml.MappingNode):
+        children = [part for pair in node.value for part in pair]
+    else:
+        children = []
+    for child in children:
+        size += _expanded_size(child, sizes, limit)
+        if size > limit:
+            raise _TooLargeError
+    sizes[id(node)] = size
+    return size
+
+
 def _front_matter(lines: list[str], end: int, relpath: str,
                   diagnostics: list[Diagnostic]) -> dict[str, object]:
     """Parse the YAML between the ``---`` lines; a broken block is reported and ignored."""
     if not end:
         return {}
     try:
-        data = yaml.safe_load("\n".join(lines[1:end - 1]))
+        data = yaml.load("\n".join(lines[1:end - 1]), Loader=_FrontMatterLoader)
+    except (_TooLargeError, RecursionError):
+        diagnostics.append(Diagnostic(relpath, 2, 1, "error", "front matter expands to over "
+                                      f"{MAX_FRONT_MATTER_VALUES:,} values or nests too deep "
+                                      "(YAML aliases); ignored", "bad-front-matter"))
+        return {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1

@@ -140,7 +140,7 @@ def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(o.title)}</title>",
         f"<style>{_css(o, g)}</style>",
-        f"<style>{o.user_css}</style>" if o.user_css else "",
+        f"<style>{_style_text(o.user_css)}</style>" if o.user_css else "",
         "</head><body>",
         *blocks.parts,
         "</body></html>",
@@ -398,5 +398,12 @@ def frame_html(options: SheetOptions, pages: list[str]) -> str:
     ])
 
 
+def _style_text(css: str) -> str:
+    """A stylesheet that cannot end its ``<style>`` block: "<\\/" means "</" in CSS."""
+    return css.replace("</", "<\\/")
+
+
 def _css_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    # "<" as a CSS escape: a title holding "</style>" cannot end the style block
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") \
+        .replace("<", "\\3c ") + '"'

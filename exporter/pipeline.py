@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -193,7 +194,7 @@ def _read_notes(config: Config) -> Vault:
         raise ExportError(f"notes folder '{config.notes_dir}' does not exist or is not a folder")
     vault = Vault(root=config.notes_dir)
     settings = plugins.read_settings(config.notes_dir, vault.diagnostics)
-    for path in find_notes(config.notes_dir):
+    for path in find_notes(config.notes_dir, vault.diagnostics):
         relpath = path.relative_to(config.notes_dir).as_posix()
         if settings.is_template(relpath):
             continue  # Obsidian's templates folder: templates are not notes to study
@@ -229,18 +230,55 @@ def _guarded(what: str, action: Callable[[], None]) -> None:
 @contextmanager
 def _staged() -> Iterator[Callable[[Path], Path]]:
     """Hand out temporary paths for targets; move them all into place only if no error occurs."""
-    staged: list[tuple[Path, Path]] = []
+    staged: dict[Path, Path] = {}  # target → its temporary file
 
     def stage(target: Path) -> Path:
+        if target in staged:  # two outputs under one name: the second would be lost
+            raise ExportError(f"two outputs would both be written to '{target}'")
+        if target.parent.is_symlink():  # an output folder from the checkout may lead anywhere
+            raise ExportError(f"output folder '{target.parent}' is a symbolic link; refused")
         target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in {t.parent for t in staged}:
+            _remove_leftovers(target.parent)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        staged.append((tmp, target))
+        tmp.unlink(missing_ok=True)  # never write through a link left under that name
+        staged[target] = tmp
         return tmp
 
     try:
         yield stage
-        for tmp, target in staged:
+        for target, tmp in staged.items():  # check all before replacing any
+            if target.is_dir() and not target.is_symlink():
+                raise ExportError(f"'{target}' is a folder; nothing was replaced")
+            if not tmp.is_file():
+                raise ExportError(f"'{target}' was not written; nothing was replaced")
+        for target, tmp in staged.items():
             os.replace(tmp, target)
     finally:
-        for tmp, _ in staged:
+        for tmp in staged.values():
             tmp.unlink(missing_ok=True)
+
+
+_LEFTOVER = re.compile(r"^\..+\.(\d+)\.tmp$")
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Delete the temporary files of a build that was killed (its process is gone)."""
+    for path in folder.iterdir():
+        match = _LEFTOVER.match(path.name)
+        if match and not _running(int(match.group(1))) and \
+                (path.is_symlink() or path.is_file()):
+            path.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    """True when a process with this id exists (another build may be writing beside us)."""
+    if pid == os.getpid():
+        return False  # our own leftovers from an earlier build in this process
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

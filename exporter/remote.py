@@ -10,6 +10,8 @@ from urllib.parse import unquote, urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
+from .images import image_problem
+
 MAX_BYTES = 20 * 1024 * 1024
 TIMEOUT_SECONDS = 15
 _SUFFIX = {"PNG": ".png", "JPEG": ".jpg", "GIF": ".gif", "WEBP": ".webp", "BMP": ".bmp"}
@@ -33,12 +35,18 @@ class RemoteImages:
         if urlsplit(url).scheme not in ("http", "https"):
             raise RemoteImageError("only http and https images are fetched")
         data = _download(url)
-        kind = _image_kind(data)
         digest = hashlib.sha256(url.encode()).hexdigest()[:10]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        download = self.folder / f"remote-{digest}.part"
+        download.write_bytes(data)
+        why = image_problem(download)  # the checks a local image gets: its pixel count too
+        if why is not None:
+            download.unlink()
+            raise RemoteImageError(f"it {why}")
+        kind = _image_kind(data)
         stem = re.sub(r"[^\w.-]+", "-", PurePosixPath(unquote(urlsplit(url).path)).stem)[:40]
         path = self.folder / f"remote-{digest}-{stem or 'image'}{_SUFFIX[kind]}"
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        download.replace(path)
         self._done[url] = path
         return path
 

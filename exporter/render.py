@@ -315,9 +315,10 @@ class Renderer:
         if found is None:
             return None, Problem(where, "warning", f"image '{target}' not found in the assets "
                                  "or notes folders", "missing-image")
-        if not self.index.readable(found):
-            return None, Problem(where, "warning", f"image '{target}' is not a readable image; "
-                                 "left out", "bad-image")
+        why = self.index.why_unreadable(found)
+        if why is not None:
+            return None, Problem(where, "warning", f"image '{target}' {why}; left out",
+                                 "bad-image")
         asset: Asset = self.index.asset(found)
         return asset.media_name, None
 

@@ -3,12 +3,17 @@ every core, and finding the note that makes a sheet fail."""
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import hashlib
 import logging
 import os
+import re
 import shutil
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,13 +51,31 @@ def plan_sheets(config: Config, vault: Vault, date: object) -> list[SheetJob]:
     if not groups:
         groups[""] = []
     jobs = []
+    used: set[str] = set()
     for key, notes in groups.items():
         title = f"{config.title} › {key.replace('/', ' › ')}" if key else config.title
         stem = config.stem if config.pdf_per is None else \
-            f"{config.stem}/{slugify(key) if key else config.stem}"
+            f"{config.stem}/{_file_name(key or config.stem, used)}"
         part = Vault(root=vault.root, notes=notes, assets=vault.assets)
         jobs.append(SheetJob(stem, part, config.sheet(title, date)))  # type: ignore[arg-type]
     return jobs
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+MAX_NAME = 80  # characters; file systems allow 255 bytes and a letter may take four
+
+
+def _file_name(key: str, used: set[str]) -> str:
+    """A file name for one sheet that keeps the letters of any script, unique among ``used``
+    even on a file system that ignores case (``A.md`` and ``a.md`` get two PDFs)."""
+    text = unicodedata.normalize("NFC", key).lower()
+    name = _NOT_WORD.sub("-", text).strip("-")[:MAX_NAME].strip("-") or slugify(key)
+    unique, number = name, 1
+    while unique.casefold() in used:
+        number += 1
+        unique = f"{name}-{number}"
+    used.add(unique.casefold())
+    return unique
 
 
 def cache_key(job: SheetJob) -> str:
@@ -71,19 +94,16 @@ def write_sheets(jobs: list[SheetJob], targets: list[Path], out_dir: Path,
                  diagnostics: list[Diagnostic], progress: Progress | None = None,
                  workers: int | None = None) -> list[str]:
     """Write each job's PDF to its target, reusing cached ones; return the HTML of each."""
-    cache = out_dir / CACHE_DIR
-    cache.mkdir(parents=True, exist_ok=True)
+    cache = SheetCache(out_dir / CACHE_DIR, diagnostics)
     sources: list[str | None] = [None] * len(jobs)
     todo = []
     for index, (job, target) in enumerate(zip(jobs, targets, strict=True)):
         job.key = cache_key(job)
-        cached = cache / f"{job.key}.pdf"
-        if cached.is_file() and (cache / f"{job.key}.html").is_file():
-            log.debug("%s.pdf is unchanged: taken from the cache", job.stem)
-            shutil.copyfile(cached, target)
-            sources[index] = (cache / f"{job.key}.html").read_text(encoding="utf-8")
-        else:
+        sources[index] = cache.get(job.key, target)
+        if sources[index] is None:
             todo.append(index)
+        else:
+            log.debug("%s.pdf is unchanged: taken from the cache", job.stem)
     done = len(jobs) - len(todo)
     if progress:
         progress("PDFs", done, len(jobs))
@@ -92,17 +112,74 @@ def write_sheets(jobs: list[SheetJob], targets: list[Path], out_dir: Path,
                                          "PDFs", done + n, len(jobs))):
         real = todo[index]
         sources[real] = source
-        shutil.copyfile(targets[real], cache / f"{jobs[real].key}.pdf")
-        (cache / f"{jobs[real].key}.html").write_text(source, encoding="utf-8")
-    _prune(cache, {job.key for job in jobs})
+        cache.put(jobs[real].key, targets[real], source)
+    cache.prune({job.key for job in jobs})
     return [s or "" for s in sources]
 
 
-def _prune(cache: Path, keep: set[str]) -> None:
-    """The cache keeps what this build used: it never grows past one build's sheets."""
-    for path in cache.iterdir():
-        if path.stem not in keep:
+class SheetCache:
+    """PDFs and their HTML from earlier builds, by content key. The folder may hold anything
+    (it sits in an output folder a pull request can fill): links are never followed, read or
+    written through, and what is not a file of ours is removed, with a warning."""
+
+    def __init__(self, folder: Path, diagnostics: list[Diagnostic]) -> None:
+        self.folder = folder
+        self.diagnostics = diagnostics
+        self.usable = not folder.is_symlink()
+        if not self.usable:
+            self._warn(folder, "the PDF cache folder is a symbolic link; not used (remove it)")
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.usable = False
+            self._warn(folder, f"the PDF cache folder cannot be made ({exc.strerror}); not used")
+
+    def get(self, key: str, target: Path) -> str | None:
+        """Copy the cached PDF to ``target`` and return its HTML, or None when not cached."""
+        pdf_file, html_file = self.folder / f"{key}.pdf", self.folder / f"{key}.html"
+        if not self.usable or not (_regular(pdf_file) and _regular(html_file)):
+            return None
+        try:
+            source = html_file.read_text(encoding="utf-8")
+            shutil.copyfile(pdf_file, target)
+        except (OSError, UnicodeDecodeError):
+            return None  # garbage under our name: render again, and the put replaces it
+        return source
+
+    def put(self, key: str, pdf_file: Path, source: str) -> None:
+        """Keep a rendered PDF and its HTML; whatever held those names goes first."""
+        if not self.usable:
+            return
+        for name in (f"{key}.pdf", f"{key}.html"):
+            self._remove(self.folder / name)
+        shutil.copyfile(pdf_file, self.folder / f"{key}.pdf")
+        (self.folder / f"{key}.html").write_text(source, encoding="utf-8")
+
+    def prune(self, keep: set[str]) -> None:
+        """The cache keeps what this build used: it never grows past one build's sheets."""
+        if not self.usable:
+            return
+        for path in sorted(self.folder.iterdir()):
+            if path.stem not in keep or not _regular(path):
+                self._remove(path)
+
+    def _remove(self, path: Path) -> None:
+        """Delete a cache entry without following links: a link goes, never what it names."""
+        if path.is_symlink() or path.is_file():
             path.unlink(missing_ok=True)
+        elif path.is_dir():
+            self._warn(path, "the PDF cache held a folder; removed")
+            shutil.rmtree(path)  # rmtree unlinks links inside, never descends into them
+
+    def _warn(self, path: Path, message: str) -> None:
+        self.diagnostics.append(Diagnostic(str(path.absolute()), 1, 1, "warning", message,
+                                           "bad-cache"))
+
+
+def _regular(path: Path) -> bool:
+    """A real file, not a link to one (``is_file`` follows links)."""
+    return path.is_file() and not path.is_symlink()
 
 
 def _render_all(work: list[tuple[Path, SheetJob]], diagnostics: list[Diagnostic],
@@ -133,12 +210,35 @@ def _render_all(work: list[tuple[Path, SheetJob]], diagnostics: list[Diagnostic]
 def _render_one(target: Path, vault: Vault, options: pdf.SheetOptions) -> str:
     from . import layout
 
-    return layout.write_sheet(target, vault, options)
+    with source_date(options.date):
+        return layout.write_sheet(target, vault, options)
+
+
+@contextmanager
+def source_date(date: dt.date) -> Iterator[None]:
+    """``SOURCE_DATE_EPOCH`` set to the sheet's date while it is written: fontTools (WeasyPrint's
+    font subsetter without libharfbuzz-subset0, and always for colour emoji) stamps it into
+    each font instead of the wall clock. The previous value is put back afterwards."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(calendar.timegm(date.timetuple()))
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
 
 
 def write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions,
                 diagnostics: list[Diagnostic]) -> str:
     """Write one PDF; when layout fails, find the notes that make it fail and leave them out."""
+    with source_date(options.date):
+        return _write_sheet(target, vault, options, diagnostics)
+
+
+def _write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions,
+                 diagnostics: list[Diagnostic]) -> str:
     from . import layout  # WeasyPrint loads slowly: only when a PDF is wanted
 
     try:

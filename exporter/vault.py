@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .model import Asset
+from .images import image_problem
+from .model import Asset, Diagnostic
 
 NOTE_SUFFIX = ".md"
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".avif"})
@@ -23,32 +25,79 @@ def _inside(path: Path, roots: Iterable[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
 
-def walk_files(root: Path, allowed: Iterable[Path]) -> Iterator[Path]:
-    """Yield files under ``root``, skipping hidden folders and links that escape ``allowed``."""
+def walk_files(root: Path, allowed: Iterable[Path],
+               diagnostics: list[Diagnostic] | None = None) -> Iterator[Path]:
+    """Yield files under ``root``, skipping hidden folders and links that escape ``allowed``.
+
+    Each folder is walked once, by its real path: a link back to a parent (``ln -s . self``)
+    neither repeats notes nor loops; names that are not UTF-8 are skipped. Both are reported
+    when ``diagnostics`` is given."""
     roots = [r.resolve() for r in allowed]
-    stack = [root]
-    while stack:
-        folder = stack.pop()
+    report = diagnostics.append if diagnostics is not None else lambda _: None
+    seen: set[Path] = set()
+    stack, linked = [root], list[Path]()  # linked folders last: read under their own names
+    while stack or linked:
+        folder = stack.pop() if stack else linked.pop(0)
         try:
+            real = folder.resolve(strict=True)
             entries = sorted(folder.iterdir(), key=lambda p: p.name, reverse=True)
-        except OSError:
+        except (OSError, RuntimeError):  # a link loop, or a folder gone meanwhile
+            report(_walk_warning(folder, root, "cannot be read; skipped"))
             continue
+        if real in seen:
+            report(_walk_warning(folder, root, f"is a link to a folder already read "
+                                 f"('{_shown(real, root)}'); skipped"))
+            continue
+        seen.add(real)
         for entry in entries:
             if entry.name.startswith(".") or entry.name in _SKIPPED_DIRS:
                 continue
-            # A symlink that leads out of the allowed folders is never followed or read.
-            if entry.is_symlink() and not _inside(entry.resolve(), roots):
+            if not _utf8(entry.name):
+                report(_walk_warning(entry, root, "has a name that is not UTF-8; skipped"))
                 continue
-            if entry.is_dir():
-                stack.append(entry)
-            elif entry.is_file():
+            try:
+                # A symlink that leads out of the allowed folders is never followed or read.
+                if entry.is_symlink() and not _inside(entry.resolve(strict=True), roots):
+                    continue
+                is_dir, is_file = entry.is_dir(), entry.is_file()
+            except (OSError, RuntimeError):
+                report(_walk_warning(entry, root, "is a broken or looping symbolic link; "
+                                     "skipped"))
+                continue
+            if is_dir:
+                (linked if entry.is_symlink() else stack).append(entry)
+            elif is_file:
                 yield entry
     # Sorting per folder with a stack gives depth-first order; callers sort again when needed.
 
 
-def find_notes(notes_dir: Path) -> list[Path]:
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as lone surrogates
+        return False
+    return True
+
+
+def _shown(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` when under it, with undecodable bytes shown as �."""
+    try:
+        text = path.relative_to(root).as_posix()
+    except ValueError:
+        text = path.as_posix()
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _walk_warning(path: Path, root: Path, message: str) -> Diagnostic:
+    return Diagnostic(_shown(path, root), 1, 1, "warning", f"'{path.name}' {message}"
+                      .encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+                      "skipped-file")
+
+
+def find_notes(notes_dir: Path, diagnostics: list[Diagnostic] | None = None) -> list[Path]:
     """All Markdown notes under ``notes_dir``, sorted by relative path."""
-    found = [p for p in walk_files(notes_dir, [notes_dir]) if p.suffix.lower() == NOTE_SUFFIX]
+    found = [p for p in walk_files(notes_dir, [notes_dir], diagnostics)
+             if p.suffix.lower() == NOTE_SUFFIX]
     return sorted(found, key=lambda p: p.relative_to(notes_dir).as_posix())
 
 
@@ -91,7 +140,7 @@ class AssetIndex:
     _by_name: dict[str, list[Path]] = field(default_factory=dict)
     _by_lower: dict[str, list[Path]] = field(default_factory=dict)
     _media: dict[Path, Asset] = field(default_factory=dict)
-    _readable: dict[Path, bool] = field(default_factory=dict)
+    _readable: dict[Path, str | None] = field(default_factory=dict)
     order: list[Path] = field(default_factory=list)  # media files in the order first used
     names: set[str] = field(default_factory=set)  # their media names
 
@@ -109,28 +158,38 @@ class AssetIndex:
         return [self.notes_dir, *self.asset_dirs]
 
     def _add(self, path: Path) -> None:
-        for table, key in ((self._by_name, path.name), (self._by_lower, path.name.lower())):
+        name = _nfc(path.name)  # macOS writes names decomposed (NFD); notes hold them composed
+        for table, key in ((self._by_name, name), (self._by_lower, name.lower())):
             bucket = table.setdefault(key, [])
             if path not in bucket:
                 bucket.append(path)
 
     def readable(self, path: Path) -> bool:
         """True when ``path`` holds an image a renderer can read (checked once per file)."""
+        return self.why_unreadable(path) is None
+
+    def why_unreadable(self, path: Path) -> str | None:
+        """Why ``path`` cannot be shown as an image, or None (checked once per file)."""
         if path not in self._readable:
             self._readable[path] = _is_image(path)
         return self._readable[path]
 
     def has_file(self, name: str) -> bool:
         """True when a file (not a note) of that name is in the vault or the assets folders."""
-        return name.strip().rsplit("/", 1)[-1].lower() in self._by_lower
+        return _nfc(name.strip().rsplit("/", 1)[-1]).lower() in self._by_lower
 
     def resolve(self, target: str, note_path: Path) -> Path | None:
         """Find the file an embed names, or None; raise OutsideVaultError for escaping paths."""
-        target = target.strip()
+        target = _nfc(target.strip())
         if "\x00" in target:
-            return None  # no file name holds a NUL byte (and the OS refuses to look one up)
+            return None  # no file name holds a NUL byte (and Path refuses one)
         if "/" in target or "\\" in target:
-            return self._resolve_path(target.replace("\\", "/"), note_path)
+            try:
+                return self._resolve_path(target.replace("\\", "/"), note_path)
+            except OutsideVaultError:
+                raise
+            except (OSError, ValueError):  # a name too long for the file system
+                return None
         for table, key in ((self._by_name, target), (self._by_lower, target.lower())):
             candidates = table.get(key)
             if candidates:
@@ -153,7 +212,7 @@ class AssetIndex:
         # Obsidian also matches a partial path by its trailing components, case-insensitively.
         suffix = relative.as_posix().lower()
         for path in self._by_lower.get(relative.name.lower(), []):
-            if path.as_posix().lower().endswith("/" + suffix):
+            if _nfc(path.as_posix()).lower().endswith("/" + suffix):
                 return path
         return None
 
@@ -209,17 +268,11 @@ class AssetIndex:
         return {a.media_name: a for a in sorted(self._media.values(), key=lambda a: a.media_name)}
 
 
-_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
+def _nfc(name: str) -> str:
+    """A name composed (NFC), as Obsidian compares them."""
+    return unicodedata.normalize("NFC", name)
 
 
-def _is_image(path: Path) -> bool:
-    """The file starts as an image of its kind does (its signature; cheap for 1,000s of files)."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(512)
-    except OSError:
-        return False
-    if path.suffix.lower() == ".svg":
-        return head.lstrip().lower().startswith((b"<svg", b"<?xml", b"<!--"))
-    return head.startswith(_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP") \
-        or head[4:8] == b"ftyp"  # AVIF
+def _is_image(path: Path) -> str | None:
+    """Why the file is not an image a renderer can draw safely, or None."""
+    return image_problem(path)
