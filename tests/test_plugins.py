@@ -69,6 +69,10 @@ def test_flashcards_vault_must_work_and_must_not_work(tmp_path: Path) -> None:
     not_work = [c for c in result.cards if "NOT work" in c.source or "Math" in c.source
                 or "inline code" in c.source]
     assert all(c.model == "basic" and "›" in c.front for c in not_work)
+    # The section card shows the deletions' answers highlighted, not the plugin's markup.
+    must_work = by_front(result)["Cloze › Must work ✔️"].back
+    assert "<mark>following one</mark>" in must_work and "<mark>order</mark>" in must_work
+    assert "{" not in must_work
     # 000 Main.md: "# My heading" then "#card" on the next line.
     main = by_front(result)["My heading"]
     assert main.back == "<p>My content</p>"
@@ -295,3 +299,24 @@ def test_flashcards_vault_imports_into_anki(tmp_path: Path, collection: Collecti
     inline = collection.find_notes('deck:Inline "Front:This is a valid"')
     assert (len(inline), len(collection.find_cards('deck:Inline "Front:This is a valid"'))) == \
         (5, 6)
+
+
+def test_a_note_written_for_the_flashcards_plugin(tmp_path: Path) -> None:
+    """``cards-deck:`` marks a note written for the Flashcards plugin: its braces and
+    highlights are clozes there, and nowhere else without the plugin's settings."""
+    write_note(tmp_path, "Plugin.md", "---\ncards-deck: Bio::Cells\n---\n# H\n"
+               "The {nucleus} holds ==DNA==.\n")
+    write_note(tmp_path, "Plain.md", "# H\nA set {1, 2} and a ==highlight==.\n")
+    result = run(tmp_path)
+    assert [(c.deck, c.front) for c in result.cards if c.model == "cloze"] == [
+        ("Bio::Cells", "The {{c1::nucleus}} holds {{c2::DNA}}.")]
+
+
+def test_spaced_repetition_end_marker(tmp_path: Path) -> None:
+    settings(tmp_path, "obsidian-spaced-repetition", {"settings": {
+        "multilineCardEndMarker": "---", "convertFoldersToDecks": True}})
+    write_note(tmp_path, "N.md", "# H\nName two\n?\nfirst\n\nsecond\n---\nAfter.\n")
+    result = run(tmp_path)
+    question = by_front(result)["Name two"]
+    assert question.back == "<p>first</p>\n<p>second</p>"
+    assert "<hr" not in by_front(result)["H"].back
