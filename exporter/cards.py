@@ -18,6 +18,7 @@ import genanki
 
 from .cloze import cloze_spans
 from .config import CARD_KINDS, DEFAULT_CARD_KINDS
+from .excalidraw import BASE_CLASS
 from .model import Card, CardItem, Diagnostic, Note, Section, Vault
 
 FRONT_SEPARATOR = " › "
@@ -134,11 +135,13 @@ class _NoteCards:
 
 
 _TAG_OR_SPACE = re.compile(r"<(?!img\b)[^>]*>|\s+")
+_BASE = re.compile(rf'<span class="wikilink {BASE_CLASS}">[^<]*</span>')
 
 
 def _shows_something(section_html: str) -> bool:
-    """False when the section's HTML shows nothing (a line of tags only): no empty card back."""
-    return bool(_TAG_OR_SPACE.sub("", section_html))
+    """False when the section's HTML shows nothing to study (a line of tags, or only the names
+    of embedded Bases): no empty card back."""
+    return bool(_TAG_OR_SPACE.sub("", _BASE.sub("", section_html)))
 
 
 def _note_kinds(note: Note, default: tuple[str, ...], diagnostics: list[Diagnostic]

@@ -17,6 +17,7 @@ from .text import Fences, is_literal, literal_spans
 
 DRAWING_KEY = "excalidraw-plugin"
 DRAWING_SUFFIX = ".excalidraw"
+BASE_CLASS = "base-embed"  # what an embedded Base is shown as: its name, and nothing to study
 _EMBED = re.compile(r"!\[\[([^\[\]\n]+?)\]\]")
 _EXPORTS = (".svg", ".png")  # what the plugin's auto-export writes, in its order of preference
 
@@ -115,7 +116,9 @@ def _replacement(match: re.Match[str], drawings: Drawings, relpath: str, number:
     if name.lower().endswith(".base"):
         notice(f"'{name}' is an Obsidian Base, a live view of the vault that cannot be "
                "printed; shown as a link", "base-embed")
-        return f"[[{inner}]]"
+        view = target.split("#", 1)[1].strip() if "#" in target else ""
+        label = alias.strip() or (f"{name} › {view}" if view else name)
+        return f'<span class="wikilink {BASE_CLASS}">{html.escape(label)}</span>'
     stem = drawings.find(name)
     if stem is None:
         return match.group(0)

@@ -165,12 +165,14 @@ def test_template_placeholders_are_not_clozes(tmp_path: Path) -> None:
 
 
 def test_base_embed_is_a_link_with_a_notice(tmp_path: Path) -> None:
-    write_note(tmp_path, "Movies.md", "# Directors\n![[Movies.base#Director]]\n")
+    write_note(tmp_path, "Movies.md", "# Directors\nBy director: ![[Movies.base#Director]]\n"
+               "\n# All\n![[Movies.base]]\n")
     (tmp_path / "Movies.base").write_text("views: []\n")
     result = run(tmp_path)
-    assert backs(result)["Directors"] == ('<p><span class="wikilink">Movies.base › Director'
-                                          '</span></p>')
-    assert [(d.line, d.col, d.code) for d in result.diagnostics] == [(2, 1, "base-embed")]
+    assert backs(result) == {"Directors": '<p>By director: <span class="wikilink base-embed">'
+                             'Movies.base › Director</span></p>'}  # "All" has nothing to study
+    assert [(d.line, d.col, d.code) for d in result.diagnostics] == [
+        (2, 14, "base-embed"), (5, 1, "base-embed")]
 
 
 @pytest.mark.skipif(not KEPANO.is_dir(), reason="../shared/corpus/kepano-vault is absent")
