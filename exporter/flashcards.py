@@ -15,8 +15,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .cloze import CLOZE, MAX_CLOZE, cloze_spans, convert, mask
-from .cloze import first_unclosed as first_unclosed  # the render's check imports it from here
+from .cloze import CLOZE as CLOZE  # the render stage imports these from here
+from .cloze import MAX_CLOZE, convert, mask
+from .cloze import cloze_spans as cloze_spans
+from .cloze import first_unclosed as first_unclosed
 from .cloze import unwrap_clozes as unwrap_clozes
 from .excalidraw import Drawings, is_drawing, rewrite_embeds
 from .model import CardItem, Diagnostic, Note, Section, Vault
