@@ -160,10 +160,10 @@ def test_spaced_repetition_settings(tmp_path: Path) -> None:
         "flashcardTags": ["#study"], "convertHighlightsToClozes": False,
         "convertBoldTextToClozes": True, "convertCurlyBracketsToClozes": True,
         "singleLineCardSeparator": ";;", "singleLineReversedCardSeparator": ";;;",
-        "multilineCardSeparator": "%%?", "multilineReversedCardSeparator": "%%??"}})
+        "multilineCardSeparator": "!?", "multilineReversedCardSeparator": "!??"}})
     write_note(tmp_path, "Deck.md", "#study/bio\n# Facts\nCell;;Unit of life\nDNA;;;Genome\n"
                "A::B\nThe **nucleus** holds {{DNA}}.\nMade on {{date}} by {{title}}.\n"
-               "A ==highlight== stays.\n\nWhat is RNA?\n%%?\nA nucleic acid\n")
+               "A ==highlight== stays.\n\nWhat is RNA?\n!?\nA nucleic acid\n")
     write_note(tmp_path, "Other.md", "# Not a deck\nCell;;Unit of life\n")
     result = run(tmp_path)
     got = [(c.model, c.front, c.back) for c in result.cards if "›" not in c.front
@@ -175,7 +175,7 @@ def test_spaced_repetition_settings(tmp_path: Path) -> None:
         ("basic", "What is RNA?", "A nucleic acid"),
     ]
     facts = by_front(result)["Facts"].back
-    assert "Cell — Unit of life" in facts and "%%?" not in facts
+    assert "Cell — Unit of life" in facts and "!?" not in facts
     assert "Made on {{date}} by {{title}}." in facts
     # The note without the deck tag gives its section card only, its lines left as written.
     assert by_front(result)["Not a deck"].back == "<p>Cell;;Unit of life</p>"
