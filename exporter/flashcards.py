@@ -278,7 +278,7 @@ class _Reader:
                 self.out.items.append(CardItem("cloze", cloze, cloze, "", number, block_id))
             self.out.display[index] = raw[:offset] + shown + raw[offset + len(text):]
             return
-        qa = self._inline(text, masked)
+        qa = None if text.startswith("|") else self._inline(text, masked)  # not a table row
         if qa is not None:
             kind, front, back, sep_at, sep_end = qa
             self.out.items.append(CardItem(kind, front, front, back, number, block_id))

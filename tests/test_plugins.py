@@ -208,12 +208,15 @@ def test_broken_settings_file_is_a_warning(tmp_path: Path) -> None:
 
 def test_section_shows_card_syntax_as_text(tmp_path: Path) -> None:
     write_note(tmp_path, "S.md", "# Terms\n- RCU::Read Capacity Unit\n- `a::b` is code\n"
+               "\n| C++ | std::vector |\n| --- | --- |\n| x | y |\n\n"
                "- URL http://x.y\n\nWhat is S3?\n?\nObject storage\n\n"
                "Lambda runs up to {{c1::15 minutes}}.\n")
     result = run(tmp_path)
     back = by_front(result)["Terms"].back
     assert "<li>RCU — Read Capacity Unit</li>" in back
-    assert "<code>a::b</code>" in back
+    assert "<code>a::b</code>" in back and "<th>std::vector</th>" in back
+    assert [c.front for c in result.cards if c.model != "cloze"] == ["Terms", "RCU",
+                                                                      "What is S3?"]
     assert "?" not in re.sub(r"<[^>]+>", "", back).replace("What is S3?", "")
     assert '<span class="cloze-text">15 minutes</span>' in back
 
