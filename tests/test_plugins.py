@@ -10,11 +10,18 @@ from pathlib import Path
 
 import pytest
 from anki.collection import Collection
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from exporter.model import Card
+from exporter.cloze import CLOZE, MAX_CLOZE, mask
+from exporter.flashcards import extract
+from exporter.model import Card, Section
 from exporter.pipeline import Config, Result, check, export
+from exporter.plugins import CardSyntax
 
 from .conftest import EPOCH, ROOT, import_apkg, write_note
+from .test_fuzz import FRAGMENTS  # (importing it also loads Hypothesis' CI profile)
 
 FLASHCARDS_VAULT = ROOT.parent / "shared" / "corpus" / "flashcards-plugin-vault"
 
@@ -323,3 +330,31 @@ def test_spaced_repetition_end_marker(tmp_path: Path) -> None:
     question = by_front(result)["Name two"]
     assert question.back == "<p>first</p>\n<p>second</p>"
     assert "<hr" not in by_front(result)["H"].back
+
+
+# --- random lines never crash the card syntax reader ----------------------------------------------
+
+PLUGIN_FRAGMENTS = [*FRAGMENTS, "#card", "#card-reverse", " #card", "?", "??", "+++", ":::",
+                    "{", "}", "{2:", "{{", "**", ";;", "1;;", "c65536", "{{date}}", "Q", "A"]
+PLUGIN_LINES = st.lists(st.lists(st.one_of(st.sampled_from(PLUGIN_FRAGMENTS),
+                                           st.text(max_size=4)), max_size=12).map("".join),
+                        max_size=15)
+EVERYTHING = CardSyntax(highlight_cloze=True, bold_cloze=True, double_curly_cloze=True,
+                        curly_cloze=True)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(body=PLUGIN_LINES, level=st.integers(0, 2), tags=st.sets(st.sampled_from(
+    ["card", "card-reverse", "bio"]), max_size=2))
+def test_random_card_syntax_never_crashes(body: list[str], level: int, tags: set[str]) -> None:
+    section = Section(heading="H", level=level, path=("H",), line=1, anchor="h",
+                      body=list(body), body_line=2, tags=tags)
+    problems: list[tuple[int, str]] = []
+    result = extract(section, EVERYTHING, lambda line, col, sev, msg, code:
+                     problems.append((line, code)))
+    assert len(result.display) == len(body)
+    for item in result.items:
+        assert item.key.strip() and 1 <= item.line <= len(body) + 2
+        numbers = [int(m.group(1)) for m in CLOZE.finditer(mask(item.front, math=False))]
+        assert item.kind != "cloze" or all(1 <= n <= MAX_CLOZE for n in numbers)
+    assert all(2 <= line <= len(body) + 2 or line == 1 for line, _ in problems)
