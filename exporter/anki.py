@@ -9,21 +9,22 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import genanki
 
+from . import state
 from .model import Asset, Card
+from .state import Entry
 
 MODEL_NAME = "notes-export section"
 REVERSED_NAME = "notes-export both ways"
 CLOZE_NAME = "notes-export cloze"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _PACKED = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif"})
-_STATE_VERSION = 1
 
 _QFMT = """<div class="ne-context">{{Context}}</div>
 <div class="ne-front">{{Front}}</div>"""
@@ -87,9 +88,16 @@ class DeckReport:
     changed: int
     unchanged: int
     removed: int
+    renamed: int = 0  # re-keyed cards that kept their note (and review history)
+    moved: int = 0  # cards of a moved or renamed note file that kept theirs
+    removed_cards: tuple[str, ...] = ()  # "note › front" of each removed card
+    tagged: int = 0  # removed cards sent once more with the tag REMOVED_TAG
 
 
-def modification_times(cards: list[Card], state: dict[str, list[object]],
+REMOVED_TAG = "notes-export::removed"
+
+
+def modification_times(cards: list[Card], state: Mapping[str, Entry],
                        epoch: int) -> dict[str, int]:
     """Keep a card's time while its content is unchanged; otherwise move it past the last one.
 
@@ -99,38 +107,21 @@ def modification_times(cards: list[Card], state: dict[str, list[object]],
     times: dict[str, int] = {}
     for card in cards:
         previous = state.get(card.guid)
-        if previous and previous[0] == card.content_hash:
-            times[card.guid] = int(previous[1])  # type: ignore[call-overload]
+        if previous and previous.hash == card.content_hash:
+            times[card.guid] = previous.mod
         else:
-            last = int(previous[1]) if previous else 0  # type: ignore[call-overload]
+            last = previous.mod if previous else 0
             times[card.guid] = max(epoch, last + 1)
     return times
 
 
-def load_state(path: Path) -> dict[str, list[object]]:
-    """The previous build's card hashes and times, or nothing when absent or unreadable."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("version") != _STATE_VERSION:
-        return {}
-    cards = data.get("cards")
-    return cards if isinstance(cards, dict) else {}
-
-
-def state_json(cards: list[Card], times: dict[str, int]) -> str:
-    """The state to keep beside the deck for the next build."""
-    entries = {c.guid: [c.content_hash, times[c.guid]] for c in sorted(cards, key=lambda c: c.guid)}
-    return json.dumps({"version": _STATE_VERSION, "cards": entries}, indent=0, sort_keys=True)
-
-
-def compare(cards: list[Card], state: dict[str, list[object]]) -> DeckReport:
+def compare(cards: list[Card], state: Mapping[str, Entry]) -> DeckReport:
     """Count cards added, changed, unchanged and removed against the previous state."""
+    live = {g: e for g, e in state.items() if not e.removed}
     current = {c.guid: c.content_hash for c in cards}
-    added = sum(1 for g in current if g not in state)
-    changed = sum(1 for g, h in current.items() if g in state and state[g][0] != h)
-    removed = sum(1 for g in state if g not in current)
+    added = sum(1 for g in current if g not in live)
+    changed = sum(1 for g, h in current.items() if g in live and live[g].hash != h)
+    removed = sum(1 for g in live if g not in current)
     return DeckReport(added, changed, len(current) - added - changed, removed)
 
 
@@ -147,8 +138,11 @@ class _TimedNote(genanki.Note):
 
 
 def write_package(target: Path, deck_name: str, cards: list[Card], media: dict[str, Asset],
-                  times: dict[str, int]) -> None:
-    """Write the deck to ``target`` with fixed zip metadata so equal input gives equal bytes."""
+                  times: dict[str, int], identities: Mapping[str, Entry] | None = None) -> None:
+    """Write the deck to ``target`` with fixed zip metadata so equal input gives equal bytes.
+
+    ``identities`` (each card's key, note and place) go into a table of the deck's collection
+    that Anki ignores, so the deck can serve as the next build's state (``--previous``)."""
     models = card_models()
     decks: dict[str, genanki.Deck] = {}
     for name in sorted({deck_name, *(c.deck or deck_name for c in cards)}):
@@ -165,6 +159,8 @@ def write_package(target: Path, deck_name: str, cards: list[Card], media: dict[s
             cursor = conn.cursor()
             genanki.Package(list(decks.values())).write_to_db(
                 cursor, timestamp, itertools.count(timestamp * 1000))
+            if identities:
+                state.write_table(conn, identities)
             conn.commit()
         finally:
             conn.close()

@@ -11,7 +11,7 @@ import hashlib
 import html
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 import genanki
@@ -55,7 +55,10 @@ def make_cards(vault: Vault, options: CardOptions | None = None) -> list[Card]:
     cards: list[Card] = []
     owners: dict[str, str] = {}
     for note in vault.notes:
-        for card in _NoteCards(note, options, vault.diagnostics).cards():
+        maker = _NoteCards(note, options, vault.diagnostics)
+        for made in maker.cards():
+            kind, line = maker.origins.get(made.guid, (made.model, 1))
+            card = replace(made, note=note.relpath, kind=kind, line=line)
             if card.guid in owners:
                 # Only two notes pinned to one anki-id get here; Anki would merge their cards.
                 vault.diagnostics.append(Diagnostic(
@@ -78,6 +81,7 @@ class _NoteCards:
         self.context = html.escape(note.title)
         self.source = _source(note, options.vault_name)
         self.seen: dict[tuple[str, ...], int] = {}
+        self.origins: dict[str, tuple[str, int]] = {}  # guid → kind and line, for identity.py
 
     def cards(self) -> Iterator[Card]:
         for section in self.note.sections:
@@ -109,6 +113,7 @@ class _NoteCards:
 
     def _identity(self, key: tuple[str, ...], block_id: str | None, section: Section,
                   line: int | None = None) -> str:
+        kind, where = key[0], line or section.line
         if block_id:
             key = ("id", block_id)
         count = self.seen.get(key, 0) + 1
@@ -120,7 +125,9 @@ class _NoteCards:
                 self.note.relpath, line or section.line, 1, "warning",
                 f"'{FRONT_SEPARATOR.join(key[1:-1])}' appears {count} times in this note; "
                 "these cards are told apart by their order", "duplicate-card"))
-        return str(genanki.guid_for(self.note.identity, *key))
+        guid = str(genanki.guid_for(self.note.identity, *key))
+        self.origins[guid] = (kind, where)
+        return guid
 
     def _card(self, guid: str, model: str, front: str, back: str, section: Section,
               context: str | None = None) -> Card:

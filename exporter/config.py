@@ -51,6 +51,9 @@ class Config:
     css: Path | None = None
     pdf_per: str | None = None
     write_html: bool = False
+    state_file: Path | None = None  # the previous build's state; default: beside the deck
+    previous: Path | None = None  # the previous deck, read as the state (a CI artifact)
+    tag_removed: bool = False  # send removed cards once more, tagged notes-export::removed
 
     def sheet(self, title: str, date: dt.date) -> pdf.SheetOptions:
         """The PDF options for one sheet of this export."""
@@ -140,8 +143,10 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "css": ("css", _text),
     "pdf_per": ("pdf_per", _choice("note", "folder")),
     "html": ("write_html", _flag),
+    "state": ("state_file", _text),
+    "tag_removed": ("tag_removed", _flag),
 }
-_PATHS = {"out_dir", "css"}
+_PATHS = {"out_dir", "css", "state_file"}
 
 
 def find_config_file(notes_dir: Path) -> tuple[Path, Mapping[str, Any]] | None:

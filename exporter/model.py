@@ -9,7 +9,7 @@ from typing import Literal
 
 from .text import BLOCK_ID_LINE
 
-Severity = Literal["warning", "error"]
+Severity = Literal["warning", "error", "notice"]  # a notice never fails --strict
 # Control characters and line separators: a file name holding one must not start a new line
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -113,6 +113,10 @@ class Card:
     tags: tuple[str, ...] = ()
     model: str = "basic"  # "basic", "reversed" or "cloze"
     deck: str = ""
+    # Where it came from, for pairing a re-keyed card with its previous self (identity.py):
+    note: str = ""  # the note's path relative to the notes folder
+    kind: str = ""  # "section", "qa", "qa-reversed", "cloze", "definition"
+    line: int = 0
 
 
 @dataclass

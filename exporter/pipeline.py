@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import anki, cards, flashcards, plugins, sheets
+from . import anki, cards, flashcards, history, plugins, sheets, state
 from .config import Config, ExportError
 from .model import Card, Diagnostic, Vault
 from .parse import NoteError, read_note, split_sections
@@ -57,7 +57,7 @@ class Result:
     @property
     def warnings(self) -> int:
         """How many diagnostics are warnings."""
-        return len(self.vault.diagnostics) - self.errors
+        return sum(1 for d in self.vault.diagnostics if d.severity == "warning")
 
     @property
     def sections(self) -> int:
@@ -91,23 +91,26 @@ def _export(config: Config, work: Path, progress: Progress | None) -> Result:
     result = _check(config, work, progress)
     log.debug("read and rendered %d notes, %d cards in %.2f s", len(result.vault.notes),
               len(result.cards), time.perf_counter() - started)
-    vault, made = result.vault, result.cards
+    vault = result.vault
     config.out_dir.mkdir(parents=True, exist_ok=True)
-    state_path = config.out_dir / f".{config.stem}.notes-export.json"
-    state = anki.load_state(state_path)
+    state_path = history.state_path(config)
     epoch = config.epoch if config.epoch is not None else _epoch()
-    times = anki.modification_times(made, state, epoch)
+    # Re-keyed cards keep their previous GUIDs (identity.py); edited ones get later times.
+    followed = history.follow(result.cards, history.previous_state(config, vault.diagnostics),
+                              epoch, config.tag_removed, vault.diagnostics)
+    result.cards, times = followed.cards, followed.times
     # Every output is written beside its target first; all are moved into place together,
     # so a failure at any stage leaves the previous deck, PDF and state untouched.
     written: list[Path] = []
     with _staged() as stage:
         if config.write_anki:
-            result.report = anki.compare(made, state)
+            result.report = followed.report
             written.append(config.out_dir / f"{config.stem}.apkg")
             apkg = stage(written[-1])
-            _guarded("deck", lambda: anki.write_package(apkg, config.title, made,
-                                                        vault.assets, times))
-            stage(state_path).write_text(anki.state_json(made, times), encoding="utf-8")
+            _guarded("deck", lambda: anki.write_package(
+                apkg, config.title, followed.deck_cards, vault.assets, followed.deck_times,
+                followed.entries))
+            state.write(stage(state_path), followed.entries.values())
             log.debug("deck written at %.2f s", time.perf_counter() - started)
         if config.write_pdf:
             date = dt.datetime.fromtimestamp(max(times.values(), default=epoch), dt.UTC).date()

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+from .anki import DeckReport
 from .model import Diagnostic
 from .pipeline import Result
 
@@ -23,10 +24,30 @@ def summary_lines(result: Result, notes_dir: Path) -> list[str]:
         cards += (f" ({r.added} added, {r.changed} changed, {r.unchanged} unchanged, "
                   f"{r.removed} removed since the last build)")
     lines.append(cards)
+    if result.report:
+        lines += _history_lines(result.report)
     lines.append(f"Images embedded: {len(vault.assets)}")
     lines.append(f"Warnings: {result.warnings}, errors: {result.errors}")
     lines += [f"Wrote {o.path} ({_size(o.size)})" for o in result.outputs]
     return lines
+
+
+def _history_lines(report: DeckReport) -> list[str]:
+    """Renamed and moved cards that kept their history; removed cards, by name."""
+    lines = []
+    if report.renamed or report.moved:
+        lines.append(f"{report.renamed} renamed, {report.moved} moved (history kept)")
+    if report.removed_cards:
+        shown = report.removed_cards[:_LISTED]
+        more = len(report.removed_cards) - len(shown)
+        what = ("sent once more, tagged notes-export::removed" if report.tagged else
+                "still in Anki: `notes-export sync` deletes them, --tag-removed tags them")
+        lines.append(f"Removed cards ({what}):")
+        lines += [f"  - {name}" for name in shown] + ([f"  … and {more} more"] if more else [])
+    return lines
+
+
+_LISTED = 20
 
 
 def _size(n: int) -> str:
@@ -69,7 +90,9 @@ def json_document(result: Result, notes_dir: Path) -> str:
             "cards": len(result.cards), "images": len(result.vault.assets),
             "warnings": result.warnings, "errors": result.errors,
             **({"added": report.added, "changed": report.changed,
-                "unchanged": report.unchanged, "removed": report.removed} if report else {}),
+                "unchanged": report.unchanged, "removed": report.removed,
+                "renamed": report.renamed, "moved": report.moved,
+                "removed_cards": list(report.removed_cards)} if report else {}),
         },
         "outputs": [{"path": str(o.path), "size": o.size} for o in result.outputs],
     }

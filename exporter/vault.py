@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -10,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .images import image_problem
+from .media import content_name
 from .model import Asset, Diagnostic
 
 NOTE_SUFFIX = ".md"
@@ -240,20 +240,20 @@ class AssetIndex:
         return min(candidates, key=rank)
 
     def asset(self, path: Path) -> Asset:
-        """The media entry for ``path``. Files sharing a name (in any case) in different folders
-        are all renamed with a hash of their path, whichever is used first: the names depend
-        on the vault alone, so notes can be rendered in any order, or in parallel."""
+        """The media entry for ``path``, named by content: ``name-<hash of its bytes>.ext``.
+
+        An edited image gets a new name, so the card's HTML changes and Anki updates the note
+        and shows the new picture (Anki keeps a stored file whose name it already has); an
+        unchanged image keeps its name build after build. Two files sharing a name in different
+        folders differ in bytes, so in name too; names depend on the files alone, so notes can
+        be rendered in any order, or in parallel."""
         existing = self._media.get(path)
         if existing:
             return existing
-        name = path.name
-        if len(self._by_lower.get(name.lower(), [])) > 1:
-            digest = hashlib.sha1(self._relative(path).encode()).hexdigest()[:8]
-            name = f"{path.stem}-{digest}{path.suffix}"
-        asset = Asset(path=path, media_name=name)
+        asset = Asset(path=path, media_name=content_name(path))
         self._media[path] = asset
         self.order.append(path)
-        self.names.add(name)
+        self.names.add(asset.media_name)
         return asset
 
     def _relative(self, path: Path) -> str:

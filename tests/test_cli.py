@@ -165,7 +165,7 @@ def test_missing_image_placeholder_shows_in_the_pdf(tmp_path: Path) -> None:
 
 
 def test_every_command_is_documented_with_examples() -> None:
-    assert sorted(main.commands) == ["build", "check", "watch"]
+    assert sorted(main.commands) == ["build", "check", "sync", "watch"]
     for name in main.commands:
         code, out, _ = run(name, "--help")
         assert code == 0

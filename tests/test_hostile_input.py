@@ -109,7 +109,7 @@ def test_undecodable_and_hostile_images_are_left_out_with_a_warning(bad_images: 
                                             strict=True):
         assert f"image '{name}'" in diagnostic.message and why in diagnostic.message
         assert diagnostic.col > 1
-    assert list(result.vault.assets) == [PICTURE]
+    assert [a.path.name for a in result.vault.assets.values()] == [PICTURE]
     back = next(c.back for c in result.cards if "Pictures" in c.front)
     for name in BAD_IMAGES:
         assert f'<span class="missing-image">Missing image: {name}</span>' in back

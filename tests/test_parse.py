@@ -89,11 +89,13 @@ def test_sample_renders_links_lists_and_table() -> None:
 
 def test_every_sample_embed_resolves_to_its_asset() -> None:
     vault = _vault(SAMPLE_NOTES, SAMPLE_ASSETS)
-    assert sorted(vault.assets) == sorted(p.name for p in SAMPLE_ASSETS.glob("*.png"))
+    # media are named by content: name-<12 hex digits of the bytes' SHA-256>.png
+    assert sorted(re.sub(r"-[0-9a-f]{12}\.png$", ".png", n) for n in vault.assets) == \
+        sorted(p.name.lower() for p in SAMPLE_ASSETS.glob("*.png"))
     assert len(vault.assets) == 11
     html = _html(vault, "AWS Batch › Example")
-    assert html.strip() == ('<p><img alt="Pasted image 20250218111044.png" '
-                            'src="Pasted image 20250218111044.png"></p>')
+    assert re.fullmatch(r'<p><img alt="Pasted image 20250218111044.png" '
+                        r'src="pasted image 20250218111044-[0-9a-f]{12}\.png"></p>', html.strip())
 
 
 def test_obsidian_lists_start_under_text_and_nest_with_spaces() -> None:
@@ -112,7 +114,7 @@ def test_image_embed_forms_and_case_insensitive_match(tmp_path: Path) -> None:
                "![[Diagram.PNG|300x200]]\n![alt text](Diagram.PNG)\n![[nowhere.png]]\n")
     vault = _vault(notes, assets)
     html = _html(vault, "Images")
-    assert html.count('src="Diagram.PNG"') == 4
+    assert len(re.findall(r'src="diagram-[0-9a-f]{12}\.png"', html)) == 4
     assert 'width="300"' in html and 'height="200"' in html
     assert 'alt="alt text"' in html
     assert '<span class="missing-image">Missing image: nowhere.png</span>' in html
@@ -132,7 +134,7 @@ def test_same_file_name_in_two_folders_gets_two_media_names(tmp_path: Path) -> N
     assert len(vault.assets) == 2
     assert {a.path.parent.name for a in vault.assets.values()} == {"a", "b"}
     # both get a name of their own, whichever note uses one first
-    assert all(re.fullmatch(r"diagram-[0-9a-f]{8}\.png", name) for name in vault.assets)
+    assert all(re.fullmatch(r"diagram-[0-9a-f]{12}\.png", name) for name in vault.assets)
 
 
 def test_tags_become_note_tags_not_text(tmp_path: Path) -> None:

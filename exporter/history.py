@@ -1,0 +1,72 @@
+"""What a build carries over from the previous one: state in, kept GUIDs, times, state out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import anki, identity, state
+from .config import Config
+from .model import Card, Diagnostic
+from .state import Entry, State
+
+
+@dataclass
+class History:
+    """The cards with the GUIDs they keep, their times, and the state for the next build."""
+
+    cards: list[Card]
+    times: dict[str, int]
+    report: anki.DeckReport
+    entries: dict[str, Entry]
+    resent: list[Card]  # removed cards sent once more, tagged (``--tag-removed``)
+    resent_times: dict[str, int]
+
+    @property
+    def deck_cards(self) -> list[Card]:
+        """Everything the deck holds: the vault's cards, then the removed ones re-sent."""
+        return self.cards + self.resent
+
+    @property
+    def deck_times(self) -> dict[str, int]:
+        """The modification time of every card in the deck."""
+        return {**self.times, **self.resent_times}
+
+
+def state_path(config: Config) -> Path:
+    """``--state FILE`` (or the config's ``state``), else a hidden file beside the deck."""
+    return config.state_file or config.out_dir / f".{config.stem}.notes-export.json"
+
+
+def previous_state(config: Config, diagnostics: list[Diagnostic]) -> State:
+    """The previous build: the deck ``--previous`` names, else the state file."""
+    if config.previous is not None:
+        return state.load_deck(config.previous)
+    return state.load_file(state_path(config), diagnostics)
+
+
+def follow(cards: list[Card], previous: State, epoch: int, tag_removed: bool,
+           diagnostics: list[Diagnostic]) -> History:
+    """Pair re-keyed cards with their previous selves and work out times and the new state."""
+    pairing = identity.pair(cards, previous, diagnostics)
+    kept = pairing.cards
+    times = anki.modification_times(kept, previous, epoch)
+    counts = anki.compare(kept, previous)
+    resending = pairing.removed if tag_removed else []
+    resent = [state.card_of(e, (anki.REMOVED_TAG,)) for e in resending]
+    resent_times = anki.modification_times(resent, previous, epoch)
+    entries = {}
+    place: dict[str, int] = {}
+    for card in kept:
+        place[card.note] = place.get(card.note, -1) + 1
+        entries[card.guid] = state.entry_for(card, times[card.guid],
+                                             pairing.natural.get(card.guid, card.guid),
+                                             place[card.note])
+    for card, old in zip(resent, resending, strict=True):
+        entries[card.guid] = state.entry_for(card, resent_times[card.guid], old.natural,
+                                             old.pos, removed=True)
+    removed = tuple(f"{e.note} › {state.plain(e.front)}" if e.note else state.plain(e.front)
+                    for e in sorted(pairing.removed, key=lambda e: (e.note, e.pos)))
+    report = anki.DeckReport(counts.added, counts.changed, counts.unchanged, counts.removed,
+                             pairing.renamed, pairing.moved, removed, len(resent))
+    return History(kept, times, report, entries, resent, resent_times)

@@ -1,0 +1,294 @@
+"""What the previous build made: its cards' GUIDs, fields and times, from a state file or a deck.
+
+The state is what lets a build pair a re-keyed card with its previous self (identity.py) and give
+an edited card a later modification time than Anki holds (anki.py). It is read from the state
+file beside the deck (or the one ``--state`` names, which a user may commit), or from the
+previous ``.apkg`` itself (``--previous``): its ``collection.anki2`` holds every note's GUID,
+fields and time, and a small table of ours with each card's note and position. Both are
+untrusted input: a broken state file is a warning and is ignored; a broken deck is an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import ExportError
+from .model import Card, Diagnostic
+
+VERSION = 2
+TABLE = "notes_export_cards"  # our table inside the deck's collection.anki2; Anki ignores it
+MAX_STATE_BYTES = 256 << 20
+MAX_COLLECTION_BYTES = 512 << 20
+_MAX_STEPS = 20_000  # × 100,000 SQLite instructions: far more than reading 512 MiB takes
+MAX_MOD = 1 << 40  # seconds; far past any real time, far below Anki's 64-bit limit
+_MODEL_NAMES = {"notes-export section": "basic", "notes-export both ways": "reversed",
+                "notes-export cloze": "cloze"}
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One card of the previous build."""
+
+    guid: str
+    hash: str
+    mod: int
+    natural: str = ""  # the GUID its key gives; differs once a renamed card kept an older one
+    note: str = ""
+    kind: str = ""
+    pos: int = 0  # its place among its note's cards
+    model: str = ""
+    deck: str = ""
+    front: str = ""
+    back: str = ""
+    context: str = ""
+    source: str = ""
+    tags: tuple[str, ...] = ()
+    removed: bool = False  # removed from the vault and already sent once tagged as removed
+
+
+State = dict[str, Entry]
+
+
+def fields_hash(model: str, deck: str, front: str, back: str, context: str, source: str,
+                tags: Iterable[str]) -> str:
+    """The content hash cards.py gives a card, recomputed from a deck's fields."""
+    joined = "\x1f".join((model, deck, front, back, context, source, *tags))
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def entry_for(card: Card, mod: int, natural: str, pos: int, removed: bool = False) -> Entry:
+    """The state entry that records ``card``."""
+    return Entry(card.guid, card.content_hash, mod, natural, card.note, card.kind, pos,
+                 card.model, card.deck, card.front, card.back, card.context, card.source,
+                 card.tags, removed)
+
+
+def card_of(entry: Entry, extra_tags: tuple[str, ...] = ()) -> Card:
+    """The card an entry recorded, for sending it again (tagged as removed)."""
+    tags = tuple(sorted({*entry.tags, *extra_tags}))
+    return Card(guid=entry.guid, front=entry.front, back=entry.back, context=entry.context,
+                source=entry.source, tags=tags, model=entry.model or "basic", deck=entry.deck,
+                content_hash=fields_hash(entry.model, entry.deck, entry.front, entry.back,
+                                         entry.context, entry.source, tags),
+                note=entry.note, kind=entry.kind)
+
+
+def plain(text: str) -> str:
+    """A field's visible text: tags dropped, entities decoded, spaces collapsed."""
+    return " ".join(html.unescape(_TAG.sub(" ", text)).split())
+
+
+# --- the state file -------------------------------------------------------------------------------
+
+
+def write(path: Path, entries: Iterable[Entry]) -> None:
+    """Write the state file: deterministic JSON, one card per line, streamed (it holds every
+    card's fields, so a big vault's state is tens of megabytes)."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write(f'{{"version": {VERSION}, "cards": {{')
+        for number, e in enumerate(sorted(entries, key=lambda e: e.guid)):
+            record: dict[str, Any] = {
+                "hash": e.hash, "mod": e.mod, "natural": e.natural, "note": e.note,
+                "kind": e.kind, "pos": e.pos, "model": e.model, "deck": e.deck,
+                "front": e.front, "back": e.back, "context": e.context, "source": e.source,
+                "tags": list(e.tags)}
+            if e.removed:
+                record["removed"] = True
+            out.write(("," if number else "") + f"\n{json.dumps(e.guid)}: "
+                      + json.dumps(record, sort_keys=True, ensure_ascii=False))
+        out.write("\n}}\n")
+
+
+class BadStateError(ValueError):
+    """The state's content is not what this tool writes."""
+
+
+def load_file(path: Path, diagnostics: list[Diagnostic]) -> State:
+    """The state in ``path``; nothing when absent; a warning and nothing when it is broken."""
+    try:
+        if path.stat().st_size > MAX_STATE_BYTES:
+            raise BadStateError(f"larger than {MAX_STATE_BYTES >> 20} MiB")
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return parse(data)
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        diagnostics.append(Diagnostic(  # absolute: the file is not in the notes folder
+            str(path.resolve()), 1, 1, "warning", f"state file ignored ({reason}): cards "
+            "renamed or moved since the last build start with a new review history",
+            "bad-state"))
+        return {}
+
+
+def parse(data: object) -> State:
+    """Check a decoded state document field by field; raise BadStateError on anything unexpected."""
+    if not isinstance(data, dict):
+        raise BadStateError(f"expected an object, found {type(data).__name__}")
+    version, cards = data.get("version"), data.get("cards")
+    if version not in (1, VERSION) or isinstance(version, bool):
+        raise BadStateError(f"unknown version {version!r}")
+    if not isinstance(cards, dict):
+        raise BadStateError("'cards' must be an object")
+    state: State = {}
+    for guid, raw in cards.items():
+        if not isinstance(guid, str) or not 0 < len(guid) <= 200:
+            raise BadStateError(f"bad GUID {guid!r:.40}")
+        state[guid] = _v1_entry(guid, raw) if version == 1 else _entry(guid, raw)
+    return state
+
+
+def _v1_entry(guid: str, raw: object) -> Entry:
+    """Version 1 kept only ``[hash, time]``: enough to keep times, not to pair renames."""
+    if not isinstance(raw, list) or len(raw) != 2:
+        raise BadStateError(f"card {guid!r:.40}: expected [hash, time]")
+    return Entry(guid, _text(raw[0], "hash"), _time(raw[1]), guid)
+
+
+_TEXTS = ("hash", "natural", "note", "kind", "model", "deck", "front", "back", "context",
+          "source")
+
+
+def _entry(guid: str, raw: object) -> Entry:
+    if not isinstance(raw, dict):
+        raise BadStateError(f"card {guid!r:.40}: expected an object")
+    try:
+        texts = {name: _text(raw.get(name, ""), name) for name in _TEXTS}
+        tags = raw.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise BadStateError("'tags' must be a list of strings")
+        pos = raw.get("pos", 0)
+        if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos < 1 << 31:
+            raise BadStateError(f"'pos' must be a small integer, not {pos!r:.40}")
+        removed = raw.get("removed", False)
+        if not isinstance(removed, bool):
+            raise BadStateError("'removed' must be true or false")
+        if texts["model"] not in ("", *_MODEL_NAMES.values()):
+            raise BadStateError(f"unknown model {texts['model']!r:.40}")
+        return Entry(guid=guid, mod=_time(raw.get("mod")), pos=pos, tags=tuple(tags),
+                     removed=removed, **texts)
+    except BadStateError as exc:
+        raise BadStateError(f"card {guid!r:.40}: {exc}") from None
+
+
+def _text(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise BadStateError(f"'{name}' must be a string")
+    return value
+
+
+def _time(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < MAX_MOD:
+        raise BadStateError(f"a modification time must be a whole number of seconds, "
+                            f"not {value!r:.40}")
+    return value
+
+
+# --- the previous deck ----------------------------------------------------------------------------
+
+
+def load_deck(path: Path) -> State:
+    """The state a deck this tool wrote carries; an ExportError naming it when it is broken."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="notes-export-") as tmp:
+            db = Path(tmp) / "collection.anki2"
+            _extract_collection(path, db)
+            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+            steps = iter(range(_MAX_STEPS))  # a crafted file's views cannot run forever
+            conn.set_progress_handler(lambda: next(steps, None) is None, 100_000)
+            try:
+                return _read_collection(conn)
+            finally:
+                conn.close()
+    except ExportError:
+        raise
+    except (OSError, zipfile.BadZipFile, sqlite3.Error, ValueError, KeyError, TypeError,
+            IndexError, AttributeError, RecursionError) as exc:
+        raise ExportError(f"--previous '{path}' is not a readable Anki deck: "
+                          f"{type(exc).__name__}: {exc}") from exc
+
+
+def _extract_collection(path: Path, target: Path) -> None:
+    """Copy the deck's collection out of the zip, refusing sizes past the bound."""
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        member = next((n for n in ("collection.anki21", "collection.anki2") if n in names), None)
+        if member is None:
+            hint = (" (Anki's newer export format: pass the deck notes-export wrote)"
+                    if "collection.anki21b" in names else "")
+            raise ExportError(f"--previous '{path}' holds no collection.anki2{hint}")
+        if archive.getinfo(member).file_size > MAX_COLLECTION_BYTES:
+            raise ExportError(f"--previous '{path}': its collection is larger than "
+                              f"{MAX_COLLECTION_BYTES >> 20} MiB")
+        with archive.open(member) as source, target.open("wb") as sink:
+            copied = 0
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                copied += len(chunk)
+                if copied > MAX_COLLECTION_BYTES:  # the zip's own size field can lie
+                    raise ExportError(f"--previous '{path}': its collection is larger than "
+                                      f"{MAX_COLLECTION_BYTES >> 20} MiB")
+                sink.write(chunk)
+
+
+def _read_collection(conn: sqlite3.Connection) -> State:
+    models_json, decks_json = conn.execute("select models, decks from col").fetchone()
+    models = {int(mid): _MODEL_NAMES.get(m.get("name", ""), "")
+              for mid, m in json.loads(models_json).items()}
+    decks = {int(did): str(d.get("name", "")) for did, d in json.loads(decks_json).items()}
+    deck_of = dict(conn.execute("select nid, min(did) from cards group by nid").fetchall())
+    ours = _our_rows(conn)
+    state: State = {}
+    positions: dict[str, int] = {}
+    rows = conn.execute("select id, guid, mid, mod, flds, tags from notes order by id")
+    for nid, guid, mid, mod, flds, tags in rows:
+        model = models.get(int(mid), "")
+        fields = str(flds).split("\x1f")
+        if not model or len(fields) != 4 or not isinstance(guid, str):
+            continue  # not one of our note types
+        front, back, context, source = fields
+        deck = decks.get(deck_of.get(nid, -1), "")
+        tag_list = tuple(str(tags).split())
+        natural, note, kind, pos, content, removed = ours.get(
+            guid, (guid, _note_of(source), "", -1, "", False))
+        if pos < 0:  # a deck without our table: position from the order notes were written
+            pos = positions[note] = positions.get(note, -1) + 1
+        state[guid] = Entry(
+            guid, content or fields_hash(model, deck, front, back, context, source, tag_list),
+            _time(mod), natural, note, kind, pos, model, deck, front, back, context, source,
+            tag_list, removed)
+    return state
+
+
+def _our_rows(conn: sqlite3.Connection) -> dict[str, tuple[str, str, str, int, str, bool]]:
+    found = conn.execute("select 1 from sqlite_master where type = 'table' and name = ?",
+                         (TABLE,)).fetchone()
+    if not found:
+        return {}
+    rows = conn.execute(f"select guid, natural, note, kind, pos, hash, removed from {TABLE}")
+    return {str(g): (str(n), str(note), str(k), int(p), str(h), bool(r))
+            for g, n, note, k, p, h, r in rows}
+
+
+def _note_of(source: str) -> str:
+    """The note's path from a card's Source field: ``path › heading`` or a link naming it."""
+    return plain(source).split(" › ")[0]
+
+
+def write_table(conn: sqlite3.Connection, entries: Mapping[str, Entry]) -> None:
+    """Record each card's key, note, kind, position and hash inside the deck's collection."""
+    conn.execute(f"create table {TABLE} (guid text primary key, natural text, note text, "
+                 "kind text, pos integer, hash text, removed integer)")
+    conn.executemany(f"insert into {TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+                     [(e.guid, e.natural, e.note, e.kind, e.pos, e.hash, int(e.removed))
+                      for e in sorted(entries.values(), key=lambda e: e.guid)])
