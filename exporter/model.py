@@ -57,6 +57,7 @@ class CardItem:
     block_id: str | None = None
     front_html: str = ""
     back_html: str = ""
+    whole_section: bool = False  # a heading tagged as a card: its back is the whole section
 
 
 @dataclass

@@ -15,14 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import anki, cards, flashcards, history, sheets, state
+from . import anki, cards, flashcards, history, plugins, sheets, state
 from .config import Config, ExportError
 from .model import Card, Diagnostic, Vault
 from .parse import NoteError, read_note, split_sections
 from .remote import RemoteImages
 from .render import NoteRendering, Renderer
 from .sheets import Progress
-from .vault import AssetIndex, attachment_folder, find_notes
+from .vault import AssetIndex, attachment_folder, find_notes, note_attachment_folder
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,8 @@ def load_vault(config: Config, remote: RemoteImages | None = None,
     """Read and parse every note, then render each section to HTML."""
     vault = _read_notes(config)
     index = AssetIndex(config.notes_dir, list(config.asset_dirs),
-                       attachment_folder(config.notes_dir))
+                       attachment_folder(config.notes_dir),
+                       note_attachments=note_attachment_folder(config.notes_dir))
     renderer = Renderer(vault, index, config.notes_dir, check_links=config.check_links,
                         remote=remote)
     if remote is None and len(vault.notes) >= PARALLEL_NOTES and _fork_workers() > 1:
@@ -195,18 +196,18 @@ def _read_notes(config: Config) -> Vault:
     if not config.notes_dir.is_dir():
         raise ExportError(f"notes folder '{config.notes_dir}' does not exist or is not a folder")
     vault = Vault(root=config.notes_dir)
+    settings = plugins.read_settings(config.notes_dir, vault.diagnostics)
     for path in find_notes(config.notes_dir, vault.diagnostics):
         relpath = path.relative_to(config.notes_dir).as_posix()
+        if settings.is_template(relpath):
+            continue  # Obsidian's templates folder: templates are not notes to study
         try:
             text = read_note(path, relpath)
         except NoteError as exc:
             vault.diagnostics.append(exc.diagnostic)
             continue
-        note = split_sections(text, relpath, path.stem, vault.diagnostics)
-        highlights = note.meta.get("cloze-highlights", config.cloze_highlights) is True
-        for section in note.sections:
-            section.items = flashcards.extract(section.body, section.body_line, highlights)
-        vault.notes.append(note)
+        vault.notes.append(split_sections(text, relpath, path.stem, vault.diagnostics))
+    flashcards.read_cards(vault, settings, config.cloze_highlights)
     return vault
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import markdown
 import nh3
 
-from .flashcards import CLOZE, cloze_spans
+from .flashcards import first_unclosed
 from .htmlfix import no_placeholders, safe_math_links, scope_footnotes, show_cloze_answers
 from .locate import Finder, Source
 from .model import Diagnostic, Note, Section, Vault
@@ -328,9 +328,7 @@ class Renderer:
     def _check_cloze(self, note: Note, section: Section) -> None:
         """A ``{{c1::`` without its ``}}`` would break the card: report where it opens."""
         text = "\n".join(section.body)
-        closed = cloze_spans(text)
-        opened = next((m.start() for m in CLOZE.finditer(text)
-                       if not any(start <= m.start() < end for start, _, _, end in closed)), None)
+        opened = first_unclosed(text)
         if opened is not None:
             line = text.count("\n", 0, opened)
             col = opened - (text.rfind("\n", 0, opened) + 1) + 1
