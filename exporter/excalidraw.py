@@ -111,7 +111,7 @@ def _replacement(match: re.Match[str], drawings: Drawings, relpath: str, number:
     column = match.start() + 1
 
     def notice(message: str, code: str) -> None:
-        diagnostics.append(Diagnostic(relpath, number, column, "warning", message, code))
+        diagnostics.append(Diagnostic(relpath, number, column, "notice", message, code))
 
     if name.lower().endswith(".base"):
         notice(f"'{name}' is an Obsidian Base, a live view of the vault that cannot be "

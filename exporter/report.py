@@ -27,7 +27,9 @@ def summary_lines(result: Result, notes_dir: Path) -> list[str]:
     if result.report:
         lines += _history_lines(result.report)
     lines.append(f"Images embedded: {len(vault.assets)}")
-    lines.append(f"Warnings: {result.warnings}, errors: {result.errors}")
+    notices = len(result.vault.diagnostics) - result.warnings - result.errors
+    lines.append(f"Warnings: {result.warnings}, errors: {result.errors}"
+                 + (f", notices: {notices}" if notices else ""))
     lines += [f"Wrote {o.path} ({_size(o.size)})" for o in result.outputs]
     return lines
 

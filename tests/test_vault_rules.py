@@ -119,8 +119,8 @@ def test_drawing_without_export_is_a_placeholder_and_a_notice(tmp_path: Path) ->
     result = run(tmp_path)
     assert backs(result)["Plan"] == ('<p>As drawn: <span class="missing-image">Drawing not '
                                      'exported: Sketch.excalidraw</span></p>')
-    assert [(d.path, d.line, d.col, d.code) for d in result.diagnostics] == [
-        ("Note.md", 2, 11, "drawing-not-exported")]
+    assert [(d.path, d.line, d.col, d.severity, d.code) for d in result.diagnostics] == [
+        ("Note.md", 2, 11, "notice", "drawing-not-exported")]
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext is not installed")
@@ -171,8 +171,8 @@ def test_base_embed_is_a_link_with_a_notice(tmp_path: Path) -> None:
     result = run(tmp_path)
     assert backs(result) == {"Directors": '<p>By director: <span class="wikilink base-embed">'
                              'Movies.base › Director</span></p>'}  # "All" has nothing to study
-    assert [(d.line, d.col, d.code) for d in result.diagnostics] == [
-        (2, 14, "base-embed"), (5, 1, "base-embed")]
+    assert [(d.line, d.col, d.severity, d.code) for d in result.diagnostics] == [
+        (2, 14, "notice", "base-embed"), (5, 1, "notice", "base-embed")]
 
 
 @pytest.mark.skipif(not KEPANO.is_dir(), reason="../shared/corpus/kepano-vault is absent")
