@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from . import scan
 from .cloze import CLOZE as CLOZE  # the render stage imports these from here
 from .cloze import MAX_CLOZE, convert, mask
 from .cloze import cloze_spans as cloze_spans
@@ -334,16 +335,8 @@ def _escape_front(text: str) -> str:
 
 
 def _outside_fences(body: list[str]) -> list[int]:
-    """Indexes of the lines that are neither fenced code nor a ``$$`` math block."""
-    out, fences, math = [], Fences(), False
-    for index, line in enumerate(body):
-        if fences.feed(line):
-            continue
-        if line.strip().startswith("$$"):
-            math = not math if line.strip() == "$$" or not line.strip().endswith("$$") else math
-            continue
-        if not math:
-            out.append(index)
-    return out
+    """Indexes of the lines that are text: not fenced (also in a callout) or indented code, not
+    a ``$$`` math block (the shared scanner's rule, so card syntax in code stays literal)."""
+    return [index for index, kind in enumerate(scan.kinds(body)) if kind == scan.TEXT]
 
 

@@ -24,7 +24,8 @@ NOTES = {
     "Code.md": (
         "# Code\nUse `![[missing.png]]`, `[[Link]]`, `#notatag`, `==no==` and `{{c1::no}}` here.\n"
         "```\n![[alsomissing.png]]\n[[Link]] #fencetag ==x== {{c1::y}}\nTerm::Def\nQ\n?\nA\n"
-        "# not a heading ^notid\n```\n\n    ![[indented.png]] #indentedtag\n    # nor this\n\n"
+        "# not a heading ^notid\n```\n\n    ![[indented.png]] #indentedtag\n    # nor this\n"
+        "    Indented::Def\n    {{c1::z}}\n\n> [!note] Fenced\n> ```\n> Quoted::Def\n> ```\n\n"
         "$$\n# nor \\text{this}\n$$\n"),
     "Include.md": "# C code\n\n    #include <stdio.h>\n",
     "Tags.md": (
@@ -103,7 +104,8 @@ def test_2_code_is_literal_for_every_construct(built: tuple[Result, str, Path]) 
     back = cards[0].back
     for literal in ("<code>![[missing.png]]</code>", "<code>[[Link]]</code>",
                     "<code>#notatag</code>", "<code>==no==</code>", "<code>{{c1::no}}</code>",
-                    "![[indented.png]] #indentedtag", "# not a heading ^notid", "# nor this"):
+                    "![[indented.png]] #indentedtag", "# not a heading ^notid", "# nor this",
+                    "Indented::Def\n{{c1::z}}", "Quoted::Def"):
         assert literal in back
     assert "<mark>" not in back and 'class="tag"' not in back
     assert _codes(result, "Code.md") == []  # no image named in code is reported missing
@@ -176,8 +178,12 @@ def test_7_images_in_a_sentence_stay_inline(built: tuple[Result, str, Path]) -> 
     assert 'Or <img alt="gear.png" class="image-inline" src="gear.png"> here.' in back
     with pdfplumber.open(pdf) as document:
         page = next(p for p in document.pages if "Press" in (p.extract_text() or ""))
-        press = next(w for w in page.extract_words() if w["text"] == "Press")
-        images = sorted(page.images, key=lambda i: i["top"])
+        # "Press" in the note's own block (At a glance quotes the sentence too): the one with
+        # images in its column, from its line down
+        column = [(w, sorted((i for i in page.images if 0 < i["x0"] - w["x0"] < 200
+                              and i["top"] >= w["top"] - 6), key=lambda i: i["top"]))
+                  for w in page.extract_words() if w["text"] == "Press"]
+        press, images = next((w, i) for w, i in column if len(i) >= 2)
     icon, block = images[0], images[1]
     assert icon["height"] <= 12 and abs(icon["top"] - press["top"]) < 6  # on the line, small
     assert block["height"] > 3 * icon["height"]
