@@ -108,8 +108,10 @@ class _NoteCards:
         back = section.html if item.whole_section else item.back_html
         # Above the question, where it stands (the Spaced Repetition plugin's card context).
         context = self.context
-        if section.level and not item.whole_section:
-            context += html.escape(FRONT_SEPARATOR + FRONT_SEPARATOR.join(section.path))
+        path = section.path[1:] if section.path[:1] == (self.note.title,) else section.path
+        if section.level and not item.whole_section and path:
+            # a first heading that repeats the note's title is not said twice
+            context += html.escape(FRONT_SEPARATOR + FRONT_SEPARATOR.join(path))
         return self._card(identity, _MODELS[item.kind], front, card_html(back), section, context)
 
     def _identity(self, key: tuple[str, ...], block_id: str | None, section: Section,

@@ -21,6 +21,7 @@ block ids ``^id``, long paragraphs
 ``[[wikilink]]``                               _WikilinkProcessor (inline, 185)
 ``==highlight==``, ``~~strike~~``, bare URLs   pymdownx.mark, tilde, magiclink (inline)
 ``$math$``, ``$$math$$``                       pymdownx.arithmatex (inline 189.9, block)
+``$$math$$`` inside a line of text             _DisplayMathProcessor (inline 189.95)
 image files, sizes, missing images             _ImageTreeprocessor → resolve.Resolver.image
 callouts and their titles                      blocks.CalloutTreeprocessor
 lines of only tags, inline images, tasks       blocks.BlockTreeprocessor
@@ -42,13 +43,14 @@ from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own 
 
 from markdown import Extension, Markdown
 from markdown.inlinepatterns import InlineProcessor
+from markdown.util import AtomicString
 from markdown.treeprocessors import Treeprocessor
 
 from .blocks import BlockTreeprocessor, CalloutTreeprocessor
 from .lines import MAX_NESTING as MAX_NESTING
 from .lines import normalize as normalize
 from .lines import normalize_lines as normalize_lines
-from .text import TAG_NAME
+from .text import DISPLAY_MATH, TAG_NAME
 from .vault import IMAGE_SUFFIXES
 
 _SIZE = re.compile(r"^(\d{1,5})(?:x(\d{1,5}))?$")
@@ -144,6 +146,16 @@ class _WikilinkProcessor(InlineProcessor):
         else:
             el = etree.Element("a", {"class": "internal", "href": href})
         el.text = label
+        return el, m.start(0), m.end(0)
+
+
+class _DisplayMathProcessor(InlineProcessor):
+    """``$$x$$`` inside a line of text is display math in Obsidian; arithmatex only knows it as a
+    block of its own and would read ``$`` + ``$x$`` + ``$``."""
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element, int, int]:  # noqa: N802
+        el = etree.Element("span", {"class": "arithmatex"})
+        el.text = AtomicString(f"\\[{m.group(1)}\\]")
         return el, m.start(0), m.end(0)
 
 
@@ -268,6 +280,7 @@ class ObsidianExtension(Extension):
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802
         # After code spans (190) and inline math (189.9): both stay literal by construction.
         inline: list[tuple[InlineProcessor, str, int]] = [
+            (_DisplayMathProcessor(DISPLAY_MATH.pattern), "obsidian-display-math", 189.95),
             (_TagProcessor(TAG_RE, self), "obsidian-tag", 187),
             (_EmbedProcessor(EMBED_RE, self), "obsidian-embed", 186),
             (_WikilinkProcessor(WIKILINK_RE, self), "obsidian-link", 185),

@@ -55,6 +55,8 @@ def split_block_id(line: str) -> tuple[str, str | None]:
 # inline math ``$…$`` (Obsidian: no space inside the dollars, no digit right after the closing
 # one, so "costs $5 and $6" is text). Inside both, every Obsidian construct is literal.
 _BACKTICKS = re.compile(r"`+")
+# ``$$x$$`` inside a line is display math in Obsidian (its own block is the scanner's business).
+DISPLAY_MATH = re.compile(r"(?<![\\$])\$\$(?=\S)((?:\\.|[^\\$\n])+?)(?<=\S)\$\$")
 _INLINE_MATH = re.compile(r"(?<![\\$])\$(?=[^\s$])((?:\\.|[^\\$\n])*?)(?<=[^\s\\])\$(?![\d$])")
 
 
@@ -81,8 +83,12 @@ def literal_spans(line: str) -> list[tuple[int, int]]:
         i = closing + 1
     if "$" in line:
         code = list(spans)
-        for match in _INLINE_MATH.finditer(line):
+        for match in DISPLAY_MATH.finditer(line):
             if not is_literal(code, match.start()):
+                spans.append(match.span())
+        taken = sorted(spans)
+        for match in _INLINE_MATH.finditer(line):
+            if not is_literal(taken, match.start()):
                 spans.append(match.span())
     return sorted(spans)
 

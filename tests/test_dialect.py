@@ -26,7 +26,7 @@ NOTES = {
         "```\n![[alsomissing.png]]\n[[Link]] #fencetag ==x== {{c1::y}}\nTerm::Def\nQ\n?\nA\n"
         "# not a heading ^notid\n```\n\n    ![[indented.png]] #indentedtag\n    # nor this\n"
         "    Indented::Def\n    {{c1::z}}\n\n> [!note] Fenced\n> ```\n> Quoted::Def\n> ```\n\n"
-        "$$\n# nor \\text{this}\n$$\n"),
+        "$$\n# nor \\text{this}\n$$\nInline display math $$3::4 ==no==$$ here.\n"),
     "Include.md": "# C code\n\n    #include <stdio.h>\n",
     "Tags.md": (
         "---\ntags: [fm]\n---\n#only #tags\n# Heading one #card\nA sentence with #inline tag.\n"
@@ -108,6 +108,7 @@ def test_2_code_is_literal_for_every_construct(built: tuple[Result, str, Path]) 
                     "Indented::Def\n{{c1::z}}", "Quoted::Def"):
         assert literal in back
     assert "<mark>" not in back and 'class="tag"' not in back
+    assert 'display math <span class="arithmatex">\\[3::4 ==no==\\]</span> here' in back
     assert _codes(result, "Code.md") == []  # no image named in code is reported missing
     assert not {"notatag", "fencetag", "indentedtag"} & set(cards[0].tags)
     assert "![[missing.png]]" in text and "{{c1::y}}" in text
@@ -177,12 +178,12 @@ def test_7_images_in_a_sentence_stay_inline(built: tuple[Result, str, Path]) -> 
     assert '<img alt="gear.png" src="gear.png">' in back
     assert 'Or <img alt="gear.png" class="image-inline" src="gear.png"> here.' in back
     with pdfplumber.open(pdf) as document:
-        page = next(p for p in document.pages if "Press" in (p.extract_text() or ""))
         # "Press" in the note's own block (At a glance quotes the sentence too): the one with
         # images in its column, from its line down
         column = [(w, sorted((i for i in page.images if 0 < i["x0"] - w["x0"] < 200
                               and i["top"] >= w["top"] - 6), key=lambda i: i["top"]))
-                  for w in page.extract_words() if w["text"] == "Press"]
+                  for page in document.pages for w in page.extract_words()
+                  if w["text"] == "Press"]
         press, images = next((w, i) for w, i in column if len(i) >= 2)
     icon, block = images[0], images[1]
     assert icon["height"] <= 12 and abs(icon["top"] - press["top"]) < 6  # on the line, small

@@ -358,3 +358,12 @@ def test_random_card_syntax_never_crashes(body: list[str], level: int, tags: set
         numbers = [int(m.group(1)) for m in CLOZE.finditer(mask(item.front, math=False))]
         assert item.kind != "cloze" or all(1 <= n <= MAX_CLOZE for n in numbers)
     assert all(2 <= line <= len(body) + 2 or line == 1 for line, _ in problems)
+
+
+def test_question_context_does_not_repeat_a_title_heading(tmp_path: Path) -> None:
+    # The plugins' vaults open with "# <note title>": the context says it once.
+    write_note(tmp_path, "Cloze.md", "# Cloze\n## Must work\nQuestion::Answer\n"
+               "# Other\nAsked::Told\n")
+    contexts = {c.front: c.context for c in run(tmp_path).cards}
+    assert contexts["Question"] == "Cloze › Must work"
+    assert contexts["Asked"] == "Cloze › Other"
