@@ -43,8 +43,8 @@ from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own 
 
 from markdown import Extension, Markdown
 from markdown.inlinepatterns import InlineProcessor
-from markdown.util import AtomicString
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
 
 from .blocks import BlockTreeprocessor, CalloutTreeprocessor
 from .lines import MAX_NESTING as MAX_NESTING
