@@ -279,7 +279,7 @@ class ObsidianExtension(Extension):
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802
         # After code spans (190) and inline math (189.9): both stay literal by construction.
-        inline: list[tuple[InlineProcessor, str, int]] = [
+        inline: list[tuple[InlineProcessor, str, float]] = [
             (_DisplayMathProcessor(DISPLAY_MATH.pattern), "obsidian-display-math", 189.95),
             (_TagProcessor(TAG_RE, self), "obsidian-tag", 187),
             (_EmbedProcessor(EMBED_RE, self), "obsidian-embed", 186),
