@@ -4,16 +4,19 @@ every core, and finding the note that makes a sheet fail."""
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import os
+import re
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, pdf
+from . import __version__, pdf, select
 from .config import Config, ExportError
+from .fit import FitError
 from .model import Diagnostic, Note, Vault
 from .parse import slugify
 
@@ -35,7 +38,7 @@ class SheetJob:
 def plan_sheets(config: Config, vault: Vault, date: object) -> list[SheetJob]:
     """One sheet for everything, or one per note, or one per top-level folder."""
     groups: dict[str, list[Note]] = {}
-    for note in vault.notes:
+    for note in filter(select.on_sheet, vault.notes):
         if config.pdf_per == "note":
             key = note.relpath.removesuffix(".md")
         elif config.pdf_per == "folder":
@@ -53,6 +56,15 @@ def plan_sheets(config: Config, vault: Vault, date: object) -> list[SheetJob]:
         part = Vault(root=vault.root, notes=notes, assets=vault.assets)
         jobs.append(SheetJob(stem, part, config.sheet(title, date)))  # type: ignore[arg-type]
     return jobs
+
+
+_FIT = re.compile(r'<meta name="notes-export-fit" content="([^"]*)">')
+
+
+def fit_note(source: str) -> str:
+    """What ``--pages`` chose for a sheet, as recorded in the HTML it was laid out from."""
+    found = _FIT.search(source)
+    return html.unescape(found.group(1)) if found else ""
 
 
 def cache_key(job: SheetJob) -> str:
@@ -143,6 +155,8 @@ def write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions,
 
     try:
         return layout.write_sheet(target, vault, options)
+    except FitError:
+        raise  # the notes are fine; the pages asked for are too few
     except Exception as exc:
         log.debug("PDF layout failed", exc_info=True)
         failure = exc
