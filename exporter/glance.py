@@ -32,6 +32,7 @@ class _Text:
     html: str
     plain: str
     linked: int  # characters of plain text inside links
+    nested: bool  # a list follows inside the same item: a label such as "Benefits"
 
 
 class _Texts(HTMLParser):
@@ -45,28 +46,34 @@ class _Texts(HTMLParser):
         self.plain: list[str] = []
         self.linked = 0
         self.depth = 0
-        self.spans: list[bool] = []  # for each open span: is it a formula?
+        self.spans: list[str] = []  # for each open span: "formula", "link" or ""
         self.links = 0
+        self.nested = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         classes = dict(attrs).get("class") or ""
         if tag in ("p", "li", "td") and self.current is None:
             self.current, self.plain, self.linked, self.depth = [], [], 0, 0
+            self.nested = False
         elif tag in ("ul", "ol", "table", "pre") and self.current is not None:
             self.depth += 1
-        elif tag == "a" or (tag == "span" and "link" in classes):
+            self.nested = True
+        if tag == "a":
             self.links += 1
-        if tag == "span":
-            formula = "arithmatex" in classes
-            self.spans.append(formula)
-            if formula and self.current is not None and not self.depth:
+        elif tag == "span":
+            kind = "formula" if "arithmatex" in classes else "link" if "link" in classes else ""
+            self.spans.append(kind)
+            self.links += kind == "link"
+            if kind == "formula" and self.current is not None and not self.depth:
                 self.current.append('<span class="arithmatex">')
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a" and self.links:
             self.links -= 1
         if tag == "span" and self.spans:
-            if self.spans.pop() and self.current is not None and not self.depth:
+            kind = self.spans.pop()
+            self.links -= kind == "link"
+            if kind == "formula" and self.current is not None and not self.depth:
                 self.current.append("</span>")
         elif tag in ("ul", "ol", "table", "pre") and self.current is not None and self.depth:
             self.depth -= 1
@@ -74,7 +81,7 @@ class _Texts(HTMLParser):
             text = " ".join("".join(self.current).split())
             if text:
                 self.texts.append(_Text(text, " ".join("".join(self.plain).split()),
-                                        self.linked))
+                                        self.linked, self.nested))
             self.current = None
 
     def handle_data(self, data: str) -> None:
@@ -94,7 +101,7 @@ def _texts(section_html: str) -> list[_Text]:
 def _says_something(text: _Text) -> bool:
     """Not a lead-in ("The options are:"), not a bare link or list of links (a contents)."""
     plain = text.plain.strip()
-    if not plain or plain.endswith(":"):
+    if not plain or plain.endswith(":") or (text.nested and len(plain.split()) <= 4):
         return False
     own = sum(c.isalnum() for c in plain) - text.linked
     return own >= 8
