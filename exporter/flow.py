@@ -116,7 +116,7 @@ def _ink_bottom(box: Any) -> float:
 
 def _bottom(page: Page) -> float:
     """How far down the page's content reaches."""
-    return max(_ink_bottom(_root(page)), page._page_box.content_box_y())
+    return max(_ink_bottom(_root(page)), float(page._page_box.content_box_y()))
 
 
 def page_fill(page: Page) -> float:
