@@ -34,6 +34,7 @@ from .pdf import (
     SheetOptions,
     content,
     estimate_long,
+    estimate_wide,
     frame_html,
     geometry,
 )
@@ -199,7 +200,7 @@ def write_sheet(target: Path, vault: Vault, options: SheetOptions) -> str:
     fetcher = VaultFetcher(vault.assets)
     fonts = FontConfiguration()
     flow = Flow(vault, shown, fetcher, fonts)
-    plan = Plan(long=estimate_long(shown, options))
+    plan = Plan(long=estimate_long(shown, options), wide=estimate_wide(shown, vault, options))
     laid = flow.fit(options, plan) if options.pages else flow.fill(options, plan)
     source = laid.source
     if laid.note:

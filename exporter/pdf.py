@@ -8,8 +8,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from urllib.parse import unquote
 
-from . import glance
+from . import glance, wrap
 from .mathsvg import MathImages
 from .model import Note, Section, Vault
 
@@ -145,7 +146,8 @@ def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
     plan = plan or Plan(long=estimate_long(shown, options))
     o = options.resolved()
     g = geometry(o)
-    blocks = _Blocks(plan, _anchors(vault), math)
+    blocks = _Blocks(plan, _anchors(vault), math,
+                     wrap.code_columns(g.column_w, (o.font_size or 8) * 96 / 72))
     blocks.add("sheet-title", _title_html(vault, o))
     if shown.glance:
         blocks.add("glance", shown.glance)
@@ -178,6 +180,33 @@ def estimate_long(shown: Content, options: SheetOptions) -> set[int]:
             if lines(inner) > lines_per_column * 1.05}
 
 
+WIDE_ASPECT = 3.0  # a screenshot this much wider than tall …
+WIDE_SCALE = 0.5  # … that a column would shrink below this share takes the page's width
+_SRC = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"')
+
+
+def estimate_wide(shown: Content, vault: Vault, options: SheetOptions) -> set[int]:
+    """Block numbers holding a very wide screenshot: they get a full-width block rather than
+    shrinking to an illegible strip."""
+    from PIL import Image, UnidentifiedImageError
+
+    column_w = geometry(options.resolved()).column_w
+    wide = set()
+    for number, (_, inner) in enumerate(shown.blocks(), start=2):
+        for name in _SRC.findall(inner):
+            asset = vault.assets.get(unquote(html.unescape(name)))
+            if asset is None:
+                continue
+            try:
+                with Image.open(asset.path) as image:
+                    w, h = image.size
+            except (OSError, UnidentifiedImageError, ValueError):
+                continue  # not an image Pillow reads (an SVG): WeasyPrint sizes it
+            if h and w / h >= WIDE_ASPECT and column_w / w < WIDE_SCALE:
+                wide.add(number)
+    return wide
+
+
 def _measures(o: SheetOptions) -> tuple[Callable[[str], float], float, float]:
     """Rough sizes before layout: lines a block takes, lines per column, characters per line."""
     g = geometry(o)
@@ -196,8 +225,10 @@ def _measures(o: SheetOptions) -> tuple[Callable[[str], float], float, float]:
 class _Blocks:
     """Numbers the blocks in document order; the layout measures them by that number."""
 
-    def __init__(self, plan: Plan, anchors: set[str], math: MathImages | None) -> None:
+    def __init__(self, plan: Plan, anchors: set[str], math: MathImages | None,
+                 code_width: int = 80) -> None:
         self.plan = plan
+        self.code_width = code_width
         self.anchors = anchors
         self.math = math
         self.parts: list[str] = []
@@ -216,6 +247,7 @@ class _Blocks:
         inner = _IMG.sub(self._image, inner)
         if self.math is not None:
             inner = self.math.replace(inner)
+        inner = wrap.wrap(inner, self.code_width)  # after the formulas: TeX is never broken
         # The empty marker resets the "(cont.)" string: a column that starts with a new block
         # shows no continuation line; one that starts inside a block repeats its heading.
         self.parts.append(f'<section class="{" ".join(classes)}" data-block="{self.count}">'
