@@ -1,9 +1,10 @@
 """Fitting a sheet to N pages: which font size to lay out next, from the layouts so far.
 
 Each layout costs a full WeasyPrint pass, so the search is not a bisection: the first layout
-at the configured size tells how many columns of content there are; that content shrinks about
-with the square of the font size (lines get shorter and narrower), so one estimate lands close,
-and a second, fitted to the two sizes measured, settles it. Three layouts at most.
+at the configured size tells how many columns of content there are; that content shrinks with a
+power of the font size between 1 (short lines: only their height shrinks) and 2 (wrapped lines
+also get more words each), so one estimate lands close, and a second, with the power measured
+from the two layouts, settles it. Three layouts at most.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def next_font(trials: list[Trial], pages: int, columns: int, ceiling: float,
         return None
     if misses and min(t.font for t in misses) <= floor:
         return None  # even the floor does not fit
-    exponent = 2.0
+    exponent = 1.5  # wrapped lines shrink with the square of the size, short ones linearly
     if len(trials) >= 2:
         a, b = trials[-2], trials[-1]
         if a.font != b.font and a.demand > 0 and b.demand > 0 and a.demand != b.demand:

@@ -16,11 +16,11 @@ from . import fit
 from .layout import MAX_PASSES, VaultFetcher, assign, render_columns
 from .mathsvg import MathImages
 from .model import Vault
-from .pdf import MM, Content, Geometry, Plan, SheetOptions, build_html, geometry
+from .pdf import Content, Geometry, Plan, SheetOptions, build_html, geometry
 
 log = logging.getLogger(__name__)
 SHRINK_FLOOR = 0.6  # an image shrinks to finish a column, to no less than this share
-SLACK = 1.6 * MM + 3  # the block margin a moved image brings along, and a little more
+SLACK = 0.6  # em: the block margin a moved image brings along, and a little more
 
 
 @dataclass
@@ -65,7 +65,7 @@ class Flow:
         """Lay out; then once more with the images that end a column early shrunk to finish
         it, and keep whichever takes fewer pages and fills its columns better."""
         first = self.lay_out(options, plan)
-        shrink = shrinks(first.document, geometry(options))
+        shrink = shrinks(first.document, geometry(options), (options.font_size or 8) * 96 / 72)
         if not shrink:
             return first
         second = self.lay_out(options, replace(first.plan, shrink=shrink), passes=1)
@@ -152,7 +152,7 @@ def _first_image(box: Any) -> Any:
     return None
 
 
-def shrinks(document: Document, g: Geometry) -> dict[int, float]:
+def shrinks(document: Document, g: Geometry, font_px: float) -> dict[int, float]:
     """Images that open a column while the column before ends early, with the height that
     lets them finish that column (when it is at least ``SHRINK_FLOOR`` of the image).
 
@@ -170,7 +170,7 @@ def shrinks(document: Document, g: Geometry) -> dict[int, float]:
         box = before._page_box
         free = box.content_box_y() + box.height - _bottom(before)
         offset = image.border_box_y() - after._page_box.content_box_y()
-        height = free - offset - image.margin_bottom - SLACK
+        height = free - offset - image.margin_bottom - SLACK * font_px - 3
         if SHRINK_FLOOR * image.height <= height < image.height:
             found[int(image.element.get("data-img"))] = height
     return found

@@ -22,8 +22,9 @@ _UNIT = re.compile(r"&#?\w+;|.", re.S)
 
 
 def code_columns(column_px: float, font_px: float) -> int:
-    """Characters of code that fit a column's width (code is set at 0.92 em, 1 mm padding)."""
-    inner = column_px - 2 * 96 / 25.4 - 2
+    """Characters of code that fit a column's width (code is set at 0.92 em; the block has
+    0.36 em of padding on each side)."""
+    inner = column_px - 2 * 0.36 * font_px - 2
     return max(12, int(inner / (MONO_ADVANCE * 0.92 * font_px)) - 1)
 
 
