@@ -91,6 +91,14 @@ class Flow:
         if chosen is None:
             raise fit.failure(trials, pages, floor)
         result = laid[chosen.font]
+        if len(trials) < fit.MAX_LAYOUTS:  # a layout to spare: finish columns with images
+            sized = replace(options, font_size=chosen.font)
+            shrink = shrinks(result.document, geometry(sized), chosen.font * 96 / 72)
+            if shrink:
+                second = self.lay_out(sized, replace(result.plan, shrink=shrink, image_scale=(
+                    fit.image_scale(chosen.font, ceiling))), passes=1)
+                if second.pages <= pages and second.fill > result.fill:
+                    result = second
         result.note = f"fitted to {pages} page{'s' if pages != 1 else ''} at {chosen.font:g} pt"
         return result
 
