@@ -55,6 +55,7 @@ class Flow:
 
         def make(p: Plan) -> str:
             self.passes += 1
+            log.debug("layout pass %d at %g pt", self.passes, options.font_size)
             return build_html(self.vault, options, p, math, self.shown)
 
         document, source, revised = render_columns(make, plan, g, self.fetcher, self.fonts,
@@ -84,7 +85,7 @@ class Flow:
                 font, ceiling)), passes=MAX_PASSES if not trials else 1)
             plan = replace(result.plan, image_scale=1.0)
             trials.append(fit.Trial(font, result.pages, result.used))
-            log.debug("layout at %g pt: %d pages, %.2f columns", font, result.pages, result.used)
+            log.debug("fit at %g pt: %d pages, %.2f columns", font, result.pages, result.used)
             laid[font] = result
             font = fit.next_font(trials, pages, options.columns or 1, ceiling, floor)
         chosen = fit.best(trials, pages)

@@ -71,6 +71,7 @@ def json_document(result: Result, notes_dir: Path) -> str:
         "summary": {
             "notes": len(result.vault.notes), "sections": result.sections,
             **({"left_out": result.vault.left_out} if result.vault.left_out else {}),
+            **({"fitted": result.fitted} if result.fitted else {}),
             "cards": len(result.cards), "images": len(result.vault.assets),
             "warnings": result.warnings, "errors": result.errors,
             **({"added": report.added, "changed": report.changed,

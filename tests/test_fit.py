@@ -71,7 +71,7 @@ def test_a_longer_sheet_gets_the_largest_font_that_fits(tmp_path: Path,
     chosen = body_size(pdf)
     assert 6 <= chosen < 7.8
     assert f"fitted to 3 pages at {chosen:g} pt" in output
-    layouts = [r for r in caplog.records if r.getMessage().startswith("layout at")]
+    layouts = [r for r in caplog.records if r.getMessage().startswith("layout pass")]
     assert 2 <= len(layouts) <= fit.MAX_LAYOUTS
 
 

@@ -15,7 +15,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw
 
+from exporter import glance
 from exporter.cli import main
+from exporter.model import Note, Section, Vault
 from exporter.pdf import SheetOptions, geometry
 
 from .conftest import CORPUS, write_note
@@ -152,3 +154,30 @@ def test_pages_look_right(sample: Path, tmp_path: Path) -> None:
             inked = [y for y in range(strip.height)
                      if strip.crop((0, y, strip.width, y + 1)).getextrema()[0] < 200]
             assert inked and max(inked) > strip.height * 0.8, index
+
+
+def test_at_a_glance_falls_back_to_a_row_per_note() -> None:
+    def note(i: int) -> Note:
+        sections = [Section(f"Part {j}", 1, (f"Part {j}",), 1, f"n{i}-{j}",
+                            html=f"<ul><li>Part {j} of note {i} says something.</li></ul>")
+                    for j in range(3)]
+        return Note(f"n{i}.md", f"Note {i}", sections, anchor=f"n{i}")
+
+    vault = Vault(root=Path("."), notes=[note(i) for i in range(6)])
+    assert len(glance.rows(vault, 100)) == 6 * 4  # a title row and three sections per note
+    assert [r.term for r in glance.rows(vault, 6)] == [f"Note {i}" for i in range(6)]
+    assert glance.rows(vault, 6)[0].summary == "Part 0 of note 0 says something."
+    short = glance.rows(vault, 4)
+    assert [r.term for r in short[:3]] == ["Note 0", "Note 1", "Note 2"]
+    assert short[3].summary == "… and 3 more notes"
+
+
+def test_summaries_skip_lead_ins_labels_and_link_lists() -> None:
+    lead = Section("Setup", 1, ("Setup",), 1, "s", html=(
+        '<p>The steps are:</p><ul><li><a class="internal" href="#a">Install</a>, '
+        '<a class="internal" href="#b">Configure</a></li><li>Benefits<ul><li>x</li></ul></li>'
+        "<li>Run the installer first. Then reboot.</li></ul>"))
+    assert glance.summary([lead], "Setup") == "Run the installer first."
+    term = Section("API", 1, ("API",), 1, "a", html="<p>Intro text here.</p>"
+                   "<p>API::Application Programming Interface</p>")
+    assert glance.summary([term], "API") == "Application Programming Interface"
