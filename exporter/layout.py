@@ -3,9 +3,8 @@
 WeasyPrint keeps blocks whole and repeats table headers across *page* breaks, but not across
 CSS *column* breaks (upstream issues #1963, #2032, #1603). So the content is laid out on pages
 exactly one column in size, where those rules hold, and each group of column pages is then
-placed onto one printed page. A block that WeasyPrint had to split is taller than a column; a
-table wider than its column spans the whole page. Both are checked on the laid-out boxes and the
-layout is redone once when the first guess was wrong.
+placed onto one printed page. A table wider than its column spans the whole page: that is
+checked on the laid-out boxes and the layout is redone when the first guess was wrong.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ from .pdf import (
     Plan,
     SheetOptions,
     content,
-    estimate_long,
     estimate_wide,
     frame_html,
     geometry,
@@ -78,17 +76,13 @@ class Measured:
     fragments: dict[int, list[_Fragment]] = field(default_factory=dict)
 
     def revise(self, plan: Plan, column_h: float) -> Plan:
-        """The plan the layout shows to be right: split only what is taller than a column."""
-        long, wide = set(plan.long), set(plan.wide)
-        for block, parts in self.fragments.items():
-            height = sum(p.height for p in parts)
-            if len(parts) > 1 and block not in long:
-                long.add(block)  # WeasyPrint only breaks an unbreakable block taller than a page
-            elif block in long and height < column_h * 0.97:
-                long.discard(block)
-            if any(p.overflow for p in parts):
-                wide.add(block)
-        return replace(plan, long=long, wide=wide)
+        """The plan the layout shows to be right: a table wider than its column spans the page.
+
+        (Every block may continue in the next column, so its height asks for nothing.)"""
+        wide = set(plan.wide)
+        wide.update(block for block, parts in self.fragments.items()
+                    if any(p.overflow for p in parts))
+        return replace(plan, wide=wide)
 
 
 def _boxes(box: Any, block: int | None = None) -> Iterator[tuple[Any, int | None]]:
@@ -200,7 +194,7 @@ def write_sheet(target: Path, vault: Vault, options: SheetOptions) -> str:
     fetcher = VaultFetcher(vault.assets)
     fonts = FontConfiguration()
     flow = Flow(vault, shown, fetcher, fonts)
-    plan = Plan(long=estimate_long(shown, options), wide=estimate_wide(shown, vault, options))
+    plan = Plan(wide=estimate_wide(shown, vault, options))
     laid = flow.fit(options, plan) if options.pages else flow.fill(options, plan)
     source = laid.source
     if laid.note:

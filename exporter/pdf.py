@@ -100,9 +100,8 @@ def geometry(options: SheetOptions) -> Geometry:
 
 @dataclass
 class Plan:
-    """Which blocks may split (taller than a column) and which span the page (wide tables)."""
+    """Which blocks span the page (wide tables and screenshots), and how images are sized."""
 
-    long: set[int] = field(default_factory=set)
     wide: set[int] = field(default_factory=set)
     shrink: dict[int, float] = field(default_factory=dict)  # image number → height (px)
     image_scale: float = 1.0  # of every image's largest size, when fitting to pages
@@ -143,7 +142,7 @@ def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
     Formulas become images typeset into ``math`` (kept as MathJax source without it).
     """
     shown = shown or content(vault, options)
-    plan = plan or Plan(long=estimate_long(shown, options))
+    plan = plan or Plan()
     o = options.resolved()
     g = geometry(o)
     blocks = _Blocks(plan, _anchors(vault), math,
@@ -166,18 +165,6 @@ def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
         *blocks.parts,
         "</body></html>",
     ])
-
-
-def estimate_long(shown: Content, options: SheetOptions) -> set[int]:
-    """Block numbers that are surely taller than a column, so they may split from the start.
-
-    A wrong guess costs a second layout pass (the layout checks every block), so this errs
-    towards neither side: text lines at the column's width, images, table rows.
-    """
-    lines, lines_per_column, _ = _measures(options.resolved())
-    # block 1 is the title; the others are numbered in the order build_html adds them
-    return {number for number, (_, inner) in enumerate(shown.blocks(), start=2)
-            if lines(inner) > lines_per_column * 1.05}
 
 
 WIDE_ASPECT = 3.0  # a screenshot this much wider than tall …
@@ -238,8 +225,6 @@ class _Blocks:
     def add(self, kind: str, inner: str) -> None:
         self.count += 1
         classes = ["block", kind]
-        if self.count in self.plan.long:
-            classes.append("long")
         if self.count in self.plan.wide:
             classes.append("wide")
         inner = _drop_dangling_links(inner, self.anchors)
