@@ -68,12 +68,6 @@ def next_font(trials: list[Trial], pages: int, columns: int, ceiling: float,
     return font
 
 
-def best(trials: list[Trial], pages: int) -> Trial | None:
-    """The largest font that fitted."""
-    fits = [t for t in trials if t.pages <= pages]
-    return max(fits, key=lambda t: t.font) if fits else None
-
-
 def failure(trials: list[Trial], pages: int, floor: float) -> FitError:
     """Why no layout fitted: the pages it needs at the smallest size tried."""
     smallest = min(trials, key=lambda t: t.font)

@@ -63,9 +63,12 @@ class Flow:
         return _measured(document, source, revised, g)
 
     def fill(self, options: SheetOptions, plan: Plan) -> Laid:
-        """Lay out; then once more with the images that end a column early shrunk to finish
-        it, and keep whichever takes fewer pages and fills its columns better."""
-        first = self.lay_out(options, plan)
+        """Lay out, then finish the columns that images leave short."""
+        return self._finish(options, self.lay_out(options, plan))
+
+    def _finish(self, options: SheetOptions, first: Laid) -> Laid:
+        """Once more with the images that end a column early shrunk to finish it; keep the
+        layout that takes fewer pages, then the one that fills its columns better."""
         shrink = shrinks(first.document, geometry(options), (options.font_size or 8) * 96 / 72)
         if not shrink:
             return first
@@ -77,7 +80,8 @@ class Flow:
         pages, ceiling = options.pages or 1, options.font_size or 8
         floor = min(options.min_font_size, ceiling)
         trials: list[fit.Trial] = []
-        laid: dict[float, Laid] = {}
+        best: Laid | None = None  # only the best layout is kept: each holds every page's boxes
+        best_font = ceiling
         font: float | None = ceiling
         while font is not None:
             sized = replace(options, font_size=font)
@@ -86,22 +90,15 @@ class Flow:
             plan = replace(result.plan, image_scale=1.0)
             trials.append(fit.Trial(font, result.pages, result.used))
             log.debug("fit at %g pt: %d pages, %.2f columns", font, result.pages, result.used)
-            laid[font] = result
+            if result.pages <= pages and (best is None or font > best_font):
+                best, best_font = result, font
             font = fit.next_font(trials, pages, options.columns or 1, ceiling, floor)
-        chosen = fit.best(trials, pages)
-        if chosen is None:
+        if best is None:
             raise fit.failure(trials, pages, floor)
-        result = laid[chosen.font]
         if len(trials) < fit.MAX_LAYOUTS:  # a layout to spare: finish columns with images
-            sized = replace(options, font_size=chosen.font)
-            shrink = shrinks(result.document, geometry(sized), chosen.font * 96 / 72)
-            if shrink:
-                second = self.lay_out(sized, replace(result.plan, shrink=shrink, image_scale=(
-                    fit.image_scale(chosen.font, ceiling))), passes=1)
-                if second.pages <= pages and second.fill > result.fill:
-                    result = second
-        result.note = f"fitted to {pages} page{'s' if pages != 1 else ''} at {chosen.font:g} pt"
-        return result
+            best = self._finish(replace(options, font_size=best_font), best)
+        best.note = f"fitted to {pages} page{'s' if pages != 1 else ''} at {best_font:g} pt"
+        return best
 
 
 def _wide(page: Page, g: Geometry) -> bool:
