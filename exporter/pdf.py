@@ -132,7 +132,7 @@ def content(vault: Vault, options: SheetOptions | None = None) -> Content:
     if o.pages:
         total = min(total, o.pages * (o.columns or 1) * per_column)
     budget = int(total * glance.SHARE / glance.ROW_LINES)
-    return Content(glance.table(glance.rows(vault, max(budget, 3)), int(chars * 0.6)), notes)
+    return Content(glance.table(glance.rows(vault, max(budget, 3)), int(chars * 0.68)), notes)
 
 
 def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
