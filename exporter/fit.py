@@ -44,11 +44,12 @@ def _round(font: float) -> float:
 
 
 def next_font(trials: list[Trial], pages: int, columns: int, ceiling: float,
-              floor: float) -> float | None:
-    """The next size to try, or None when the search is over (a fit found, or none possible)."""
+              floor: float, layouts: int = 0) -> float | None:
+    """The next size to try, or None when the search is over (a fit found, none possible, or
+    ``MAX_LAYOUTS`` spent: ``layouts`` counts those a wide table made the first trial redo)."""
     fits = [t for t in trials if t.pages <= pages]
     misses = [t for t in trials if t.pages > pages]
-    if len(trials) >= MAX_LAYOUTS or (fits and max(t.font for t in fits) >= ceiling):
+    if max(len(trials), layouts) >= MAX_LAYOUTS or (fits and max(t.font for t in fits) >= ceiling):
         return None
     if misses and min(t.font for t in misses) <= floor:
         return None  # even the floor does not fit
@@ -72,6 +73,6 @@ def failure(trials: list[Trial], pages: int, floor: float) -> FitError:
     """Why no layout fitted: the pages it needs at the smallest size tried."""
     smallest = min(trials, key=lambda t: t.font)
     at = "the smallest allowed (--min-font-size)" if smallest.font <= floor else \
-        f"after {len(trials)} layouts"
+        f"after {len(trials)} layout{'s' if len(trials) != 1 else ''}"
     return FitError(f"the sheet does not fit {pages} page{'s' if pages != 1 else ''}: it needs "
                     f"{smallest.pages} pages at {smallest.font:g} pt, {at}")

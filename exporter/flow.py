@@ -92,10 +92,11 @@ class Flow:
             log.debug("fit at %g pt: %d pages, %.2f columns", font, result.pages, result.used)
             if result.pages <= pages and (best is None or font > best_font):
                 best, best_font = result, font
-            font = fit.next_font(trials, pages, options.columns or 1, ceiling, floor)
+            font = fit.next_font(trials, pages, options.columns or 1, ceiling, floor,
+                                 self.passes)
         if best is None:
             raise fit.failure(trials, pages, floor)
-        if len(trials) < fit.MAX_LAYOUTS:  # a layout to spare: finish columns with images
+        if self.passes < fit.MAX_LAYOUTS:  # a layout to spare: finish columns with images
             best = self._finish(replace(options, font_size=best_font), best)
         best.note = f"fitted to {pages} page{'s' if pages != 1 else ''} at {best_font:g} pt"
         return best

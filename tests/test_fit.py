@@ -127,3 +127,19 @@ def test_the_search_never_takes_more_than_three_layouts() -> None:
     assert len(trials) <= fit.MAX_LAYOUTS
     fits = [t.font for t in trials if t.pages <= 3]
     assert fits and 6.0 <= max(fits) < 7.8
+
+
+def test_a_wide_table_counts_against_the_three_layouts(tmp_path: Path,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    notes = _dense(tmp_path / "notes")
+    header = "| " + " | ".join(f"Column{i}" for i in range(10)) + " |"
+    row = "| " + " | ".join(f"cell{i} with some words" for i in range(10)) + " |"
+    write_note(notes, "Wide.md", f"# Wide\n{header}\n|{'---|' * 10}\n{row}\n")
+    caplog.set_level(logging.DEBUG, logger="exporter.flow")
+    code, output = run("build", str(notes), "--out", str(tmp_path / "dist"), "--no-anki",
+                       "--pages", "4")
+    assert code == 0, output
+    assert "fitted to 4 pages" in output
+    assert pages(tmp_path / "dist" / "notes.pdf") == 4
+    layouts = [r for r in caplog.records if r.getMessage().startswith("layout pass")]
+    assert len(layouts) <= fit.MAX_LAYOUTS
