@@ -42,7 +42,6 @@ class SheetOptions:
     glance: bool = True
     header: str = ""  # "left | centre | right", with {title} {date} {source} {page} {pages}
     footer: str = DEFAULT_FOOTER
-    fitted: str = ""  # what fitting chose, recorded in the HTML that was laid out
 
     def resolved(self) -> SheetOptions:
         """These options with the layout's defaults filled in."""
@@ -159,7 +158,6 @@ def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(o.title)}</title>",
         f"<style>{_css(o, g, plan.image_scale)}</style>",
-        f'<meta name="notes-export-fit" content="{html.escape(o.fitted)}">' if o.fitted else "",
         f"<style>{o.user_css}</style>" if o.user_css else "",
         "</head><body>",
         *blocks.parts,
