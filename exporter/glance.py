@@ -61,7 +61,8 @@ class _Texts(HTMLParser):
         if tag == "a":
             self.links += 1
         elif tag == "span":
-            kind = "formula" if "arithmatex" in classes else "link" if "link" in classes else ""
+            kind = "formula" if "arithmatex" in classes else \
+                "link" if "link" in classes or "embed" in classes else ""
             self.spans.append(kind)
             self.links += kind == "link"
             if kind == "formula" and self.current is not None and not self.depth:
@@ -99,9 +100,11 @@ def _texts(section_html: str) -> list[_Text]:
 
 
 def _says_something(text: _Text) -> bool:
-    """Not a lead-in ("The options are:"), not a bare link or list of links (a contents)."""
+    """Not a lead-in ("The options are:"), a label ("Benefits", over a list), a fragment of
+    one or two words, a bare link or a list of links (a contents), or an embedded file."""
     plain = text.plain.strip()
-    if not plain or plain.endswith(":") or (text.nested and len(plain.split()) <= 4):
+    words = len(plain.split())
+    if not plain or plain.endswith(":") or words < 3 or (text.nested and words <= 4):
         return False
     own = sum(c.isalnum() for c in plain) - text.linked
     return own >= 8
