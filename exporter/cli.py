@@ -32,6 +32,7 @@ Examples:
   notes-export build --no-pdf --strict
   notes-export build --layout handout --paper letter
   notes-export build ~/vault --pdf-per folder --html --css my-sheet.css
+  notes-export build ~/vault --tag exam/final --exclude "Drafts/*" --pages 2
 """
 WATCH_HELP = """Build NOTES_DIR, then rebuild on every save, until Ctrl-C.
 
