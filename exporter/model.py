@@ -140,3 +140,4 @@ class Vault:
     notes: list[Note] = field(default_factory=list)
     assets: dict[str, Asset] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    left_out: int = 0  # notes --include/--exclude/--tag did not choose
