@@ -149,7 +149,12 @@ def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
     blocks.add("sheet-title", _title_html(vault, o))
     if shown.glance:
         blocks.add("glance", shown.glance)
+    folders = any("/" in note.relpath for note, _ in shown.notes)
+    folder: str | None = None
     for note, note_blocks in shown.notes:
+        if folders and note.relpath.rpartition("/")[0] != folder:
+            folder = note.relpath.rpartition("/")[0]
+            blocks.raw(_folder_mark(folder, o.source))
         blocks.raw(f'<h2 class="note-title" id="{note.anchor}">{html.escape(note.title)}</h2>')
         for kind, inner in note_blocks:
             blocks.add(kind, inner)
@@ -159,12 +164,20 @@ def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
         f"<title>{html.escape(o.title)}</title>",
         f"<style>{_css(o, g, plan.image_scale)}</style>",
         f"<style>{_style_text(o.user_css)}</style>" if o.user_css else "",
-        "</head><body>",
+        '</head><body class="folders">' if folders else "</head><body>",
         *blocks.parts,
         "</body></html>",
     ])
 
 
+def _folder_mark(folder: str, source: str) -> str:
+    """A bookmark for a folder, above its notes' bookmarks; it takes no room on the page."""
+    label = folder.replace("/", FOLDER_SEPARATOR) or source
+    style = html.escape(f"bookmark-label: {_css_string(label)}", quote=True)
+    return f'<div class="folder-mark" style="{style}"></div>'
+
+
+FOLDER_SEPARATOR = " › "
 WIDE_ASPECT = 3.0  # a screenshot this much wider than tall …
 WIDE_SCALE = 0.5  # … that a column would shrink below this share takes the page's width
 _SRC = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"')
@@ -261,8 +274,12 @@ def _title_html(vault: Vault, o: SheetOptions) -> str:
 def _note_blocks(note: Note) -> Iterable[tuple[str, str]]:
     """A block per section with content; headings without content stay with what follows."""
     pending: list[str] = []
-    for section in note.sections:
-        if section.level:
+    for index, section in enumerate(note.sections):
+        if section.level and index == next((i for i, s in enumerate(note.sections) if s.level),
+                                           -1) and _repeats_title(section, note):
+            # "# EC2" atop the note EC2 under its title bar: said once, linked to all the same
+            pending.append(f'<div class="title-heading" id="{section.anchor}"></div>')
+        elif section.level:
             pending.append(_heading_html(section))
         if section.has_content:
             kind = f"d{min(len(section.path), 4)}" if section.level else "intro"
@@ -270,6 +287,10 @@ def _note_blocks(note: Note) -> Iterable[tuple[str, str]]:
             pending = []
     if pending:
         yield "d1", "".join(pending)
+
+
+def _repeats_title(section: Section, note: Note) -> bool:
+    return len(section.path) == 1 and section.heading.strip().lower() == note.title.strip().lower()
 
 
 def _heading_html(section: Section) -> str:

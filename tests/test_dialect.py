@@ -268,3 +268,27 @@ def test_real_vaults_give_no_junk_section_card(name: str) -> None:
             assert not re.search(r"[A-Za-z0-9+/]{300,}", section.html), note.relpath
     for diagnostic in result.diagnostics:
         assert "\x02" not in diagnostic.message and "klzzwxh" not in diagnostic.message
+
+
+def _outline(items: list[object], depth: int = 0) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    for item in items:
+        if isinstance(item, list):
+            out += _outline(item, depth + 1)
+        else:
+            out.append((depth, item.title))  # type: ignore[attr-defined]
+    return out
+
+
+def test_9_bookmarks_nest_folder_note_heading(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    write_note(notes / "Compute" / "Serverless", "Lambda.md", "# Lambda\ntext\n## Use `code`\nx\n")
+    write_note(notes / "Compute", "EC2.md", "# EC2\nvms\n")
+    write_note(notes, "Intro.md", "Root note text.\n")
+    export(Config(notes_dir=notes, asset_dirs=[], out_dir=tmp_path / "dist", deck_name="B",
+                  epoch=EPOCH))
+    outline = _outline(PdfReader(tmp_path / "dist" / "b.pdf").outline)
+    # a first heading that repeats the note's title is not said (or bookmarked) twice
+    assert [entry for entry in outline if entry[1] != "At a glance"] == [
+        (0, "Compute"), (1, "EC2"), (0, "Compute › Serverless"), (1, "Lambda"),
+        (2, "Use code"), (0, "notes"), (1, "Intro")]
