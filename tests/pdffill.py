@@ -51,10 +51,14 @@ def columns(path: Path, options: SheetOptions) -> list[Column]:
 
 
 def mean_fill(path: Path, options: SheetOptions) -> tuple[float, list[float]]:
-    """Mean fill of every column but the last page's, and those fills."""
+    """Mean fill of every column but the last page's, and those fills; on a one-page sheet,
+    of every column that another column with ink follows (so the measure is never empty)."""
     cols = columns(path, options)
     last = max((c.page for c in cols), default=0)
     fills = [c.fill for c in cols if c.page < last]
+    if last == 0:
+        inked = [c for c in cols if c.bottom is not None]
+        fills = [c.fill for c in inked[:-1]]
     return (sum(fills) / len(fills) if fills else 1.0), fills
 
 
