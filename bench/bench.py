@@ -132,10 +132,54 @@ def warm_rows(notes: int, vault: Path, work: Path, cold_check: float, cold_build
     return rows
 
 
+def bench_fit(notes: int, work: Path) -> list[tuple[str, ...]]:
+    """One sheet of ``notes`` notes as it falls, then fitted to four fifths of its pages."""
+    vault = make_vault(work / f"fit{notes}", notes, IMAGE)
+    rows = []
+    free = [*exporter("build", str(vault), "--out", str(work / f"free{notes}"), "--no-anki",
+                      "-v")]
+    wall, peak, _, err = run_logged(free, work)
+    layouts = err.count("exporter.flow: layout pass")
+    pdf = next((work / f"free{notes}").glob("*.pdf"))
+    pages = _pages(pdf)
+    rows.append((f"{notes:,}", f"one sheet, as it falls: {pages} pages, {layouts} layouts",
+                 "", f"{notes:,}", f"{wall:.2f}", f"{peak:.0f}"))
+    target = max(1, pages * 4 // 5)
+    fitted = [*exporter("build", str(vault), "--out", str(work / f"fitted{notes}"), "--no-anki",
+                        "--pages", str(target), "-v")]
+    wall, peak, out, err = run_logged(fitted, work)
+    chosen = next((line.split("fitted to ")[1] for line in out.splitlines()
+                   if "fitted to" in line), "no fit")
+    layouts = err.count("exporter.flow: layout pass")
+    rows.append((f"{notes:,}", f"one sheet, --pages {target}: {chosen}, {layouts} layouts", "",
+                 f"{notes:,}", f"{wall:.2f}", f"{peak:.0f}"))
+    return rows
+
+
+def run_logged(command: list[str], cwd: Path) -> tuple[float, float, str, str]:
+    """As ``run``, with stderr too (the -v log says how many layouts a sheet took)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, text=True)
+        _, _, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        return wall, usage.ru_maxrss / 1024, out.read(), err.read()
+
+
+def _pages(pdf: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(pdf).pages)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000")
     parser.add_argument("--pdf-sizes", default="100,1000")
+    parser.add_argument("--fit-sizes", default="200",
+                        help="one sheet of this many notes, as it falls and fitted to pages")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     pdf_sizes = {int(s) for s in args.pdf_sizes.split(",") if s}
@@ -143,6 +187,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="notes-export-bench-") as tmp:
         for size in sizes:
             rows += bench_size(size, size in pdf_sizes, Path(tmp))
+        for size in (int(s) for s in args.fit_sizes.split(",") if s):
+            rows += bench_fit(size, Path(tmp))
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, {platform.platform()}")
     header = ("notes", "run", "cards", "images", "wall s", "peak MiB")

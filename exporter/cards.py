@@ -16,8 +16,9 @@ from urllib.parse import quote
 
 import genanki
 
+from .cloze import cloze_spans
 from .config import CARD_KINDS, DEFAULT_CARD_KINDS
-from .flashcards import cloze_spans
+from .excalidraw import BASE_CLASS
 from .model import Card, CardItem, Diagnostic, Note, Section, Vault
 
 FRONT_SEPARATOR = " › "
@@ -84,10 +85,15 @@ class _NoteCards:
 
     def cards(self) -> Iterator[Card]:
         for section in self.note.sections:
-            if "sections" in self.kinds and section.has_content:
+            # A heading tagged as a card (#card) is that card: no section card repeats it.
+            tagged = any(i.whole_section and _ITEM_KINDS[i.kind] in self.kinds
+                         for i in section.items)
+            if "sections" in self.kinds and section.has_content and not tagged \
+                    and _shows_something(section.html):
                 key = ("section", *section.path)
                 yield self._card(self._identity(key, section.block_id, section), "basic",
-                                 html.escape(FRONT_SEPARATOR.join(section.path)),
+                                 section.front_html
+                                 or html.escape(FRONT_SEPARATOR.join(section.path)),
                                  card_html(section.html), section)
             for item in section.items:
                 if _ITEM_KINDS[item.kind] in self.kinds:
@@ -99,8 +105,14 @@ class _NoteCards:
         front = card_html(item.front_html)
         if item.kind == "cloze":
             front = protect_cloze_in_math(front)
-        return self._card(identity, _MODELS[item.kind], front, card_html(item.back_html),
-                          section)
+        back = section.html if item.whole_section else item.back_html
+        # Above the question, where it stands (the Spaced Repetition plugin's card context).
+        context = self.context
+        path = section.path[1:] if section.path[:1] == (self.note.title,) else section.path
+        if section.level and not item.whole_section and path:
+            # a first heading that repeats the note's title is not said twice
+            context += html.escape(FRONT_SEPARATOR + FRONT_SEPARATOR.join(path))
+        return self._card(identity, _MODELS[item.kind], front, card_html(back), section, context)
 
     def _identity(self, key: tuple[str, ...], block_id: str | None, section: Section,
                   line: int | None = None) -> str:
@@ -120,14 +132,26 @@ class _NoteCards:
         self.origins[guid] = (kind, where)
         return guid
 
-    def _card(self, guid: str, model: str, front: str, back: str, section: Section) -> Card:
+    def _card(self, guid: str, model: str, front: str, back: str, section: Section,
+              context: str | None = None) -> Card:
         # Where it came from: the note (a link into Obsidian when the vault is named) and heading.
         source = self.source + (html.escape(FRONT_SEPARATOR + FRONT_SEPARATOR.join(section.path))
                                 if section.level else "")
-        fields = "\x1f".join((model, self.deck, front, back, self.context, source, *self.tags))
-        return Card(guid=guid, front=front, back=back, context=self.context, source=source,
+        context = self.context if context is None else context
+        fields = "\x1f".join((model, self.deck, front, back, context, source, *self.tags))
+        return Card(guid=guid, front=front, back=back, context=context, source=source,
                     content_hash=hashlib.sha256(fields.encode()).hexdigest(), tags=self.tags,
                     model=model, deck=self.deck)
+
+
+_TAG_OR_SPACE = re.compile(r"<(?!img\b)[^>]*>|\s+")
+_BASE = re.compile(rf'<span class="wikilink {BASE_CLASS}">[^<]*</span>')
+
+
+def _shows_something(section_html: str) -> bool:
+    """False when the section's HTML shows nothing to study (a line of tags, or only the names
+    of embedded Bases): no empty card back."""
+    return bool(_TAG_OR_SPACE.sub("", _BASE.sub("", section_html)))
 
 
 def _note_kinds(note: Note, default: tuple[str, ...], diagnostics: list[Diagnostic]
@@ -147,8 +171,9 @@ def _note_kinds(note: Note, default: tuple[str, ...], diagnostics: list[Diagnost
 
 
 def _deck(note: Note, options: CardOptions) -> str:
-    """Decks follow folders under the root deck; front matter ``deck:`` names one outright."""
-    chosen = note.meta.get("deck")
+    """Decks follow folders under the root deck; front matter ``deck:`` (or the Flashcards
+    plugin's ``cards-deck:``) names one outright."""
+    chosen = note.meta.get("deck", note.meta.get("cards-deck"))
     if isinstance(chosen, str) and chosen.strip():
         return "::".join(p.strip() for p in chosen.split("::") if p.strip())
     folders = note.relpath.split("/")[:-1] if options.folder_decks else []

@@ -32,6 +32,7 @@ Examples:
   notes-export build --no-pdf --strict
   notes-export build --layout handout --paper letter
   notes-export build ~/vault --pdf-per folder --html --css my-sheet.css
+  notes-export build ~/vault --tag exam/final --exclude "Drafts/*" --pages 2
 """
 WATCH_HELP = """Build NOTES_DIR, then rebuild on every save, until Ctrl-C.
 
@@ -105,6 +106,12 @@ _COMMON = [
     click.option("--cloze-highlights", is_flag=True,
                  help="Turn ==highlights== into cloze deletions."),
     click.option("--vault-name", help="Obsidian vault name: cards link back to their note."),
+    click.option("--include", multiple=True, metavar="GLOB",
+                 help="Only notes whose path (relative to NOTES_DIR) matches; repeatable."),
+    click.option("--exclude", multiple=True, metavar="GLOB",
+                 help="Leave out notes whose path matches; repeatable."),
+    click.option("--tag", "tags", multiple=True, metavar="TAG",
+                 help="Only notes carrying TAG (or a tag nested under it); repeatable."),
 ]
 _SHEET = [
     click.option("--layout", type=click.Choice(LAYOUTS), default="cheatsheet",
@@ -125,6 +132,17 @@ _SHEET = [
                  help="One PDF per note or per top-level folder, in OUT/<deck>/."),
     click.option("--html", "write_html", is_flag=True,
                  help="Also write the HTML that was laid out, beside each PDF."),
+    click.option("--pages", type=click.IntRange(1, 99),
+                 help="Fit the sheet to this many pages (largest font size that fits)."),
+    click.option("--min-font-size", type=click.FloatRange(4, 16),
+                 help="Smallest font size --pages may choose, in points.  [default: 6]"),
+    click.option("--no-glance", is_flag=True, help="Leave out the At a glance table."),
+    click.option("--header", metavar="TEXT",
+                 help='Page header: "left | centre | right" with {title} {date} {source} '
+                      "{page} {pages}."),
+    click.option("--footer", metavar="TEXT",
+                 help='Page footer, as --header.  [default: "{title} | page {page} of '
+                      '{pages}"]'),
 ]
 _BUILD = [
     click.option("--out", "out_dir", default="dist", show_default=True,
@@ -267,7 +285,9 @@ def _config(ctx: click.Context, notes_dir: Path, options: dict[str, Any]) -> Con
             continue
         if name in ("no_pdf", "no_anki"):
             given["write_" + name[3:]] = not value
-        elif name == "asset_dirs":
+        elif name == "no_glance":
+            given["glance"] = not value
+        elif name in ("asset_dirs", "include", "exclude", "tags"):
             given[name] = list(value)
         else:
             given[name] = value

@@ -54,6 +54,14 @@ class Config:
     state_file: Path | None = None  # the previous build's state; default: beside the deck
     previous: Path | None = None  # the previous deck, read as the state (a CI artifact)
     tag_removed: bool = False  # send removed cards once more, tagged notes-export::removed
+    pages: int | None = None
+    min_font_size: float = 6.0
+    glance: bool = True
+    header: str = ""
+    footer: str = pdf.DEFAULT_FOOTER
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
 
     def sheet(self, title: str, date: dt.date) -> pdf.SheetOptions:
         """The PDF options for one sheet of this export."""
@@ -66,7 +74,9 @@ class Config:
         return pdf.SheetOptions(title=title, source=self.notes_dir.resolve().name, date=date,
                                 layout=self.layout, paper=self.paper,
                                 orientation=self.orientation, columns=self.columns,
-                                font_size=self.font_size, user_css=user_css)
+                                font_size=self.font_size, user_css=user_css, pages=self.pages,
+                                min_font_size=self.min_font_size, glance=self.glance,
+                                header=self.header, footer=self.footer)
 
     @property
     def title(self) -> str:
@@ -116,6 +126,18 @@ def _number(low: float, high: float, kind: type = float) -> Callable[[object], A
     return check
 
 
+def _texts(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise TypeError("a list of strings")
+    return list(value)
+
+
+def _line(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("a string")
+    return value
+
+
 def _kinds(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or any(v not in CARD_KINDS for v in value):
         raise TypeError("a list of " + ", ".join(CARD_KINDS))
@@ -145,6 +167,14 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "html": ("write_html", _flag),
     "state": ("state_file", _text),
     "tag_removed": ("tag_removed", _flag),
+    "pages": ("pages", _number(1, 99, int)),
+    "min_font_size": ("min_font_size", _number(4, 16)),
+    "glance": ("glance", _flag),
+    "header": ("header", _line),
+    "footer": ("footer", _line),
+    "include": ("include", _texts),
+    "exclude": ("exclude", _texts),
+    "tags": ("tags", _texts),
 }
 _PATHS = {"out_dir", "css", "state_file"}
 

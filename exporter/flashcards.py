@@ -1,125 +1,342 @@
 """Cards written in a note's own syntax: ``Term = Definition``, ``Term::Definition``,
-``Term:::Definition``, multi-line ``?``/``??`` questions and ``{{c1::cloze}}`` deletions.
+``Term:::Definition``, multi-line ``?``/``??`` questions, ``{{c1::cloze}}`` deletions, and the
+flashcard plugins' forms: a heading or line tagged ``#card``, clozes written as
+``==highlights==``, ``**bold**``, ``{{braces}}`` or ``{braces}``.
 
-The syntax is the obsidian-spaced-repetition plugin's, so vaults written for it work as they are.
+Which forms and separators a note uses comes from :class:`plugins.CardSyntax`. Inside code and
+math every form is literal. Each section also gets its *display* lines: the card syntax as a
+reader sees it (``Term — Definition``, no ``?`` lines, no ``#card`` tags, clozes highlighted).
 """
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from .model import CardItem
-from .text import BLOCK_ID_LINE, END_MARKER, Fences, split_block_id
+from . import scan
+from .cloze import CLOZE as CLOZE  # the render stage imports these from here
+from .cloze import MAX_CLOZE, convert, mask
+from .cloze import cloze_spans as cloze_spans
+from .cloze import first_unclosed as first_unclosed
+from .cloze import unwrap_clozes as unwrap_clozes
+from .excalidraw import Drawings, is_drawing, rewrite_embeds
+from .model import CardItem, Diagnostic, Note, Section, Vault
+from .plugins import CardSyntax, VaultSettings
+from .text import BLOCK_ID_LINE, Fences, split_block_id
 
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+")
-_INLINE_QA = re.compile(r"^(?P<front>.+?)\s*(?P<sep>:::|::)\s*(?P<back>.+)$")
 _DEFINITION = re.compile(r"^(?P<front>[^=`$\\]{1,80}?)\s+=\s+(?P<back>[^=>].*)$")
-CLOZE = re.compile(r"\{\{c(\d+)::")
-_HIGHLIGHT = re.compile(r"==(?=\S)(.+?)(?<=\S)==")
+_TAGS_ONLY = re.compile(r"^\s*(?:#[\w/-]+\s*)+$")
+
+Report = Callable[[int, int, str, str, str], None]  # line, column, severity, message, code
 
 
-def extract(body: list[str], first_line: int, highlights_as_cloze: bool) -> list[CardItem]:
-    """The cards written in a section's own lines, in line order."""
-    visible = _outside_fences(body)
-    items: list[CardItem] = []
-    consumed: set[int] = set()
-    for index in visible:
-        if body[index].strip() in ("?", "??") and index not in consumed:
-            item, used = _multiline(body, index, visible, first_line)
-            if item is not None:
-                items.append(item)
-                consumed |= used
-    for index in visible:
-        if index in consumed:
-            continue
-        line, block_id = split_block_id(body[index])
-        item = _single(line, first_line + index, block_id, highlights_as_cloze)
-        if item is not None:
-            items.append(item)
-    return sorted(items, key=lambda i: i.line)
+@dataclass
+class Extraction:
+    """The cards a section writes in its own syntax, and its lines as a reader sees them."""
+
+    items: list[CardItem] = field(default_factory=list)
+    display: list[str] = field(default_factory=list)
+
+
+def extract(section: Section, syntax: CardSyntax, report: Report | None = None) -> Extraction:
+    """The cards written in a section's own lines, in line order, and its display lines."""
+    return _Reader(section, syntax, report or (lambda *args: None)).run()
+
+
+def read_cards(vault: Vault, settings: VaultSettings, highlights: bool) -> None:
+    """Drawings out of the notes, their embeds shown as their images; then each note's cards
+    in its own syntax (``highlights``: ``==highlights==`` are clozes unless a note says)."""
+    drawings = Drawings(vault.root)
+    for note in vault.notes:
+        if is_drawing(note):
+            drawings.add(note.relpath)
+        else:
+            drawings.add_note(note.relpath)
+    vault.notes = [note for note in vault.notes if not is_drawing(note)]
+    for note in vault.notes:
+        rewrite_embeds(note, drawings, vault.diagnostics)
+        _heading_tags(note)  # before a note's deck tags are looked for
+        read_note_cards(note, settings.note_syntax(note, highlights), vault.diagnostics)
+
+
+def read_note_cards(note: Note, syntax: CardSyntax | None,
+                    diagnostics: list[Diagnostic]) -> None:
+    """Fill each section's cards (none when ``syntax`` is None) and its display lines."""
+    if syntax is None:
+        return
+
+    def report(line: int, col: int, severity: str, message: str, code: str) -> None:
+        diagnostics.append(Diagnostic(note.relpath, line, col, severity,  # type: ignore[arg-type]
+                                      message, code))
+
+    for section in note.sections:
+        result = extract(section, syntax, report)
+        section.items, section.body = result.items, result.display
+
+
+_HEADING_TAGS = re.compile(r"(?:[ \t]+#[\w/-]*[^\W\d][\w/-]*)+[ \t]*$")
+
+
+def _heading_tags(note: Note) -> None:
+    """Tags at the end of a heading belong to the section, not to its name.
+
+    The parser fills ``Section.tags`` itself when it knows heading tags; until then they are
+    read here from the heading text.
+    """
+    if any(section.tags for section in note.sections):
+        return
+    headings = [section for section in note.sections if section.level]
+    for section in headings:
+        match = _HEADING_TAGS.search(section.heading)
+        if match and match.start():
+            section.tags = {t.lstrip("#").strip("/") for t in match.group().split()}
+    if any(section.tags for section in headings):
+        for section in headings:
+            section.heading = _HEADING_TAGS.sub("", section.heading) or section.heading
+            section.path = tuple(_HEADING_TAGS.sub("", p) or p for p in section.path)
+
+
+class _Reader:
+    def __init__(self, section: Section, syntax: CardSyntax, report: Report) -> None:
+        self.section = section
+        self.body = section.body
+        self.first = section.body_line
+        self.syntax = syntax
+        self.report = report
+        self.visible = _outside_fences(self.body)
+        self.is_visible = set(self.visible)
+        self.consumed: set[int] = set()
+        self.out = Extraction(display=list(self.body))
+        self.markers = [i for i, line in enumerate(self.body) if line.strip() == syntax.end_marker]
+        # What a line must hold to be worth reading for one-line cards.
+        optional = {"==": syntax.highlight_cloze, "**": syntax.bold_cloze,
+                    "{": syntax.curly_cloze or syntax.double_curly_cloze}
+        self.tokens = {syntax.inline, syntax.inline_reversed, "{{c", " = "} | \
+            {token for token, used in optional.items() if used}
+        self.tag_text = "#" + syntax.card_tag.lower()
+        tag = re.escape(syntax.card_tag)
+        self.card_tag = re.compile(
+            rf"(?:^|(?<=\s))#{tag}(?P<kind>[-/](?:reverse|spaced))?(?![\w/-])"
+            r"(?P<more>(?:\s+#[\w/-]+)*)\s*$", re.I)
+
+    def run(self) -> Extraction:
+        self._heading_card()
+        self._tagged_lines()
+        for index in self.visible:
+            if self.body[index].strip() in self._separators and index not in self.consumed:
+                self._multiline(index)
+        for index in self.visible:
+            if index not in self.consumed:
+                self._single(index)
+        self.out.items.sort(key=lambda i: i.line)
+        return self.out
+
+    @property
+    def _separators(self) -> tuple[str, str]:
+        return self.syntax.multiline, self.syntax.multiline_reversed
+
+    # --- the Flashcards plugin: a heading or a line tagged #card ------------------------------
+
+    def _tag_kind(self, tags: set[str]) -> str | None:
+        base = self.syntax.card_tag.lower()
+        for tag in (t.lower() for t in tags):
+            if tag in (f"{base}-reverse", f"{base}/reverse"):
+                return "qa-reversed"
+            if tag in (base, f"{base}-spaced", f"{base}/spaced"):
+                return "qa"
+        return None
+
+    def _heading_card(self) -> None:
+        """``## Question #card`` (or ``#card`` alone on the first line under it): the heading is
+        the front, the whole section the back."""
+        section = self.section
+        if not section.level:
+            return
+        kind = self._tag_kind(section.tags)
+        first = next((i for i in self.visible if self.body[i].strip()), None)
+        if first is not None and _TAGS_ONLY.match(self.body[first]):
+            match = self.card_tag.search(self.body[first].strip())
+            if match:
+                kind = kind or _kind_of(match)
+                self.consumed.add(first)
+                self.out.display[first] = ""
+        if kind is None:
+            return
+        back = "\n".join(self.out.display).strip()
+        if not back:
+            self.report(section.line, 1, "warning", f"'{section.heading}' is tagged as a card "
+                        "but has no answer under it; no card made", "empty-card")
+            return
+        front = " › ".join(section.path) if self.syntax.context_aware else section.heading
+        self.out.items.append(CardItem(kind, section.heading, _escape_front(front), back,
+                                       section.line, section.block_id, whole_section=True))
+
+    def _tagged_lines(self) -> None:
+        """``Question #card`` then the answer: the rest of the paragraph, else the next block."""
+        for index in self.visible:
+            if index in self.consumed:
+                continue
+            line = self.body[index]
+            if self.tag_text not in line.lower():
+                continue
+            match = self.card_tag.search(mask(line))
+            if match is None:
+                continue
+            front_text = _BULLET.sub("", line[:match.start()]).strip()
+            start = index
+            if not front_text and index - 1 in self.is_visible and \
+                    self.body[index - 1].strip() and index - 1 not in self.consumed:
+                start, front_text = index - 1, _BULLET.sub("", self.body[index - 1]).strip()
+            answer = self._answer_lines(index)
+            self.out.display[index] = line[:match.start()].rstrip()
+            self.consumed |= set(range(start, index + 1)) | set(answer)
+            back = "\n".join(self.body[i] for i in answer).strip()
+            if not front_text or not back:
+                self.report(self.first + index, match.start() + 1, "warning",
+                            f"'#{self.syntax.card_tag}' has no "
+                            f"{'question' if not front_text else 'answer'}; no card made",
+                            "empty-card")
+                continue
+            front_text, block_id = split_block_id(front_text)
+            self.out.items.append(CardItem(_kind_of(match), front_text, front_text, back,
+                                           self.first + start, block_id))
+
+    def _answer_lines(self, index: int) -> list[int]:
+        """The lines after a tagged line up to a blank line; if none, the next block."""
+        end = index + 1
+        while end < len(self.body) and end in self.is_visible and self.body[end].strip() \
+                and not self._tagged(end):
+            end += 1
+        if end > index + 1:
+            return list(range(index + 1, end))
+        start = end
+        while start < len(self.body) and not self.body[start].strip():
+            start += 1
+        fences, end = Fences(), start
+        while end < len(self.body) and (self.body[end].strip() or fences.open):
+            if end in self.is_visible and self._tagged(end):
+                break
+            fences.feed(self.body[end])
+            end += 1
+        return list(range(start, end))
+
+    def _tagged(self, index: int) -> bool:
+        line = self.body[index]
+        return self.tag_text in line.lower() and bool(self.card_tag.search(mask(line)))
+
+    # --- multi-line questions: lines, a "?" line, the answer ----------------------------------
+
+    def _multiline(self, sep: int) -> None:
+        """Question lines, a line with only ``?`` (``??``: both ways), then the answer: up to a
+        blank line, or up to the end marker line when the answer holds blank lines."""
+        body = self.body
+        start = sep
+        while start > 0 and body[start - 1].strip() and start - 1 in self.is_visible \
+                and start - 1 not in self.consumed:
+            start -= 1
+        marker = self.syntax.end_marker
+        after = bisect.bisect_right(self.markers, sep)
+        end = self.markers[after] if after < len(self.markers) else None
+        if end is None:
+            first = next((i for i in range(sep + 1, len(body)) if body[i].strip()), len(body))
+            end = next((i for i in range(first, len(body)) if not body[i].strip()), len(body))
+        question = [split_block_id(line)[0] for line in body[start:sep]]
+        answer = [split_block_id(line)[0] for line in body[sep + 1:end]]
+        if not "".join(question).strip() or not "".join(answer).strip():
+            return
+        block_id = next((b for line in body[start:end] if (b := split_block_id(line)[1])), None)
+        kind = "qa-reversed" if body[sep].strip() == self.syntax.multiline_reversed else "qa"
+        front = "\n".join(question)
+        self.out.items.append(CardItem(kind, front.strip(), front, "\n".join(answer).strip("\n"),
+                                       self.first + start, block_id))
+        self.consumed |= set(range(start, min(end + 1, len(body))))
+        self.out.display[sep] = ""
+        if end < len(body) and body[end].strip() == marker:
+            self.out.display[end] = ""
+
+    # --- one line: cloze, Term::Definition, Term = Definition ---------------------------------
+
+    def _single(self, index: int) -> None:
+        raw = self.body[index]
+        line, block_id = split_block_id(raw)
+        bullet = _BULLET.match(line)
+        offset = bullet.end() if bullet else len(line) - len(line.lstrip())
+        text = line[offset:].rstrip()
+        if not text or BLOCK_ID_LINE.match(text):
+            return
+        if not any(token in text for token in self.tokens):
+            return  # most lines hold no card syntax at all
+        number = self.first + index
+        masked = mask(text)
+        if "{{c" in text and CLOZE.search(mask(text, math=False)) and not cloze_spans(text):
+            return  # a deletion never closed: no card of any kind (the render reports it)
+        cloze, shown = convert(text, masked, self.syntax)
+        if cloze is not None:
+            if self._cloze_numbers_ok(cloze, number, offset):
+                self.out.items.append(CardItem("cloze", cloze, cloze, "", number, block_id))
+            self.out.display[index] = raw[:offset] + shown + raw[offset + len(text):]
+            return
+        qa = None if text.startswith("|") else self._inline(text, masked)  # not a table row
+        if qa is not None:
+            kind, front, back, sep_at, sep_end = qa
+            self.out.items.append(CardItem(kind, front, front, back, number, block_id))
+            shown = text[:sep_at].rstrip() + " — " + text[sep_end:].lstrip()
+            self.out.display[index] = raw[:offset] + shown + raw[offset + len(text):]
+            return
+        definition = _DEFINITION.match(text)
+        if definition:
+            # "ECS = …" asks for the definition, and never reads like the heading "ECS".
+            term = definition.group("front")
+            self.out.items.append(CardItem("definition", term, f"{term} = …",
+                                           definition.group("back"), number, block_id))
+
+    def _cloze_numbers_ok(self, cloze: str, number: int, offset: int) -> bool:
+        """Anki numbers clozes from 1 to 65535; any other number fails the whole import."""
+        for match in CLOZE.finditer(mask(cloze, math=False)):
+            value = int(match.group(1))
+            if not 1 <= value <= MAX_CLOZE:
+                self.report(number, offset + 1, "error", f"cloze number c{value} is outside "
+                            f"Anki's range (1 to {MAX_CLOZE}); this card is left out",
+                            "bad-cloze-number")
+                return False
+        return True
+
+    def _inline(self, text: str, masked: str) -> tuple[str, str, str, int, int] | None:
+        """``Term::Definition`` (``:::`` both ways): exactly one separator outside code."""
+        normal, reverse = self.syntax.inline, self.syntax.inline_reversed
+        longest = sorted((normal, reverse), key=len, reverse=True)
+        found = list(re.finditer("|".join(re.escape(s) for s in longest), masked))
+        if len(found) != 1:
+            return None
+        match = found[0]
+        sep = match.group()
+        before = masked[match.start() - 1:match.start()]
+        after = masked[match.end():match.end() + 1]
+        if before == sep[0] or after == sep[-1]:
+            return None  # part of a longer run such as "::::"
+        front, back = text[:match.start()].strip(), text[match.end():].strip()
+        if not front or not back or "://" in front[-3:] + sep + back[:2]:
+            return None
+        kind = "qa-reversed" if sep == reverse and reverse != normal else "qa"
+        return kind, front, back, match.start(), match.end()
+
+
+def _kind_of(match: re.Match[str]) -> str:
+    kind = (match.group("kind") or "").lower()
+    return "qa-reversed" if kind.endswith("reverse") else "qa"
+
+
+def _escape_front(text: str) -> str:
+    """A heading path as Markdown that renders as itself (a leading number is not a list)."""
+    return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
 
 
 def _outside_fences(body: list[str]) -> list[int]:
-    """Indexes of the lines that are neither fenced code nor a ``$$`` math block."""
-    out, fences, math = [], Fences(), False
-    for index, line in enumerate(body):
-        if fences.feed(line):
-            continue
-        if line.strip().startswith("$$"):
-            math = not math if line.strip() == "$$" or not line.strip().endswith("$$") else math
-            continue
-        if not math:
-            out.append(index)
-    return out
+    """Indexes of the lines that are text: not fenced (also in a callout) or indented code, not
+    a ``$$`` math block (the shared scanner's rule, so card syntax in code stays literal)."""
+    return [index for index, kind in enumerate(scan.kinds(body)) if kind == scan.TEXT]
 
 
-def _single(line: str, number: int, block_id: str | None, highlights: bool) -> CardItem | None:
-    text = _BULLET.sub("", line, count=1).strip()
-    if not text or "`" in text or BLOCK_ID_LINE.match(text):
-        return None
-    if highlights and _HIGHLIGHT.search(text) and not CLOZE.search(text):
-        counter = iter(range(1, 1000))
-        text = _HIGHLIGHT.sub(lambda m: f"{{{{c{next(counter)}::{m.group(1)}}}}}", text)
-    if CLOZE.search(text):
-        return CardItem("cloze", text, text, "", number, block_id)
-    qa = _INLINE_QA.match(text) if text.count("::") == 1 else None
-    if qa and "://" not in qa.group("front")[-3:] + qa.group("back")[:2]:
-        kind = "qa-reversed" if qa.group("sep") == ":::" else "qa"
-        return CardItem(kind, qa.group("front"), qa.group("front"), qa.group("back"), number,
-                        block_id)
-    definition = _DEFINITION.match(text)
-    if definition:
-        return CardItem("definition", definition.group("front"), definition.group("front"),
-                        definition.group("back"), number, block_id)
-    return None
-
-
-def _multiline(body: list[str], sep: int, visible: list[int], first_line: int
-               ) -> tuple[CardItem | None, set[int]]:
-    """Question lines, a line with only ``?`` (``??``: both ways), then the answer: up to a
-    blank line, or up to a ``+++`` line when the answer holds blank lines (the plugin's rule)."""
-    start = sep
-    while start > 0 and body[start - 1].strip() and start - 1 in visible:
-        start -= 1
-    end = next((i for i in range(sep + 1, len(body)) if body[i].strip() == END_MARKER), None)
-    if end is None:
-        first = next((i for i in range(sep + 1, len(body)) if body[i].strip()), len(body))
-        end = next((i for i in range(first, len(body)) if not body[i].strip()), len(body))
-    question = [split_block_id(line)[0] for line in body[start:sep]]
-    answer = [split_block_id(line)[0] for line in body[sep + 1:end]]
-    if not "".join(question).strip() or not "".join(answer).strip():
-        return None, set()
-    block_id = next((b for line in body[start:end] if (b := split_block_id(line)[1])), None)
-    kind = "qa-reversed" if body[sep].strip() == "??" else "qa"
-    front = "\n".join(question)
-    item = CardItem(kind, front.strip(), front, "\n".join(answer).strip("\n"),
-                    first_line + start, block_id)
-    return item, set(range(start, min(end + 1, len(body))))
-
-
-def cloze_spans(text: str) -> list[tuple[int, int, int, int]]:
-    """(start, content start, content end, end) of each ``{{cN::…}}``, braces inside balanced."""
-    spans, i = [], 0
-    for match in CLOZE.finditer(text):
-        if match.start() < i:
-            continue
-        depth, j = 0, match.end()
-        while j < len(text) and not (depth == 0 and text.startswith("}}", j)):
-            depth += {"{": 1, "}": -1}.get(text[j], 0)
-            j += 1
-        if j >= len(text):
-            break  # never closed: left as written (check reports it)
-        spans.append((match.start(), match.end(), j, j + 2))
-        i = j + 2
-    return spans
-
-
-def unwrap_clozes(text: str, wrap: str = "{}") -> str:
-    """Show each deletion's answer (without a ``::hint``) in place of the cloze markup."""
-    out, last = [], 0
-    for start, inner, close, end in cloze_spans(text):
-        answer = text[inner:close]
-        hint = answer.rfind("::")
-        out += [text[last:start], wrap.format(answer[:hint] if hint != -1 else answer)]
-        last = end
-    return "".join(out) + text[last:]

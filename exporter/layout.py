@@ -3,17 +3,17 @@
 WeasyPrint keeps blocks whole and repeats table headers across *page* breaks, but not across
 CSS *column* breaks (upstream issues #1963, #2032, #1603). So the content is laid out on pages
 exactly one column in size, where those rules hold, and each group of column pages is then
-placed onto one printed page. A block that WeasyPrint had to split is taller than a column; a
-table wider than its column spans the whole page. Both are checked on the laid-out boxes and the
-layout is redone once when the first guess was wrong.
+placed onto one printed page. A table wider than its column spans the whole page: that is
+checked on the laid-out boxes and the layout is redone when the first guess was wrong.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import mimetypes
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -31,9 +31,8 @@ from .pdf import (
     Geometry,
     Plan,
     SheetOptions,
-    build_html,
     content,
-    estimate_long,
+    estimate_wide,
     frame_html,
     geometry,
 )
@@ -77,17 +76,13 @@ class Measured:
     fragments: dict[int, list[_Fragment]] = field(default_factory=dict)
 
     def revise(self, plan: Plan, column_h: float) -> Plan:
-        """The plan the layout shows to be right: split only what is taller than a column."""
-        long, wide = set(plan.long), set(plan.wide)
-        for block, parts in self.fragments.items():
-            height = sum(p.height for p in parts)
-            if len(parts) > 1 and block not in long:
-                long.add(block)  # WeasyPrint only breaks an unbreakable block taller than a page
-            elif block in long and height < column_h * 0.97:
-                long.discard(block)
-            if any(p.overflow for p in parts):
-                wide.add(block)
-        return Plan(long=long, wide=wide)
+        """The plan the layout shows to be right: a table wider than its column spans the page.
+
+        (Every block may continue in the next column, so its height asks for nothing.)"""
+        wide = set(plan.wide)
+        wide.update(block for block, parts in self.fragments.items()
+                    if any(p.overflow for p in parts))
+        return replace(plan, wide=wide)
 
 
 def _boxes(box: Any, block: int | None = None) -> Iterator[tuple[Any, int | None]]:
@@ -119,9 +114,11 @@ def measure(document: Document, column_w: float) -> Measured:
 
 
 def render_columns(make_html: Callable[[Plan], str], plan: Plan, g: Geometry,
-                   fetcher: VaultFetcher, fonts: FontConfiguration) -> tuple[Document, str]:
-    """Lay the content out on column pages, correcting the plan until the layout agrees."""
-    for _ in range(MAX_PASSES):
+                   fetcher: VaultFetcher, fonts: FontConfiguration,
+                   passes: int = MAX_PASSES) -> tuple[Document, str, Plan]:
+    """Lay the content out on column pages, correcting the plan until the layout agrees;
+    return the layout, its HTML and the plan the layout asks for next."""
+    for _ in range(passes):
         source = make_html(plan)
         document = HTML(string=source, base_url=MEDIA_BASE, url_fetcher=fetcher).render(
             font_config=fonts)
@@ -129,7 +126,7 @@ def render_columns(make_html: Callable[[Plan], str], plan: Plan, g: Geometry,
         if revised == plan:
             break
         plan = revised
-    return document, source
+    return document, source, revised
 
 
 def assign(document: Document, g: Geometry) -> list[list[Page]]:
@@ -173,11 +170,10 @@ def _no_background_images(*args: object, **kwargs: object) -> None:
     return None  # the sheet's CSS uses no background images
 
 
-def write(target: Path, make_html: Callable[[Plan], str], frame_html: Callable[[list[str]], str],
-          plan: Plan, g: Geometry, fetcher: VaultFetcher) -> str:
-    """Render, check, impose and write the PDF; return the HTML of the content flow."""
-    fonts = FontConfiguration()
-    columns, source = render_columns(make_html, plan, g, fetcher, fonts)
+def write(target: Path, columns: Document, source: str,
+          frame_html: Callable[[list[str]], str], g: Geometry, fetcher: VaultFetcher,
+          fonts: FontConfiguration) -> str:
+    """Impose the laid-out column pages and write the PDF; return the HTML of the content flow."""
     sheets = assign(columns, g)
     kinds = ["wide" if group[0].width > g.column_w * 1.5 else "columns" for group in sheets]
     frame = HTML(string=frame_html(kinds), base_url=MEDIA_BASE, url_fetcher=fetcher).render(
@@ -191,9 +187,18 @@ def write(target: Path, make_html: Callable[[Plan], str], frame_html: Callable[[
 
 def write_sheet(target: Path, vault: Vault, options: SheetOptions) -> str:
     """Write ``vault`` as a PDF sheet to ``target``; return the HTML that was laid out."""
-    shown = content(vault)
-    plan = Plan(long=estimate_long(shown, options))
-    math = MathImages(size_px=(options.resolved().font_size or 8) * 96 / 72)
-    return write(target, lambda p: build_html(vault, options, p, math, shown),
-                 lambda kinds: frame_html(options, kinds), plan, geometry(options),
-                 VaultFetcher(vault.assets, math))
+    from .flow import Flow  # the passes use this module's functions
+
+    options = options.resolved()
+    shown = content(vault, options)
+    fetcher = VaultFetcher(vault.assets)
+    fonts = FontConfiguration()
+    flow = Flow(vault, shown, fetcher, fonts)
+    plan = Plan(wide=estimate_wide(shown, vault, options))
+    laid = flow.fit(options, plan) if options.pages else flow.fill(options, plan)
+    source = laid.source
+    if laid.note:
+        source = source.replace("</title>", "</title>\n" + f'<meta name="notes-export-fit" '
+                                f'content="{html.escape(laid.note)}">', 1)
+    return write(target, laid.document, source, lambda kinds: frame_html(options, kinds),
+                 geometry(options), fetcher, fonts)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .text import BLOCK_ID_LINE
+from .scan import INDENTED, kinds
+from .text import EMPTY_LINE
 
 Severity = Literal["warning", "error", "notice"]  # a notice never fails --strict
 # Control characters and line separators: a file name holding one must not start a new line
@@ -56,6 +57,7 @@ class CardItem:
     block_id: str | None = None
     front_html: str = ""
     back_html: str = ""
+    whole_section: bool = False  # a heading tagged as a card: its back is the whole section
 
 
 @dataclass
@@ -73,11 +75,21 @@ class Section:
     block_id: str | None = None
     items: list[CardItem] = field(default_factory=list)
     tags: set[str] = field(default_factory=set)  # ``#tags`` written on the heading line itself
+    heading_html: str = ""  # the heading's inline Markdown rendered (code, links as text)
+    front_html: str = ""  # the heading path rendered, joined with " › ": a card's front
 
     @property
     def has_content(self) -> bool:
-        """True when the section holds text of its own, not only subheadings or a block id."""
-        return any(line.strip() and not BLOCK_ID_LINE.match(line) for line in self.body)
+        """True when the section holds text of its own: not only subheadings, block ids, lines
+        of tags (hidden, as a card of only tags would be empty) or empty list items."""
+        code_like = False
+        for line in self.body:
+            if line.strip() and not EMPTY_LINE.match(line):
+                return True
+            code_like = code_like or line.startswith(("    ", "\t"))
+        # "    #include" in indented code looks like a tag, but code is content
+        return code_like and any(kind == INDENTED and line.strip()
+                                 for line, kind in zip(self.body, kinds(self.body), strict=True))
 
 
 @dataclass
@@ -91,6 +103,8 @@ class Note:
     tags: set[str] = field(default_factory=set)
     aliases: list[str] = field(default_factory=list)
     meta: dict[str, object] = field(default_factory=dict)
+    # ``[^label]: text`` definitions, wherever written: (file line, text) per line
+    footnotes: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
     @property
     def identity(self) -> str:
@@ -126,3 +140,4 @@ class Vault:
     notes: list[Note] = field(default_factory=list)
     assets: dict[str, Asset] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    left_out: int = 0  # notes --include/--exclude/--tag did not choose

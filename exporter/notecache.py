@@ -11,6 +11,7 @@ before use; anything else is ignored, rendered again and replaced. Deleting the 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -39,7 +40,7 @@ UNCACHED_CODES = frozenset({"missing-image", "bad-image", "render-failed", "remo
                             "remote-image-failed"})
 _EMBED = re.compile(r"!\[\[([^\[\]\n|#^]*)")
 _SRC = re.compile(r'src="([^"]+)"')
-_KEY = re.compile(r"^[0-9a-f]{64}$")
+_BLOCK_IDS = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.M)
 
 
 class BadEntryError(ValueError):
@@ -51,8 +52,8 @@ class BadEntryError(ValueError):
 def to_json(rendering: NoteRendering) -> dict[str, object]:
     """A rendering as plain JSON data (images are stored by the cache, with fingerprints)."""
     return {
-        "sections": [[html, [[front, back] for front, back in items]]
-                     for html, items in rendering.sections],
+        "sections": [[html, heading, front, [[f, b] for f, b in items]]
+                     for html, heading, front, items in rendering.sections],
         "tags": sorted(rendering.tags),
         "diagnostics": [[d.path, d.line, d.col, d.severity, d.message, d.code]
                         for d in rendering.diagnostics],
@@ -65,13 +66,17 @@ def from_json(data: object, note: Note, images: list[Path]) -> NoteRendering:
     sections = _list(data.get("sections"))
     if len(sections) != len(note.sections):
         raise BadEntryError("section count")
-    shaped: list[tuple[str, list[tuple[str, str]]]] = []
+    shaped: list[tuple[str, str, str, list[tuple[str, str]]]] = []
     for raw, section in zip(sections, note.sections, strict=True):
-        html, items = _pair(raw)
+        fields = _list(raw)
+        if len(fields) != 4:
+            raise BadEntryError("section")
+        html, heading, front, items = fields
         pairs = [_pair(item) for item in _list(items)]
         if len(pairs) != len(section.items):
             raise BadEntryError("item count")
-        shaped.append((_str(html), [(_str(f), _str(b)) for f, b in pairs]))
+        shaped.append((_str(html), _str(heading), _str(front),
+                       [(_str(f), _str(b)) for f, b in pairs]))
     tags = {_str(tag) for tag in _list(data.get("tags"))}
     diagnostics = [_diagnostic(raw) for raw in _list(data.get("diagnostics"))]
     return NoteRendering(sections=shaped, tags=tags, diagnostics=diagnostics, images=images)
@@ -145,9 +150,12 @@ def vault_digest(config: Config, renderer: Renderer) -> str:
     digest = hashlib.sha256(source_digest().encode())
     index = renderer.index
     options = [renderer.check_links, config.cloze_highlights, str(index.notes_dir),
-               [str(d) for d in index.asset_dirs], str(index.attachments)]
+               [str(d) for d in index.asset_dirs], str(index.attachments),
+               str(getattr(index, "note_attachments", None))]
+    # ^block ids may stand at the end of any line, and [[Note#^id]] links to them
     targets = [[note.relpath, note.title, note.anchor, note.aliases,
-                [[s.heading, s.level, s.path, s.anchor, s.block_id, [i.block_id for i in s.items]]
+                [[s.heading, s.level, s.path, s.anchor, s.block_id, [i.block_id for i in s.items],
+                  _BLOCK_IDS.findall("\n".join(s.body)) if "^" in "".join(s.body) else []]
                  for s in note.sections]] for note in renderer.vault.notes]
     digest.update(json.dumps([options, targets]).encode())
     files = sorted(str(p) for paths in index._by_name.values() for p in paths)  # no public view
@@ -194,7 +202,8 @@ class NoteCache:
         self.texts = texts
         base = vault_digest(config, renderer)
         embeds = _Embeds(renderer.vault.notes, texts)
-        self.keys = {note.relpath: _note_key(base, note.relpath, texts, embeds)
+        states = {note.relpath: parsed_state(note) for note in renderer.vault.notes}
+        self.keys = {note.relpath: _note_key(base, note.relpath, texts, embeds, states)
                      for note in renderer.vault.notes if note.relpath in texts}
         self.hits = 0
         self._media_names: dict[Path, str] | None = None
@@ -295,12 +304,39 @@ def _strings(value: object) -> list[str]:
     return []
 
 
-def _note_key(base: str, relpath: str, texts: dict[str, str], embeds: _Embeds) -> str:
+def _note_key(base: str, relpath: str, texts: dict[str, str], embeds: _Embeds,
+              states: dict[str, str]) -> str:
+    """The key of one note: the vault's digest, then its text and parsed state, then those of
+    every note it embeds."""
     digest = hashlib.sha256(base.encode())
     for name in [relpath, *embeds.closure(relpath)]:
         digest.update(f"\0{name}\0{len(texts.get(name, ''))}\0".encode())
         digest.update(texts.get(name, "").encode("utf-8", "surrogatepass"))
+        digest.update(states.get(name, "").encode())
     return digest.hexdigest()
+
+
+def parsed_state(note: Note) -> str:
+    """A digest of everything reading gave the note before rendering: its sections, lines and
+    cards as settings, plugins and drawings shaped them (not only its own text)."""
+    text = json.dumps(_plain(note), ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _plain(value: object) -> object:
+    """``value`` as JSON data: dataclasses by field (rendered HTML left out), sets sorted."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if f.name != "html" and not f.name.endswith("_html")}
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (set, frozenset)):
+        return sorted(repr(item) for item in value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return [[repr(key), _plain(item)] for key, item in value.items()]
+    return repr(value)
 
 
 def open_cache(config: Config, renderer: Renderer, texts: dict[str, str],

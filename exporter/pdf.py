@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from html.parser import HTMLParser
 from importlib import resources
+from urllib.parse import unquote
 
+from . import glance, wrap
 from .mathsvg import MathImages
 from .model import Note, Section, Vault
 
 MM = 96 / 25.4  # CSS pixels per millimetre
 PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 LAYOUTS = ("cheatsheet", "handout")
+DEFAULT_FOOTER = "{title} | page {page} of {pages}"
 IMAGE_SHARE = 0.24  # an image takes at most this share of a column's height
 # Media are addressed under a host that cannot exist, so a relative URL in a note can only ever
 # reach the PDF renderer's fetcher, which serves nothing but the vault's own resolved images.
@@ -35,6 +37,11 @@ class SheetOptions:
     columns: int | None = None
     font_size: float | None = None
     user_css: str = ""
+    pages: int | None = None  # fit the sheet to this many printed pages
+    min_font_size: float = 6.0  # … at no smaller a font than this
+    glance: bool = True
+    header: str = ""  # "left | centre | right", with {title} {date} {source} {page} {pages}
+    footer: str = DEFAULT_FOOTER
 
     def resolved(self) -> SheetOptions:
         """These options with the layout's defaults filled in."""
@@ -92,10 +99,11 @@ def geometry(options: SheetOptions) -> Geometry:
 
 @dataclass
 class Plan:
-    """Which blocks may split (taller than a column) and which span the page (wide tables)."""
+    """Which blocks span the page (wide tables and screenshots), and how images are sized."""
 
-    long: set[int] = field(default_factory=set)
     wide: set[int] = field(default_factory=set)
+    shrink: dict[int, float] = field(default_factory=dict)  # image number → height (px)
+    image_scale: float = 1.0  # of every image's largest size, when fitting to pages
 
 
 @dataclass
@@ -112,9 +120,18 @@ class Content:
         return head + [block for _, blocks in self.notes for block in blocks]
 
 
-def content(vault: Vault) -> Content:
-    """What the sheet of ``vault`` shows."""
-    return Content(_glance_html(vault), [(n, list(_note_blocks(n))) for n in vault.notes])
+def content(vault: Vault, options: SheetOptions | None = None) -> Content:
+    """What the sheet of ``vault`` shows; At a glance within about a tenth of the sheet."""
+    notes = [(n, list(_note_blocks(n))) for n in vault.notes]
+    if options is not None and not options.glance:
+        return Content("", notes)
+    o = (options or SheetOptions("", "", dt.date(2000, 1, 1))).resolved()
+    lines, per_column, chars = _measures(o)
+    total = sum(lines(inner) for _, blocks in notes for _, inner in blocks)
+    if o.pages:
+        total = min(total, o.pages * (o.columns or 1) * per_column)
+    budget = int(total * glance.SHARE / glance.ROW_LINES)
+    return Content(glance.table(glance.rows(vault, max(budget, 3)), int(chars * 0.68)), notes)
 
 
 def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
@@ -123,15 +140,21 @@ def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
 
     Formulas become images typeset into ``math`` (kept as MathJax source without it).
     """
-    shown = shown or content(vault)
-    plan = plan or Plan(long=estimate_long(shown, options))
+    shown = shown or content(vault, options)
+    plan = plan or Plan()
     o = options.resolved()
     g = geometry(o)
-    blocks = _Blocks(plan, _anchors(vault), math)
+    blocks = _Blocks(plan, _anchors(vault), math,
+                     wrap.code_columns(g.column_w, (o.font_size or 8) * 96 / 72))
     blocks.add("sheet-title", _title_html(vault, o))
     if shown.glance:
         blocks.add("glance", shown.glance)
+    folders = any("/" in note.relpath for note, _ in shown.notes)
+    folder: str | None = None
     for note, note_blocks in shown.notes:
+        if folders and note.relpath.rpartition("/")[0] != folder:
+            folder = note.relpath.rpartition("/")[0]
+            blocks.raw(_folder_mark(folder, o.source))
         blocks.raw(f'<h2 class="note-title" id="{note.anchor}">{html.escape(note.title)}</h2>')
         for kind, inner in note_blocks:
             blocks.add(kind, inner)
@@ -139,62 +162,103 @@ def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(o.title)}</title>",
-        f"<style>{_css(o, g)}</style>",
+        f"<style>{_css(o, g, plan.image_scale)}</style>",
         f"<style>{_style_text(o.user_css)}</style>" if o.user_css else "",
-        "</head><body>",
+        '</head><body class="folders">' if folders else "</head><body>",
         *blocks.parts,
         "</body></html>",
     ])
 
 
-def estimate_long(shown: Content, options: SheetOptions) -> set[int]:
-    """Block numbers that are surely taller than a column, so they may split from the start.
+def _folder_mark(folder: str, source: str) -> str:
+    """A bookmark for a folder, above its notes' bookmarks; it takes no room on the page."""
+    label = folder.replace("/", FOLDER_SEPARATOR) or source
+    style = html.escape(f"bookmark-label: {_css_string(label)}", quote=True)
+    return f'<div class="folder-mark" style="{style}"></div>'
 
-    A wrong guess costs a second layout pass (the layout checks every block), so this errs
-    towards neither side: text lines at the column's width, images, table rows.
-    """
-    o = options.resolved()
+
+FOLDER_SEPARATOR = " › "
+WIDE_ASPECT = 3.0  # a screenshot this much wider than tall …
+WIDE_SCALE = 0.5  # … that a column would shrink below this share takes the page's width
+_SRC = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"')
+
+
+def estimate_wide(shown: Content, vault: Vault, options: SheetOptions) -> set[int]:
+    """Block numbers holding a very wide screenshot: they get a full-width block rather than
+    shrinking to an illegible strip."""
+    from PIL import Image, UnidentifiedImageError
+
+    column_w = geometry(options.resolved()).column_w
+    wide = set()
+    for number, (_, inner) in enumerate(shown.blocks(), start=2):
+        for name in _SRC.findall(inner):
+            asset = vault.assets.get(unquote(html.unescape(name)))
+            if asset is None:
+                continue
+            try:
+                with Image.open(asset.path) as image:
+                    w, h = image.size
+            except (OSError, UnidentifiedImageError, ValueError):
+                continue  # not an image Pillow reads (an SVG): WeasyPrint sizes it
+            if h and w / h >= WIDE_ASPECT and column_w / w < WIDE_SCALE:
+                wide.add(number)
+    return wide
+
+
+def _measures(o: SheetOptions) -> tuple[Callable[[str], float], float, float]:
+    """Rough sizes before layout: lines a block takes, lines per column, characters per line."""
     g = geometry(o)
     font_px = (o.font_size or 8) * 96 / 72
     lines_per_column = g.column_h / (font_px * 1.3)
     chars_per_line = g.column_w / (font_px * 0.48)
 
     def lines(inner: str) -> float:
-        text = html.unescape(_TAGS.sub("", inner))
+        text = glance.strip_tags(inner)
         count = sum(len(line) // chars_per_line + 1 for line in text.splitlines() if line.strip())
         return count + inner.count("<img") * lines_per_column * IMAGE_SHARE * 0.8
 
-    # block 1 is the title; the others are numbered in the order build_html adds them
-    return {number for number, (_, inner) in enumerate(shown.blocks(), start=2)
-            if lines(inner) > lines_per_column * 1.05}
+    return lines, lines_per_column, chars_per_line
 
 
 class _Blocks:
     """Numbers the blocks in document order; the layout measures them by that number."""
 
-    def __init__(self, plan: Plan, anchors: set[str], math: MathImages | None) -> None:
+    def __init__(self, plan: Plan, anchors: set[str], math: MathImages | None,
+                 code_width: int = 80) -> None:
         self.plan = plan
+        self.code_width = code_width
         self.anchors = anchors
         self.math = math
         self.parts: list[str] = []
         self.count = 0
+        self.images = 0
 
     def add(self, kind: str, inner: str) -> None:
         self.count += 1
         classes = ["block", kind]
-        if self.count in self.plan.long:
-            classes.append("long")
         if self.count in self.plan.wide:
             classes.append("wide")
         inner = _drop_dangling_links(inner, self.anchors)
         inner = _OPEN.sub("<details open ", inner)  # paper has no folds: show every callout
-        inner = _IMG.sub(_sized, inner)
+        inner = _IMG.sub(self._image, inner)
         if self.math is not None:
             inner = self.math.replace(inner)
+        inner = wrap.wrap(inner, self.code_width)  # after the formulas: TeX is never broken
         # The empty marker resets the "(cont.)" string: a column that starts with a new block
         # shows no continuation line; one that starts inside a block repeats its heading.
         self.parts.append(f'<section class="{" ".join(classes)}" data-block="{self.count}">'
                           f'<div class="m"></div>{inner}</section>')
+
+    def _image(self, match: re.Match[str]) -> str:
+        """Number each image; one the layout shrank to finish a column gets its height."""
+        self.images += 1
+        tag = _sized(match)
+        height = self.plan.shrink.get(self.images)
+        if height is not None:
+            style = f"max-height:{height:.2f}px"
+            tag = tag.replace(' style="', f' style="{style};', 1) if ' style="' in tag else \
+                tag[:-1] + f' style="{style}">'
+        return tag[:4] + f' data-img="{self.images}"' + tag[4:]
 
     def raw(self, part: str) -> None:
         self.parts.append(part)
@@ -210,8 +274,12 @@ def _title_html(vault: Vault, o: SheetOptions) -> str:
 def _note_blocks(note: Note) -> Iterable[tuple[str, str]]:
     """A block per section with content; headings without content stay with what follows."""
     pending: list[str] = []
-    for section in note.sections:
-        if section.level:
+    for index, section in enumerate(note.sections):
+        if section.level and index == next((i for i, s in enumerate(note.sections) if s.level),
+                                           -1) and _repeats_title(section, note):
+            # "# EC2" atop the note EC2 under its title bar: said once, linked to all the same
+            pending.append(f'<div class="title-heading" id="{section.anchor}"></div>')
+        elif section.level:
             pending.append(_heading_html(section))
         if section.has_content:
             kind = f"d{min(len(section.path), 4)}" if section.level else "intro"
@@ -221,102 +289,16 @@ def _note_blocks(note: Note) -> Iterable[tuple[str, str]]:
         yield "d1", "".join(pending)
 
 
+def _repeats_title(section: Section, note: Note) -> bool:
+    return len(section.path) == 1 and section.heading.strip().lower() == note.title.strip().lower()
+
+
 def _heading_html(section: Section) -> str:
     depth = min(len(section.path), 4)
-    return (f'<h3 class="sh d{depth}" id="{section.anchor}">'
-            f"{html.escape(section.heading)}</h3>")
+    # Bookmarks take the heading's text: code and links rendered inline read as plain words.
+    inner = section.heading_html or html.escape(section.heading)
+    return f'<h3 class="sh d{depth}" id="{section.anchor}">{inner}</h3>'
 
-
-# --- "At a glance": one row per top-level section ------------------------------------------------
-
-_TAGS = re.compile(r"<[^>]+>")
-_DEFINITION = re.compile(r"^\s*(.{1,60}?)\s+=\s+(.+)$")
-
-
-class _FirstText(HTMLParser):
-    """The first paragraph or list item of each block, without nested lists, as safe HTML:
-    text escaped, formulas kept (the sheet typesets them), every other tag dropped."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.texts: list[str] = []
-        self.current: list[str] | None = None
-        self.depth = 0
-        self.spans: list[bool] = []  # for each open span: is it a formula?
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("p", "li", "td") and self.current is None:
-            self.current, self.depth = [], 0
-        elif tag in ("ul", "ol", "table", "pre") and self.current is not None:
-            self.depth += 1
-        elif tag == "span":
-            formula = ("class", "arithmatex") in attrs
-            self.spans.append(formula)
-            if formula and self.current is not None and not self.depth:
-                self.current.append('<span class="arithmatex">')
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "span" and self.spans:
-            if self.spans.pop() and self.current is not None and not self.depth:
-                self.current.append("</span>")
-        elif tag in ("ul", "ol", "table", "pre") and self.current is not None and self.depth:
-            self.depth -= 1
-        elif tag in ("p", "li", "td") and self.current is not None and not self.depth:
-            text = " ".join("".join(self.current).split())
-            if text:
-                self.texts.append(text)
-            self.current = None
-
-    def handle_data(self, data: str) -> None:
-        if self.current is not None and not self.depth:
-            self.current.append(html.escape(data, quote=False))
-
-
-def _texts(section_html: str) -> list[str]:
-    parser = _FirstText()
-    parser.feed(section_html)
-    return parser.texts
-
-
-def _glance_rows(note: Note) -> list[tuple[str, str, str]]:
-    """(anchor, term, short definition) per top-level section of a note that says something."""
-    rows = []
-    for index, section in enumerate(note.sections):
-        if len(section.path) != 1 or section.level == 0:
-            continue
-        texts = [t for s in note.sections[index:] if s.path[:1] == section.path
-                 for t in _texts(s.html)]
-        definition = next((m.group(2) for t in texts if (m := _DEFINITION.match(t))
-                           and m.group(1).strip().lower() in section.heading.lower()), None)
-        short = definition or (texts[0] if texts else "")
-        if short:
-            rows.append((section.anchor, section.heading, _clip(short, 110)))
-    return rows
-
-
-def _clip(text: str, limit: int) -> str:
-    """Shorten escaped text at a word; text holding a formula is left whole."""
-    if len(text) <= limit or "<span" in text:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0].rsplit("&", 1)[0] + " …"
-
-
-def _glance_html(vault: Vault) -> str:
-    """The opening summary table; with several notes, each note's rows under its title."""
-    body = []
-    for note in vault.notes:
-        rows = _glance_rows(note)
-        if rows and len(vault.notes) > 1:
-            body.append(f'<tr class="group"><th colspan="2"><a class="internal" '
-                        f'href="#{note.anchor}">{html.escape(note.title)}</a></th></tr>')
-        body += [f'<tr><th scope="row"><a class="internal" href="#{anchor}">'
-                 f"{html.escape(term)}</a></th><td>{short}</td></tr>"
-                 for anchor, term, short in rows]
-    if not body:
-        return ""
-    return ('<h2 class="glance-title">At a glance</h2><div class="body"><table class="glance">'
-            '<thead><tr><th>Topic</th><th>In short</th></tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
 # --- links and CSS -------------------------------------------------------------------------------
@@ -355,14 +337,16 @@ def _drop_dangling_links(fragment: str, anchors: set[str]) -> str:
                          f'<span class="{m.group(1) or "dangling"}">{m.group(3)}</span>', fragment)
 
 
-def _css(o: SheetOptions, g: Geometry) -> str:
+def _css(o: SheetOptions, g: Geometry, image_scale: float = 1.0) -> str:
     templates = resources.files("exporter").joinpath("templates")
     css = "\n".join(templates.joinpath(name).read_text(encoding="utf-8")
                     for name in ("obsidian.css", "sheet.css"))
     values = {
         "__COLW__": f"{g.column_w:.3f}px", "__COLH__": f"{g.column_h:.3f}px",
         "__CAP__": f"{g.cap:.3f}px", "__WIDEW__": f"{g.content_w:.3f}px",
-        "__FONT__": f"{o.font_size}pt", "__IMGMAX__": f"{g.column_h * IMAGE_SHARE:.3f}px",
+        "__FONT__": f"{o.font_size}pt",
+        "__IMGMAX__": f"{g.column_h * IMAGE_SHARE * image_scale:.3f}px",
+        "__IMGW__": f"{100 * image_scale:.2f}%",
     }
     for key, value in values.items():
         css = css.replace(key, value)
@@ -383,7 +367,8 @@ def frame_html(options: SheetOptions, pages: list[str]) -> str:
     css = (css.replace("__PAGEW__", f"{g.page_w:.3f}px").replace("__PAGEH__", f"{g.page_h:.3f}px")
            .replace("__TOP__", f"{g.top:.3f}px").replace("__BOTTOM__", f"{g.bottom:.3f}px")
            .replace("__LEFT__", f"{g.left:.3f}px").replace("__RIGHT__", f"{g.right:.3f}px")
-           .replace("__TITLE__", _css_string(o.title)))
+           .replace("/*__MARGIN_BOXES__*/", _margin_boxes("top", o.header, o)
+                    + _margin_boxes("bottom", o.footer, o)))
     rules = "".join(f'<div class="rule" style="left:{g.column_x(i) - g.left - g.gap / 2:.3f}px">'
                     "</div>" for i in range(1, g.columns))
     body = "".join(f'<div class="page {kind}">{rules if kind == "columns" else ""}</div>'
@@ -401,6 +386,30 @@ def frame_html(options: SheetOptions, pages: list[str]) -> str:
 def _style_text(css: str) -> str:
     """A stylesheet that cannot end its ``<style>`` block: "<\\/" means "</" in CSS."""
     return css.replace("</", "<\\/")
+
+
+_FIELD = re.compile(r"\{(title|date|source|page|pages)\}")
+
+
+def _margin_boxes(edge: str, spec: str, o: SheetOptions) -> str:
+    """``"left | centre | right"`` (one part: left; two: left and right) as page-margin boxes;
+    ``{page}`` and ``{pages}`` are counters, ``{title}``, ``{date}``, ``{source}`` text."""
+    parts = [p.strip() for p in spec.split(" | ")] if spec.strip() else []
+    places = {1: ["left"], 2: ["left", "right"]}.get(len(parts), ["left", "center", "right"])
+    values = {"title": o.title, "date": o.date.isoformat(), "source": o.source}
+    css = []
+    for place, part in zip(places, parts[:3], strict=False):
+        pieces = []
+        for index, piece in enumerate(_FIELD.split(part)):
+            if index % 2 == 0:
+                pieces.append(_css_string(piece) if piece else "")
+            elif piece in ("page", "pages"):
+                pieces.append(f"counter({piece})")
+            else:
+                pieces.append(_css_string(values[piece]))
+        content = " ".join(p for p in pieces if p) or '""'
+        css.append(f"@{edge}-{place} {{ content: {content}; }}")
+    return "\n".join(css)
 
 
 def _css_string(text: str) -> str:

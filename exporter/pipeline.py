@@ -15,14 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import anki, cards, flashcards, history, notecache, sheets, state
+from . import anki, cards, flashcards, history, notecache, plugins, select, sheets, state
 from .config import Config, ExportError
 from .model import Card, Diagnostic, Vault
 from .parse import NoteError, read_note, split_sections
 from .remote import RemoteImages
 from .render import NoteRendering, Renderer
 from .sheets import Progress
-from .vault import AssetIndex, attachment_folder, find_notes
+from .vault import AssetIndex, attachment_folder, find_notes, note_attachment_folder
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class Result:
     cards: list[Card]
     outputs: list[Output] = field(default_factory=list)
     report: anki.DeckReport | None = None
+    fitted: list[str] = field(default_factory=list)  # what --pages chose, per PDF
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -117,19 +118,22 @@ def _export(config: Config, work: Path, progress: Progress | None) -> Result:
             log.debug("deck written at %.2f s", time.perf_counter() - started)
         if config.write_pdf:
             date = dt.datetime.fromtimestamp(max(times.values(), default=epoch), dt.UTC).date()
-            written += _write_pdfs(config, vault, date, stage, progress)
+            written += _write_pdfs(config, vault, date, stage, progress, result.fitted)
             log.debug("PDFs written at %.2f s", time.perf_counter() - started)
     result.outputs = [Output(path, path.stat().st_size) for path in written]
     return result
 
 
 def _write_pdfs(config: Config, vault: Vault, date: dt.date, stage: Callable[[Path], Path],
-                progress: Progress | None) -> list[Path]:
+                progress: Progress | None, fitted: list[str] | None = None) -> list[Path]:
     """The PDF stage, and the HTML each sheet was laid out from when asked for."""
     jobs = sheets.plan_sheets(config, vault, date)
     pdfs = [config.out_dir / f"{job.stem}.pdf" for job in jobs]
     sources = sheets.write_sheets(jobs, [stage(p) for p in pdfs], config.out_dir,
                                   vault.diagnostics, progress)
+    if fitted is not None:
+        fitted += [f"{p.name}: {note}" for p, s in zip(pdfs, sources, strict=True)
+                   if (note := sheets.fit_note(s))]
     if not config.write_html:
         return pdfs
     pages = [config.out_dir / f"{job.stem}.html" for job in jobs]
@@ -145,7 +149,8 @@ def load_vault(config: Config, remote: RemoteImages | None = None,
     texts: dict[str, str] = {}
     vault = _read_notes(config, texts)
     index = AssetIndex(config.notes_dir, list(config.asset_dirs),
-                       attachment_folder(config.notes_dir))
+                       attachment_folder(config.notes_dir),
+                       note_attachments=note_attachment_folder(config.notes_dir))
     renderer = Renderer(vault, index, config.notes_dir, check_links=config.check_links,
                         remote=remote)
     # Fetched images live in a temporary folder: with --allow-remote nothing is cached.
@@ -220,20 +225,29 @@ def _read_notes(config: Config, texts: dict[str, str] | None = None) -> Vault:
     if not config.notes_dir.is_dir():
         raise ExportError(f"notes folder '{config.notes_dir}' does not exist or is not a folder")
     vault = Vault(root=config.notes_dir)
+    settings = plugins.read_settings(config.notes_dir, vault.diagnostics)
     for path in find_notes(config.notes_dir, vault.diagnostics):
         relpath = path.relative_to(config.notes_dir).as_posix()
+        if settings.is_template(relpath):
+            continue  # Obsidian's templates folder: templates are not notes to study
+        if not select.path_chosen(relpath, config.include, config.exclude):
+            vault.left_out += 1
+            continue
         try:
             text = read_note(path, relpath)
         except NoteError as exc:
             vault.diagnostics.append(exc.diagnostic)
             continue
+        problems: list[Diagnostic] = []
+        note = split_sections(text, relpath, path.stem, problems)
+        if config.tags and not select.has_tag(note, config.tags):
+            vault.left_out += 1
+            continue
+        vault.diagnostics += problems
         if texts is not None:
             texts[relpath] = text
-        note = split_sections(text, relpath, path.stem, vault.diagnostics)
-        highlights = note.meta.get("cloze-highlights", config.cloze_highlights) is True
-        for section in note.sections:
-            section.items = flashcards.extract(section.body, section.body_line, highlights)
         vault.notes.append(note)
+    flashcards.read_cards(vault, settings, config.cloze_highlights)
     return vault
 
 

@@ -8,26 +8,41 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape as html_escape
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
 
-from .flashcards import CLOZE, cloze_spans, unwrap_clozes
-from .model import Asset, Diagnostic, Note, Section, Vault
+from .flashcards import first_unclosed
+from .htmlfix import no_placeholders, safe_math_links, scope_footnotes, show_cloze_answers
+from .locate import Finder, Source
+from .model import Diagnostic, Note, Section, Vault
 from .obsidian import (
     MAX_NESTING,
     ObsidianExtension,
     Problem,
     RenderContext,
+    mermaid_fence,
     normalize,
     split_target,
 )
-from .remote import RemoteImageError, RemoteImages
-from .vault import AssetIndex, OutsideVaultError
+from .remote import RemoteImages
+from .resolve import Resolver
+from .scan import HIDDEN, TEXT, kinds
+from .text import literal_spans
+from .transclude import (
+    MAX_TRANSCLUDED_LINES,
+    MAX_TRANSCLUSIONS,
+    Budget,
+    Target,
+    escapes,
+    find,
+)
+from .vault import AssetIndex
 
 log = logging.getLogger(__name__)
 _EMBED_LINE = re.compile(r"^\s*!\[\[([^\[\]\n|]+?)(?:\|[^\]]*)?\]\]\s*$")
+_FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+_LINK_TAG = re.compile(r"<a\b[^>]*?(?: class=\"([^\"]*)\")?[^>]*>(.*?)</a>", re.S)
 MAX_EMBED_DEPTH = 10
 _MARKUP = re.compile(r"[\\`*_\[\]!<>&$=~#%{}|^:\n]|https?:|www\.")
 _EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
@@ -42,14 +57,15 @@ _EXTENSIONS = [
     "pymdownx.highlight",
     "pymdownx.tilde",
     "pymdownx.mark",
-    "pymdownx.tasklist",
+    "pymdownx.magiclink",
     "pymdownx.arithmatex",
     "md_in_html",
 ]
 _EXTENSION_CONFIGS = {
     "pymdownx.highlight": {"use_pygments": True, "css_class": "highlight", "guess_lang": False},
     "pymdownx.tilde": {"subscript": False},
-    "pymdownx.tasklist": {"custom_checkbox": False},
+    "pymdownx.superfences": {"custom_fences": [
+        {"name": "mermaid", "class": "mermaid", "format": mermaid_fence}]},
     "pymdownx.arithmatex": {"generic": True},
 }
 
@@ -92,7 +108,7 @@ def sanitize(html: str, attribute_filter: AttributeFilter | None = None) -> str:
 class NoteRendering:
     """What rendering one note produced: HTML per section and card, tags, problems, images."""
 
-    sections: list[tuple[str, list[tuple[str, str]]]]
+    sections: list[tuple[str, str, str, list[tuple[str, str]]]]
     tags: set[str]
     diagnostics: list[Diagnostic]
     images: list[Path]
@@ -111,11 +127,7 @@ class Renderer:
         self.ext = ObsidianExtension()
         self.md = markdown.Markdown(extensions=[*_EXTENSIONS, self.ext],
                                     extension_configs=_EXTENSION_CONFIGS, output_format="html")
-        self._notes_by_title: dict[str, Note] = {}
-        for note in vault.notes:
-            name = note.relpath.rsplit("/", 1)[-1].removesuffix(".md")
-            for key in (name, note.relpath.removesuffix(".md"), *note.aliases):
-                self._notes_by_title.setdefault(key.lower(), note)
+        self.resolver = Resolver(index, notes_dir, vault.notes, check_links, remote)
 
     def render_note(self, note: Note) -> NoteRendering:
         """Render every section of ``note``; what it produced, to apply in another process."""
@@ -131,29 +143,44 @@ class Renderer:
                     note.relpath, section.line, 1, "error",
                     f"section '{section.heading}' could not be rendered: "
                     f"{type(exc).__name__}: {exc}", "render-failed"))
+        _fronts(note)
+        # A footnote cited by two sections is rendered twice: its problems are reported once.
+        made = self.vault.diagnostics[first_diagnostic:]
+        self.vault.diagnostics[first_diagnostic:] = list(dict.fromkeys(made))
         return NoteRendering(
-            sections=[(s.html, [(i.front_html, i.back_html) for i in s.items])
-                      for s in note.sections],
+            sections=[(s.html, s.heading_html, s.front_html,
+                       [(i.front_html, i.back_html) for i in s.items]) for s in note.sections],
             tags=set(note.tags), diagnostics=self.vault.diagnostics[first_diagnostic:],
             images=self.index.order[first_image:])
 
     def apply(self, note: Note, rendering: NoteRendering) -> None:
         """Take a note's rendering made in a worker process into this process's vault."""
-        for section, (html, items) in zip(note.sections, rendering.sections, strict=True):
-            section.html = html
-            for item, (front, back) in zip(section.items, items, strict=True):
-                item.front_html, item.back_html = front, back
+        for section, (html, heading, front, items) in zip(note.sections, rendering.sections,
+                                                          strict=True):
+            section.html, section.heading_html, section.front_html = html, heading, front
+            for item, (front_html, back_html) in zip(section.items, items, strict=True):
+                item.front_html, item.back_html = front_html, back_html
         note.tags |= rendering.tags
         self.vault.diagnostics.extend(rendering.diagnostics)
         for path in rendering.images:
             self.index.asset(path)
 
     def render_section(self, note: Note, section: Section) -> None:
-        """Render one section's own body to sanitised HTML."""
+        """Render one section's own body (and its heading) to sanitised HTML."""
         problems: list[Problem] = []
+        source = Source([(section.line, "#" * section.level + " " + section.heading)]
+                         if section.level else [], [])
+        source.lines += [(section.body_line + i, line) for i, line in enumerate(section.body)]
+        section.heading_html = self.render_heading(note, section.heading, problems)
+        note.tags |= section.tags
         label = f"{note.title} › {section.heading}" if section.level else note.title
-        body = self._transclude(note, section.body, [(note.relpath, label)], problems)
+        budget = Budget()
+        body = self._transclude(note, section.body, [(note.relpath, label)], problems, source,
+                                budget)
+        body += self._footnotes(note, section.body, source)
         lines, too_deep = normalize(body)
+        if too_deep and body is not section.body:
+            too_deep = normalize(section.body)[1]  # where in the note's own lines, if there
         if too_deep:
             self.vault.diagnostics.append(Diagnostic(
                 note.relpath, section.body_line + too_deep[0], 1, "warning",
@@ -161,9 +188,21 @@ class Renderer:
                 "too-deep"))
         self._check_cloze(note, section)
         html, context = self._convert(note, lines, problems)
-        section.html = _show_cloze_answers(html)
+        section.html = scope_footnotes(show_cloze_answers(html), section.anchor)
         note.tags |= context.tags
-        self._report(note, section, problems)
+        self._report(note, section, problems, source)
+
+    def render_heading(self, note: Note, heading: str, problems: list[Problem]) -> str:
+        """A heading's inline Markdown as HTML: code as code, links as their text."""
+        if not _MARKUP.search(heading):
+            return html_escape(heading.strip(), quote=False)
+        html, context = self._convert(note, [heading.replace("\n", " ")], problems)
+        html = html.strip()
+        if html.startswith("<p>") and html.endswith("</p>"):
+            html = html[3:-4]
+        note.tags |= context.tags
+        return _LINK_TAG.sub(lambda m: f'<span class="{m.group(1) or "link"}">{m.group(2)}'
+                             "</span>", html)
 
     def render_items(self, note: Note, section: Section) -> None:
         """Render both sides of each card written in the section's own syntax."""
@@ -172,95 +211,124 @@ class Renderer:
             item.back_html = self.render_fragment(note, item.back)
 
     def render_fragment(self, note: Note, text: str) -> str:
-        """A snippet of Markdown as sanitised HTML, without a lone wrapping paragraph.
+        """A snippet of Markdown as sanitised HTML, without a lone wrapping paragraph; it
+        carries the definitions of the footnotes it cites.
 
         Problems in it were already reported with the section it belongs to.
         """
+        if HIDDEN in text:  # a card's lines may span a comment
+            text = "\n".join(line for line in text.split("\n") if line != HIDDEN)
         if not text.strip():
             return ""
         if not _MARKUP.search(text):
             return html_escape(text.strip(), quote=False)  # plain words: no need for Markdown
-        html = self._convert(note, normalize(text.split("\n"))[0], [])[0].strip()
+        lines = text.split("\n")
+        lines += self._footnotes(note, lines, Source([], []))
+        html = self._convert(note, normalize(lines)[0], [])[0].strip()
         inner = html[3:-4]
         if html.startswith("<p>") and html.endswith("</p>") and "<p>" not in inner:
             return inner
         return html
+
+    def _footnotes(self, note: Note, lines: list[str], source: Source) -> list[str]:
+        """The definitions of the footnotes these lines cite, from anywhere in the note."""
+        if not note.footnotes or "[^" not in "".join(lines):
+            return []
+        cited: list[str] = []
+        for line, kind in zip(lines, kinds(lines), strict=True):
+            if kind != TEXT or "[^" not in line:
+                continue
+            spans = literal_spans(line)
+            cited += [m.group(1) for m in _FOOTNOTE_REF.finditer(line)
+                      if m.group(1) in note.footnotes and m.group(1) not in cited
+                      and not any(s <= m.start() < e for s, e in spans)]
+        out: list[str] = []
+        for label in cited:
+            out.append("")
+            for number, text in note.footnotes[label]:
+                source.lines.append((number, text))
+                out.append(text)
+        return out
 
     def _convert(self, note: Note, lines: list[str],
                  problems: list[Problem]) -> tuple[str, RenderContext]:
         """Markdown lines → sanitised HTML, with links, images and files resolved for ``note``."""
         note_path = self.notes_dir / note.relpath
         context = RenderContext(
-            link=lambda target, heading, raw: self._link(note, target, heading, raw, problems),
-            image=lambda src, embedded: self._image(src, embedded, note_path),
-            file=self.index.has_file,
+            link=lambda target, heading, raw: self.resolver.link(note, target, heading, raw,
+                                                                 problems),
+            image=lambda src, embedded: self.resolver.image(src, embedded, note_path),
+            file=lambda name: self.index.has_file(name) and not escapes(note.relpath, name),
             problems=problems,
         )
         self.ext.context = context
         self.md.reset()
         try:
-            html = self.md.convert("\n".join(lines))
+            html = no_placeholders(self.md.convert("\n".join(lines)))
         finally:
             self.ext.context = None
         html = _EMPTY_PARAGRAPH.sub("", html)  # a line that held only tags or a comment
-        return sanitize(html, lambda tag, attr, value: self._attribute(
-            tag, attr, value, note_path, problems)), context
+        return safe_math_links(sanitize(html, lambda tag, attr, value: self.resolver.attribute(
+            tag, attr, value, note_path, problems))), context
 
     def _transclude(self, note: Note, lines: list[str], stack: list[tuple[str, str]],
-                    problems: list[Problem]) -> list[str]:
-        """Replace each line that is only ``![[Note]]`` or ``![[Note#Heading]]`` by that content."""
+                    problems: list[Problem], source: Source, budget: Budget) -> list[str]:
+        """Replace each line that is only ``![[Note]]``, ``![[Note#Heading]]`` or
+        ``![[Note#^block]]`` by that content (never inside code)."""
+        if not any("![[" in line for line in lines):
+            return list(lines)
         out: list[str] = []
-        for line in lines:
-            match = _EMBED_LINE.match(line)
+        for line, kind in zip(lines, kinds(lines), strict=True):
+            match = _EMBED_LINE.match(line) if kind == TEXT and "![[" in line else None
             target = self._embedded(note, match.group(1)) if match else None
             if match is None or target is None:
                 out.append(line)
                 continue
-            other, sections, label = target
-            key = (other.relpath, label)
+            key = (target.note.relpath, target.label)
+            if len(stack) == 1:
+                budget.top = line.strip()
             if key in stack or len(stack) > MAX_EMBED_DEPTH:
                 why = ("embeds itself" if key in stack
                        else f"nests embeds over {MAX_EMBED_DEPTH} deep")
-                problems.append(Problem(line.strip(), "warning", f"'{label}' {why}; shown as a "
-                                        "link", "embed-cycle"))
+                problems.append(Problem(line.strip(), "warning", f"'{target.label}' {why}; shown "
+                                        "as a link", "embed-cycle"))
                 out.append(line)
                 continue
-            inner: list[str] = []
-            for section in sections:
-                if section is not sections[0] or not match.group(1).count("#"):
-                    inner += ["", f"**{section.heading}**", ""] if section.level else []
-                inner += section.body
-            if other is not note:  # its own [[#Heading]] links still mean its headings
-                name = other.relpath.removesuffix(".md")
+            if not budget.spend(len(target.lines)):
+                if not budget.reported:
+                    budget.reported = True
+                    problems.append(Problem(budget.top, "warning", "embeds here bring in over "
+                                            f"{MAX_TRANSCLUDED_LINES:,} lines or "
+                                            f"{MAX_TRANSCLUSIONS} embeds; the rest are shown "
+                                            "as links", "embed-limit"))
+                out.append(line)
+                continue
+            inner = target.lines
+            if target.note is not note:  # its own [[#Heading]] links still mean its headings
+                name = target.note.relpath.removesuffix(".md")
                 inner = [line.replace("[[#", f"[[{name}#") for line in inner]
-            inner = self._transclude(other, inner, [*stack, key], problems)
+                source.foreign += inner
+            inner = self._transclude(target.note, inner, [*stack, key], problems, source, budget)
             out += ["", '<div class="transclusion" markdown="1">', "",
-                    f'<p class="transclusion-source">{html_escape(label)}</p>', "", *inner, "",
-                    "</div>", ""]
+                    f'<p class="transclusion-source">{html_escape(target.label)}</p>', "",
+                    *inner, "", "</div>", ""]
         return out
 
-    def _embedded(self, note: Note, raw: str) -> tuple[Note, list[Section], str] | None:
-        """The note and sections an embed names (a heading brings its subsections along)."""
+    def _embedded(self, note: Note, raw: str) -> Target | None:
+        """What an embed names (a heading brings its subsections along), or None."""
         target, heading, _ = split_target(raw)
-        other = note if not target else self._notes_by_title.get(target.removesuffix(".md").lower())
+        if target and escapes(note.relpath, target):
+            return None  # refused where the embed is rendered
+        titles = self.resolver.notes_by_title
+        other = note if not target else titles.get(target.removesuffix(".md").lower())
         if other is None:
             return None
-        if not heading:
-            return other, other.sections, other.title
-        for index, section in enumerate(other.sections):
-            if section.heading.lower() == heading.lower():
-                depth = len(section.path)
-                rest = other.sections[index + 1:]
-                end = next((i for i, s in enumerate(rest) if len(s.path) <= depth), len(rest))
-                return other, [section, *rest[:end]], f"{other.title} › {section.heading}"
-        return None
+        return find(other, heading)
 
     def _check_cloze(self, note: Note, section: Section) -> None:
         """A ``{{c1::`` without its ``}}`` would break the card: report where it opens."""
         text = "\n".join(section.body)
-        closed = cloze_spans(text)
-        opened = next((m.start() for m in CLOZE.finditer(text)
-                       if not any(start <= m.start() < end for start, _, _, end in closed)), None)
+        opened = first_unclosed(text)
         if opened is not None:
             line = text.count("\n", 0, opened)
             col = opened - (text.rfind("\n", 0, opened) + 1) + 1
@@ -268,101 +336,35 @@ class Renderer:
                 note.relpath, section.body_line + line, col, "warning",
                 "cloze '{{c…::' is never closed with '}}'", "unclosed-cloze"))
 
-    def _attribute(self, tag: str, attr: str, value: str, note_path: Path,
-                   problems: list[Problem]) -> str | None:
-        """Images in raw HTML go through the same resolver as Markdown images, or are dropped."""
-        if tag != "img" or attr != "src" or value in self.index.names:
-            return value
-        media, problem = self._image(value, False, note_path)
-        if problem is not None:
-            problems.append(problem)
-        return media
-
-    def _link(self, note: Note, target: str, heading: str, raw: str,
-              problems: list[Problem]) -> str | None:
-        """The anchor a wikilink points to; None when its note is not part of the export."""
-        target_note = note if not target else self._notes_by_title.get(target.lower())
-        if target_note is None:
-            # links to notes outside the export are normal in a vault: reported only on request
-            if self.check_links:
-                problems.append(Problem(raw, "warning", f"link to note '{target}' that is not "
-                                        "in the notes folder", "missing-note"))
-            return None
-        if not heading:
-            return "#" + target_note.anchor
-        for section in target_note.sections:
-            if section.heading.lower() == heading.lower():
-                return "#" + section.anchor
-        problems.append(Problem(raw, "warning", f"link to heading '#{heading}' that does not "
-                                f"exist in '{target_note.relpath}'", "missing-heading"))
-        return None
-
-    def _image(self, src: str, embedded: bool,
-               note_path: Path) -> tuple[str | None, Problem | None]:
-        """Resolve an image reference to a media name, or explain why it cannot be."""
-        parts = urlsplit(src)
-        if parts.scheme or src.startswith("//"):
-            if parts.scheme in ("http", "https"):
-                return self._remote_image(src)
-            return None, Problem(src, "error", f"image '{src}' uses a '{parts.scheme}:' URL; "
-                                 "refused", "outside-vault")
-        target = src if embedded else unquote(parts.path)
-        # an embed is located by its opening "![[" so the column points at the embed itself
-        where = f"![[{src}" if embedded else src
-        try:
-            found = self.index.resolve(target, note_path)
-        except OutsideVaultError:
-            return None, Problem(where, "error", f"image '{target}' is outside the notes and "
-                                 "assets folders; refused", "outside-vault")
-        if found is None:
-            return None, Problem(where, "warning", f"image '{target}' not found in the assets "
-                                 "or notes folders", "missing-image")
-        why = self.index.why_unreadable(found)
-        if why is not None:
-            return None, Problem(where, "warning", f"image '{target}' {why}; left out",
-                                 "bad-image")
-        asset: Asset = self.index.asset(found)
-        return asset.media_name, None
-
-    def _remote_image(self, url: str) -> tuple[str | None, Problem | None]:
-        if self.remote is None:
-            return None, Problem(url, "warning", f"remote image '{url}' is not fetched "
-                                 "(--allow-remote fetches it); kept as a link", "remote-image")
-        try:
-            path = self.remote.fetch(url)
-        except RemoteImageError as exc:
-            return None, Problem(url, "warning", f"remote image '{url}' could not be fetched: "
-                                 f"{exc}; kept as a link", "remote-image-failed")
-        asset = self.index.asset(path)
-        return asset.media_name, None
-
-    def _report(self, note: Note, section: Section, problems: list[Problem]) -> None:
-        """Place each problem on the first mention in the section not already claimed."""
-        claimed: list[tuple[int, int, int]] = []
+    def _report(self, note: Note, section: Section, problems: list[Problem],
+                source: Source) -> None:
+        """Place each problem on the first mention in the section not already claimed; one
+        about a line transcluded from another note is reported with that note instead."""
+        finder = Finder(source.lines)
         for problem in problems:
-            line, col = _locate(section, problem.text, claimed)
-            self.vault.diagnostics.append(Diagnostic(note.relpath, line, col,
+            where = finder.locate(problem.text, problem.code)
+            # Text rebuilt from Markdown may differ from the source after a code span, a line
+            # break or a tab (Markdown expands tabs): its first part is enough to find the line.
+            text = problem.text
+            for part in (text.split("\n")[0], text.split("`")[0], (text.split() or [""])[0]):
+                if where is None and len(part) >= 3 and part != text:
+                    where = finder.locate(part, problem.code)
+            if where is None:
+                if any(problem.text in line for line in source.foreign):
+                    continue
+                where = (section.line, 1)
+            self.vault.diagnostics.append(Diagnostic(note.relpath, where[0], where[1],
                                                      problem.severity,  # type: ignore[arg-type]
                                                      problem.message, problem.code))
 
 
-def _show_cloze_answers(section_html: str) -> str:
-    """The sheet and the section card show a cloze's answer, marked; inside math, plain."""
-    if "{{c" not in section_html:
-        return section_html
-    parts = _MATH_SPAN.split(section_html)
-    return "".join(unwrap_clozes(part, "{}" if index % 2 else '<span class="cloze-text">{}</span>')
-                   for index, part in enumerate(parts))
-
-
-def _locate(section: Section, text: str, claimed: list[tuple[int, int, int]]) -> tuple[int, int]:
-    """Line and column (1-based) of the first unclaimed mention of ``text`` in the section."""
-    for offset, line in enumerate(section.body):
-        start = line.find(text)
-        while start != -1:
-            end = start + len(text)
-            if not any(o == offset and s < end and start < e for o, s, e in claimed):
-                claimed.append((offset, start, end))
-                return section.body_line + offset, start + 1
-            start = line.find(text, start + 1)
-    return section.line, 1
+def _fronts(note: Note) -> None:
+    """Each section's card front: its heading path with every heading rendered."""
+    rendered: dict[tuple[str, ...], str] = {}
+    for section in note.sections:
+        heading = section.heading_html or html_escape(section.heading, quote=False)
+        if section.level:
+            rendered[section.path] = heading
+        parts = [rendered.get(section.path[:i + 1], html_escape(section.path[i], quote=False))
+                 for i in range(len(section.path))]
+        section.front_html = html_escape(" › ").join(parts)

@@ -18,6 +18,9 @@ def summary_lines(result: Result, notes_dir: Path) -> list[str]:
     vault = result.vault
     plural = "" if len(vault.notes) == 1 else "s"
     lines = [f"Read {len(vault.notes)} note{plural} ({result.sections} sections) from {notes_dir}"]
+    if vault.left_out:
+        lines.append(f"Left out {vault.left_out} note{'' if vault.left_out == 1 else 's'} "
+                     "not chosen by --include, --exclude or --tag")
     cards = f"Cards: {len(result.cards)}"
     if result.report:
         r = result.report
@@ -27,8 +30,11 @@ def summary_lines(result: Result, notes_dir: Path) -> list[str]:
     if result.report:
         lines += _history_lines(result.report)
     lines.append(f"Images embedded: {len(vault.assets)}")
-    lines.append(f"Warnings: {result.warnings}, errors: {result.errors}")
+    notices = len(result.vault.diagnostics) - result.warnings - result.errors
+    lines.append(f"Warnings: {result.warnings}, errors: {result.errors}"
+                 + (f", notices: {notices}" if notices else ""))
     lines += [f"Wrote {o.path} ({_size(o.size)})" for o in result.outputs]
+    lines += [f"PDF {note}" for note in result.fitted]
     return lines
 
 
@@ -87,6 +93,8 @@ def json_document(result: Result, notes_dir: Path) -> str:
              "message": d.message, "code": d.code} for d in result.diagnostics],
         "summary": {
             "notes": len(result.vault.notes), "sections": result.sections,
+            **({"left_out": result.vault.left_out} if result.vault.left_out else {}),
+            **({"fitted": result.fitted} if result.fitted else {}),
             "cards": len(result.cards), "images": len(result.vault.assets),
             "warnings": result.warnings, "errors": result.errors,
             **({"added": report.added, "changed": report.changed,

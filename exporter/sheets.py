@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import hashlib
+import html
 import logging
 import os
 import re
@@ -17,8 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, pdf
+from . import __version__, pdf, select
 from .config import Config, ExportError
+from .fit import FitError
 from .model import Diagnostic, Note, Vault
 from .parse import slugify
 
@@ -41,7 +43,7 @@ class SheetJob:
 def plan_sheets(config: Config, vault: Vault, date: object) -> list[SheetJob]:
     """One sheet for everything, or one per note, or one per top-level folder."""
     groups: dict[str, list[Note]] = {}
-    for note in vault.notes:
+    for note in filter(select.on_sheet, vault.notes):
         if config.pdf_per == "note":
             key = note.relpath.removesuffix(".md")
         elif config.pdf_per == "folder":
@@ -77,6 +79,15 @@ def _file_name(key: str, used: set[str]) -> str:
         unique = f"{name}-{number}"
     used.add(unique.casefold())
     return unique
+
+
+_FIT = re.compile(r'<meta name="notes-export-fit" content="([^"]*)">')
+
+
+def fit_note(source: str) -> str:
+    """What ``--pages`` chose for a sheet, as recorded in the HTML it was laid out from."""
+    found = _FIT.search(source)
+    return html.unescape(found.group(1)) if found else ""
 
 
 def cache_key(job: SheetJob) -> str:
@@ -246,6 +257,8 @@ def _write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions,
 
     try:
         return layout.write_sheet(target, vault, options)
+    except FitError:
+        raise  # the notes are fine; the pages asked for are too few
     except Exception as exc:
         log.debug("PDF layout failed", exc_info=True)
         failure = exc

@@ -101,17 +101,32 @@ def find_notes(notes_dir: Path, diagnostics: list[Diagnostic] | None = None) -> 
     return sorted(found, key=lambda p: p.relative_to(notes_dir).as_posix())
 
 
-def attachment_folder(notes_dir: Path) -> Path | None:
-    """The vault's attachment folder from ``.obsidian/app.json``, when it names a fixed one."""
+def _attachment_setting(notes_dir: Path) -> str | None:
+    """``attachmentFolderPath`` from ``.obsidian/app.json``, when set."""
     try:
         settings = json.loads((notes_dir / ".obsidian" / "app.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     folder = settings.get("attachmentFolderPath") if isinstance(settings, dict) else None
-    if not isinstance(folder, str) or not folder.strip() or folder.startswith("./"):
-        return None  # "./x" is relative to each note: the note's own folder is searched anyway
-    candidate = (notes_dir / folder.strip().strip("/")).resolve()
+    return folder.strip() if isinstance(folder, str) and folder.strip() else None
+
+
+def attachment_folder(notes_dir: Path) -> Path | None:
+    """The vault's attachment folder from ``.obsidian/app.json``, when it names a fixed one."""
+    folder = _attachment_setting(notes_dir)
+    if folder is None or folder.startswith("./") or folder == ".":
+        return None  # "./x" is relative to each note: see note_attachment_folder
+    candidate = (notes_dir / folder.strip("/")).resolve()
     return candidate if candidate.is_dir() and _inside(candidate, [notes_dir.resolve()]) else None
+
+
+def note_attachment_folder(notes_dir: Path) -> str | None:
+    """The attachment folder relative to each note (``./files`` in ``.obsidian/app.json``)."""
+    folder = _attachment_setting(notes_dir)
+    if folder is None or not folder.startswith("./"):
+        return None
+    parts = [p for p in folder[2:].split("/") if p not in ("", ".")]
+    return "/".join(parts) if parts and ".." not in parts else None
 
 
 @dataclass
@@ -121,6 +136,7 @@ class AssetIndex:
     notes_dir: Path
     asset_dirs: list[Path]
     attachments: Path | None = None
+    note_attachments: str | None = None  # "./files": a folder beside each note
     _by_name: dict[str, list[Path]] = field(default_factory=dict)
     _by_lower: dict[str, list[Path]] = field(default_factory=dict)
     _media: dict[Path, Asset] = field(default_factory=dict)
@@ -184,7 +200,9 @@ class AssetIndex:
         relative = PurePosixPath(target)
         if relative.is_absolute():
             raise OutsideVaultError(target)
-        bases = [note_path.parent, *self.roots]
+        # A path from the vault's root wins (Obsidian's rule); "./x" and "../x" are the note's.
+        bases = [note_path.parent, *self.roots] if target.startswith(".") \
+            else [self.notes_dir, note_path.parent, *self.asset_dirs]
         for base in bases:
             candidate = (base / relative).resolve()
             if not _inside(candidate, self.roots):
@@ -199,15 +217,25 @@ class AssetIndex:
         return None
 
     def _closest(self, candidates: list[Path], note_path: Path) -> Path:
-        """Prefer the assets folders, the note's folder, the vault's attachment folder, then the
-        shortest path (Obsidian's rule for a bare file name)."""
+        """Obsidian's rule for a bare file name: the file beside the note first, then the one
+        in the vault's attachment folder (or the note's own ``./attachments`` folder) and the
+        assets folders, then the shortest path."""
+        note_dir = note_path.parent.resolve()
+        local = note_dir / self.note_attachments if self.note_attachments else None
 
         def rank(path: Path) -> tuple[int, int, str]:
-            in_assets = any(d in path.parents for d in self.asset_dirs)
-            beside = path.parent == note_path.parent.resolve()
-            attached = self.attachments is not None and self.attachments in path.parents
-            tier = 0 if in_assets else 1 if beside else 2 if attached else 3
-            return (tier, len(path.parts), path.as_posix())
+            if path.parent == note_dir:
+                tier = 0
+            elif path.parent == local:
+                tier = 1
+            elif self.attachments is not None and self.attachments in path.parents:
+                tier = 2
+            elif any(d in path.parents for d in self.asset_dirs):
+                tier = 3
+            else:
+                tier = 4
+            relative = self._relative(path)
+            return (tier, len(relative), relative)
 
         return min(candidates, key=rank)
 

@@ -29,7 +29,7 @@ def test_config_file_beside_the_notes_sets_defaults(tmp_path: Path) -> None:
         "Letters", ("definitions",), "handout", 1)
     assert config.out_dir == tmp_path / "build"
     assert config.asset_dirs == [tmp_path / "pics"]
-    assert [c.front for c in check(config).cards] == ["X"]
+    assert [c.front for c in check(config).cards] == ["X = …"]
 
 
 def test_command_line_overrides_the_file(tmp_path: Path) -> None:

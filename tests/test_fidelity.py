@@ -67,7 +67,12 @@ def test_fidelity_sheet(tmp_path: Path) -> None:
     config = load(VAULT / "notes", {"out_dir": tmp_path, "epoch": EPOCH, "write_anki": False})
     export(config)
     with pdfplumber.open(tmp_path / "fidelity.pdf") as pdf:
-        text = " ".join(" ".join((p.extract_text() or "").split()) for p in pdf.pages)
+        # column by column (sections continue across columns: lines side by side would mix),
+        # a subscript within the line it belongs to
+        third = pdf.pages[0].width / 3
+        text = " ".join(" ".join((p.crop((i * third, 0, (i + 1) * third, p.height))
+                                  .extract_text(y_tolerance=5) or "").split())
+                        for p in pdf.pages for i in range(3))
     for expected in ("Remember", "Folded tip", "Hidden until opened.", "A nested warning.",
                      "highlighted", "after the comment", "open task", "The footnote's text.",
                      "def handler(event, context):", "Front Matter Title › Heading",

@@ -210,13 +210,14 @@ def test_another_version_of_the_exporter_renders_everything_again(
 
 def test_an_entry_of_the_wrong_shape_is_refused() -> None:
     note = Note("n.md", "N", sections=[Section("N", 0, ("N",), 1, "n")])
-    good = {"sections": [["<p>x</p>", []]], "tags": [], "diagnostics": []}
-    assert notecache.from_json(good, note, []).sections == [("<p>x</p>", [])]
+    good = {"sections": [["<p>x</p>", "N", "N", []]], "tags": [], "diagnostics": []}
+    assert notecache.from_json(good, note, []).sections == [("<p>x</p>", "N", "N", [])]
     bad: list[object] = [
-        [], {"sections": []}, {"sections": [["<p>x</p>", [["front", "back"]]]]},
+        [], {"sections": []}, {"sections": [["<p>x</p>", "N", "N", [["front", "back"]]]]},
+        {"sections": [["<p>x</p>", []]], "tags": [], "diagnostics": []},
         {**good, "tags": [1]}, {**good, "diagnostics": [["n.md", 1, 1, "fatal", "m", "c"]]},
         {**good, "diagnostics": [["n.md", "1", 1, "warning", "m", "c"]]},
-        {**good, "sections": [[None, []]]},
+        {**good, "sections": [[None, "N", "N", []]]},
     ]
     for data in bad:
         with pytest.raises(notecache.BadEntryError):
@@ -340,3 +341,14 @@ def test_an_image_shown_by_two_notes_renders_both_again_when_edited(
         shutil.copyfile(SAMPLE_ASSETS / OTHER_PICTURE, p / "assets" / PICTURE)
 
     assert _warm_and_cold(project, rendered, edit) == ["a.md", "e.md"]
+
+
+def test_a_removed_block_id_renders_the_notes_linking_to_it(
+        project: Path, rendered: list[str]) -> None:
+    write_note(project / "notes", "d.md", NOTES["d.md"] + "- see [[c#^kept]]\n")
+    write_note(project / "notes", "c.md", "# C\ntranscluded text\n\nsome line ^kept\n")
+
+    def edit(p: Path) -> None:
+        write_note(p / "notes", "c.md", "# C\ntranscluded text\n\nsome line\n")
+
+    assert "d.md" in _warm_and_cold(project, rendered, edit)

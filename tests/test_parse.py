@@ -137,13 +137,14 @@ def test_same_file_name_in_two_folders_gets_two_media_names(tmp_path: Path) -> N
     assert all(re.fullmatch(r"diagram-[0-9a-f]{12}\.png", name) for name in vault.assets)
 
 
-def test_tags_become_note_tags_not_text(tmp_path: Path) -> None:
+def test_tags_become_note_tags_and_stay_in_the_text(tmp_path: Path) -> None:
     write_note(tmp_path, "n.md", "# A\n#flashcards/aws\ntext with #inline tag, a#b and "
                "[link](#frag)\n")
     vault = _vault(tmp_path)
     assert vault.notes[0].tags == {"flashcards/aws", "inline"}
     html = _html(vault, "A")
-    assert "#inline" not in html and "flashcards" not in html
+    # a line of only tags is hidden; a tag in a sentence stays, styled as Obsidian shows it
+    assert '<span class="tag">#inline</span>' in html and "flashcards" not in html
     assert "a#b" in html and 'href="#frag"' in html
 
 

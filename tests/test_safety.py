@@ -73,7 +73,7 @@ def test_embeds_escaping_the_vault_are_refused(tmp_path: Path) -> None:
         assert sum(len(page.images) for page in pdf.pages) == 0
     found = [(d.line, d.severity, d.code) for d in result.diagnostics]
     assert found == [(2, "error", "outside-vault"), (3, "error", "outside-vault"),
-                     (4, "error", "outside-vault"), (5, "warning", "missing-image"),
+                     (4, "error", "outside-vault"), (5, "error", "outside-vault"),
                      (6, "error", "outside-vault")]
 
 

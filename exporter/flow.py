@@ -1,0 +1,183 @@
+"""The layout passes of one sheet: full columns (images shrink to finish a column) and fitting
+to N pages (the font size and image scale chosen from the passes' measured fill)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from itertools import pairwise
+from typing import Any
+
+from weasyprint.document import Document, Page
+from weasyprint.formatting_structure import boxes
+from weasyprint.text.fonts import FontConfiguration
+
+from . import fit
+from .layout import MAX_PASSES, VaultFetcher, assign, render_columns
+from .mathsvg import MathImages
+from .model import Vault
+from .pdf import Content, Geometry, Plan, SheetOptions, build_html, geometry
+
+log = logging.getLogger(__name__)
+SHRINK_FLOOR = 0.6  # an image shrinks to finish a column, to no less than this share
+SLACK = 0.6  # em: the block margin a moved image brings along, and a little more
+
+
+@dataclass
+class Laid:
+    """One layout of the sheet's content on column pages, and what it measured."""
+
+    document: Document
+    source: str
+    plan: Plan  # the plan the layout asks for next (wide tables found)
+    pages: int  # printed pages
+    used: float  # columns filled, the last one by its share; a wide page counts whole
+    fill: float  # mean fill of the columns of every printed page but the last
+    note: str = ""
+
+
+class Flow:
+    """Lays one sheet's content out as often as the choice of sizes needs, counting passes."""
+
+    def __init__(self, vault: Vault, shown: Content, fetcher: VaultFetcher,
+                 fonts: FontConfiguration) -> None:
+        self.vault = vault
+        self.shown = shown
+        self.fetcher = fetcher
+        self.fonts = fonts
+        self.passes = 0
+
+    def lay_out(self, options: SheetOptions, plan: Plan, passes: int = MAX_PASSES) -> Laid:
+        """One layout at ``options``' font size (formulas typeset at that size)."""
+        math = MathImages(size_px=(options.font_size or 8) * 96 / 72)
+        self.fetcher.math = math
+        g = geometry(options)
+
+        def make(p: Plan) -> str:
+            self.passes += 1
+            log.debug("layout pass %d at %g pt", self.passes, options.font_size)
+            return build_html(self.vault, options, p, math, self.shown)
+
+        document, source, revised = render_columns(make, plan, g, self.fetcher, self.fonts,
+                                                   passes)
+        return _measured(document, source, revised, g)
+
+    def fill(self, options: SheetOptions, plan: Plan) -> Laid:
+        """Lay out, then finish the columns that images leave short."""
+        return self._finish(options, self.lay_out(options, plan))
+
+    def _finish(self, options: SheetOptions, first: Laid) -> Laid:
+        """Once more with the images that end a column early shrunk to finish it; keep the
+        layout that takes fewer pages, then the one that fills its columns better."""
+        shrink = shrinks(first.document, geometry(options), (options.font_size or 8) * 96 / 72)
+        if not shrink:
+            return first
+        second = self.lay_out(options, replace(first.plan, shrink=shrink), passes=1)
+        return min(first, second, key=lambda laid: (laid.pages, -laid.fill))
+
+    def fit(self, options: SheetOptions, plan: Plan) -> Laid:
+        """The largest font size (and image scale) that fits ``options.pages`` pages."""
+        pages, ceiling = options.pages or 1, options.font_size or 8
+        floor = min(options.min_font_size, ceiling)
+        trials: list[fit.Trial] = []
+        best: Laid | None = None  # only the best layout is kept: each holds every page's boxes
+        best_font = ceiling
+        font: float | None = ceiling
+        while font is not None:
+            sized = replace(options, font_size=font)
+            result = self.lay_out(sized, replace(plan, image_scale=fit.image_scale(
+                font, ceiling)), passes=MAX_PASSES if not trials else 1)
+            plan = replace(result.plan, image_scale=1.0)
+            trials.append(fit.Trial(font, result.pages, result.used))
+            log.debug("fit at %g pt: %d pages, %.2f columns", font, result.pages, result.used)
+            if result.pages <= pages and (best is None or font > best_font):
+                best, best_font = result, font
+            font = fit.next_font(trials, pages, options.columns or 1, ceiling, floor,
+                                 self.passes)
+        if best is None:
+            raise fit.failure(trials, pages, floor)
+        if self.passes < fit.MAX_LAYOUTS:  # a layout to spare: finish columns with images
+            best = self._finish(replace(options, font_size=best_font), best)
+        best.note = f"fitted to {pages} page{'s' if pages != 1 else ''} at {best_font:g} pt"
+        return best
+
+
+def _wide(page: Page, g: Geometry) -> bool:
+    return bool(page.width > g.column_w * 1.5)
+
+
+def _root(page: Page) -> Any:
+    return next(b for b in page._page_box.children if not isinstance(b, boxes.MarginBox))
+
+
+def _ink_bottom(box: Any) -> float:
+    """The lowest line or image inside ``box`` (a block split by a page break is stretched
+    to the page's end, so its own height says nothing)."""
+    if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)):
+        return float(box.border_box_y() + box.border_height())
+    if isinstance(box, boxes.TableCellBox):  # a cell's padding and border are ink too
+        inner = max((_ink_bottom(c) for c in box.children), default=0.0)
+        return float(inner + box.padding_bottom + box.border_bottom_width) if inner else 0.0
+    return max((_ink_bottom(c) for c in getattr(box, "children", ())), default=0.0)
+
+
+def _bottom(page: Page) -> float:
+    """How far down the page's content reaches."""
+    return max(_ink_bottom(_root(page)), float(page._page_box.content_box_y()))
+
+
+def page_fill(page: Page) -> float:
+    """The share of a column page's height its content takes."""
+    box = page._page_box
+    return float((_bottom(page) - box.content_box_y()) / box.height)
+
+
+def _measured(document: Document, source: str, plan: Plan, g: Geometry) -> Laid:
+    groups = assign(document, g)
+    used = 0.0
+    fills: list[float] = []
+    for number, group in enumerate(groups):
+        if _wide(group[0], g):
+            used += g.columns
+            continue
+        if number < len(groups) - 1:
+            used += g.columns
+            fills += [page_fill(p) for p in group] + [0.0] * (g.columns - len(group))
+        else:
+            used += len(group) - 1 + page_fill(group[-1])
+    fill = sum(fills) / len(fills) if fills else 1.0
+    return Laid(document, source, plan, len(groups), used, fill)
+
+
+def _first_image(box: Any) -> Any:
+    """The first numbered image on a column page (formulas are not numbered)."""
+    if getattr(box, "element_tag", None) == "img" and box.element.get("data-img"):
+        return box
+    for child in getattr(box, "children", ()):
+        if not isinstance(child, boxes.MarginBox) and (found := _first_image(child)):
+            return found
+    return None
+
+
+def shrinks(document: Document, g: Geometry, font_px: float) -> dict[int, float]:
+    """Images that open a column while the column before ends early, with the height that
+    lets them finish that column (when it is at least ``SHRINK_FLOOR`` of the image).
+
+    Whatever precedes the image at the top of its column did not fit before it alone (else
+    WeasyPrint had put it there): it is a heading kept with the image, or the image's own
+    list item. So moving back costs that offset, plus the image at its new height."""
+    found: dict[int, float] = {}
+    pages = document.pages
+    for before, after in pairwise(pages):
+        if _wide(before, g) or _wide(after, g):
+            continue
+        image = _first_image(after._page_box)
+        if not image:
+            continue
+        box = before._page_box
+        free = box.content_box_y() + box.height - _bottom(before)
+        offset = image.border_box_y() - after._page_box.content_box_y()
+        height = free - offset - image.margin_bottom - SLACK * font_px - 3
+        if SHRINK_FLOOR * image.height <= height < image.height:
+            found[int(image.element.get("data-img"))] = height
+    return found

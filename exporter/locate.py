@@ -1,0 +1,52 @@
+"""Where a problem found while rendering is written: its file line and column."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+
+@dataclass
+class Source:
+    """Where the lines a section renders come from, to place each problem on its file line."""
+
+    lines: list[tuple[int, str]]  # (line in the file, text) of the section's own lines
+    foreign: list[str]  # lines transcluded from other notes: their problems are theirs
+
+
+class Finder:
+    """Finds where each problem's text is written, each mention claimed once.
+
+    Problems of one kind arrive in document order (each pass walks the section top to bottom),
+    so each kind resumes its search where its last mention was found and wraps around to the
+    top only when needed: 2,000 problems on 2,000 lines cost a pass, not 2,000 passes.
+    """
+
+    def __init__(self, lines: list[tuple[int, str]]) -> None:
+        self.numbers = [number for number, _ in lines]
+        self.starts: list[int] = []
+        position = 0
+        for _, line in lines:
+            self.starts.append(position)
+            position += len(line) + 1
+        self.text = "\n".join(line for _, line in lines)
+        self.cursors: dict[str, int] = {}
+        self.claimed: dict[int, list[tuple[int, int]]] = {}
+
+    def locate(self, text: str, kind: str = "") -> tuple[int, int] | None:
+        """Line and column (1-based) of the next unclaimed mention of ``text``."""
+        if not text or "\n" in text:
+            return None
+        cursor = self.cursors.get(kind, 0)
+        for begin, end in ((cursor, len(self.text)), (0, min(len(self.text), cursor + len(text)))):
+            at = self.text.find(text, begin, end)
+            while at != -1:
+                index = bisect.bisect_right(self.starts, at) - 1
+                start = at - self.starts[index]
+                taken = self.claimed.setdefault(index, [])
+                if not any(s < start + len(text) and start < e for s, e in taken):
+                    taken.append((start, start + len(text)))
+                    self.cursors[kind] = at + len(text)
+                    return self.numbers[index], start + 1
+                at = self.text.find(text, at + 1, end)
+        return None

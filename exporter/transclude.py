@@ -1,0 +1,175 @@
+"""What a link or an embed names inside a note: a heading (or a heading path), a block ``^id``.
+
+Obsidian's rules: ``Note#H1#H2`` is a heading path (each part an ancestor, in order);
+``Note#^id`` is the block that ends with ``^id`` (a paragraph, a list item with its children,
+a quote or callout, or the table/list above a ``^id`` line); a heading ``# H ^id`` is a block
+too. Headings match whatever their punctuation and case, as Obsidian's link suggestions write
+them without ``:``, ``#``, ``|`` or ``^``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+from .model import Note, Section
+from .scan import TEXT, kinds
+from .text import BLOCK_ID_LINE, split_block_id
+
+# Embeds that fan out (each note embedding the next ten times) grow exponentially with depth:
+# what one section may bring in is capped in lines and in embeds, not only in depth.
+MAX_TRANSCLUDED_LINES = 5000
+MAX_TRANSCLUSIONS = 200
+_NON_WORD = re.compile(r"[\W_]+")
+_LIST_ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
+
+
+@dataclass
+class Target:
+    """What an embed brings in: lines of Markdown, the section they belong to, a label."""
+
+    note: Note
+    section: Section
+    lines: list[str]
+    label: str
+
+
+def _key(text: str) -> str:
+    return _NON_WORD.sub(" ", text).strip().lower()
+
+
+def find_section(note: Note, heading: str) -> Section | None:
+    """The section a ``#Heading`` or ``#H1#H2`` reference names, or None."""
+    parts = [_key(p) for p in heading.split("#") if p.strip()]
+    if not parts:
+        return None
+    for section in note.sections:
+        if not section.level or _key(section.heading) != parts[-1]:
+            continue
+        ancestors = iter(_key(p) for p in section.path[:-1])
+        if all(part in ancestors for part in parts[:-1]):  # in order, gaps allowed
+            return section
+    return None
+
+
+def subtree(note: Note, section: Section) -> list[Section]:
+    """A section and the subsections under it."""
+    index = note.sections.index(section)
+    depth = len(section.path)
+    rest = note.sections[index + 1:]
+    end = next((i for i, s in enumerate(rest) if len(s.path) <= depth), len(rest))
+    return [section, *rest[:end]]
+
+
+def heading_lines(note: Note, section: Section) -> list[str]:
+    """The Markdown of a section and its subsections; subheadings as bold lines."""
+    lines: list[str] = []
+    for part in subtree(note, section):
+        if part is not section and part.level:
+            lines += ["", f"**{part.heading}**", ""]
+        lines += part.body
+    return lines
+
+
+def find_block(note: Note, block_id: str) -> tuple[Section, list[str]] | None:
+    """The section holding block ``^block_id`` and the block's lines, or None."""
+    for section in note.sections:
+        if section.block_id == block_id and section.level:
+            return section, heading_lines(note, section)
+        body = section.body
+        for index, kind in enumerate(kinds(body)):
+            line = body[index]
+            if kind != TEXT or block_id not in line:
+                continue
+            alone = BLOCK_ID_LINE.match(line)
+            if alone and alone.group(1) == block_id:
+                return section, _block_above(body, index)
+            if not alone and split_block_id(line)[1] == block_id:
+                return section, _block_at(body, index)
+    return None
+
+
+def _block_above(body: list[str], index: int) -> list[str]:
+    """``^id`` alone on a line names the block right above it (a table, a list, a quote)."""
+    end = index
+    while end > 0 and not body[end - 1].strip():
+        end -= 1
+    start = end
+    while start > 0 and body[start - 1].strip():
+        start -= 1
+    return body[start:end]
+
+
+def _block_at(body: list[str], index: int) -> list[str]:
+    """``… ^id`` at the end of a line: its list item (with children), or its paragraph."""
+    item = _LIST_ITEM.match(body[index])
+    if item:
+        width = len(item.group(1).expandtabs(4))
+        end = index + 1
+        while end < len(body) and body[end].strip() and \
+                len(body[end].expandtabs(4)) - len(body[end].expandtabs(4).lstrip()) > width:
+            end += 1
+        return [line[len(item.group(1)):] for line in body[index:end]]
+    start = index
+    while start > 0 and body[start - 1].strip() and not _LIST_ITEM.match(body[start - 1]):
+        start -= 1
+    return body[start:index + 1]
+
+
+def find(note: Note, heading: str) -> Target | None:
+    """What ``Note#heading`` names (``heading`` may be empty, a path or a ``^block``)."""
+    if not heading:
+        return Target(note, note.sections[0] if note.sections else Section(
+            note.title, 0, (note.title,), 1, note.anchor), whole_note(note), note.title)
+    if heading.startswith("^"):
+        found = find_block(note, heading[1:].strip())
+        if found is None:
+            return None
+        return Target(note, found[0], found[1], f"{note.title} › {heading}")
+    section = find_section(note, heading)
+    if section is None:
+        return None
+    return Target(note, section, heading_lines(note, section), f"{note.title} › {section.heading}")
+
+
+def whole_note(note: Note) -> list[str]:
+    """The Markdown of every section of a note, headings as bold lines."""
+    lines: list[str] = []
+    for section in note.sections:
+        if section.level:
+            lines += ["", f"**{section.heading}**", ""]
+        lines += section.body
+    return lines
+
+
+@dataclass
+class Budget:
+    """What the embeds of one section have brought in so far."""
+
+    lines: int = 0
+    count: int = 0
+    top: str = ""  # the section's own embed line being expanded
+    reported: bool = False
+
+    def spend(self, lines: int) -> bool:
+        """Take ``lines`` more if the section's allowance has room."""
+        if self.count >= MAX_TRANSCLUSIONS or self.lines + lines > MAX_TRANSCLUDED_LINES:
+            return False
+        self.count += 1
+        self.lines += lines
+        return True
+
+
+def escapes(relpath: str, target: str) -> str | None:
+    """Why a link target leads out of the notes folder by its path alone, or None."""
+    target = target.replace("\\", "/")
+    if target.startswith("/") or re.match(r"^[A-Za-z]:", target):
+        return "is an absolute path"
+    if ".." not in target:
+        return None
+    folder = relpath.rsplit("/", 1)[0] if "/" in relpath else ""
+    for start in {folder, ""}:
+        if posixpath.normpath(posixpath.join(start or ".", target)).split("/")[0] == "..":
+            return "leads outside the notes folder"
+    return None
