@@ -319,24 +319,32 @@ def _note_key(base: str, relpath: str, texts: dict[str, str], embeds: _Embeds,
 def parsed_state(note: Note) -> str:
     """A digest of everything reading gave the note before rendering: its sections, lines and
     cards as settings, plugins and drawings shaped them (not only its own text)."""
-    text = json.dumps(_plain(note), ensure_ascii=False, sort_keys=True)
+    text = json.dumps(_plain(note), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _plain(value: object) -> object:
     """``value`` as JSON data: dataclasses by field (rendered HTML left out), sets sorted."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if f.name != "html" and not f.name.endswith("_html")}
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    kind = type(value)
+    if kind in _SCALARS or value is None:
         return value
+    if isinstance(value, (list, tuple)):
+        return value if all(type(v) is str for v in value) else [_plain(v) for v in value]
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[kind] = [f.name for f in dataclasses.fields(value)
+                                 if f.name != "html" and not f.name.endswith("_html")]
+    if names is not None:
+        return [_plain(getattr(value, name)) for name in names]
     if isinstance(value, (set, frozenset)):
         return sorted(repr(item) for item in value)
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
     if isinstance(value, dict):
         return [[repr(key), _plain(item)] for key, item in value.items()]
     return repr(value)
+
+
+_SCALARS = frozenset({str, int, float, bool})
+_FIELDS: dict[type, list[str]] = {}
 
 
 def open_cache(config: Config, renderer: Renderer, texts: dict[str, str],
