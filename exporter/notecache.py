@@ -1,12 +1,13 @@
 """Rendered notes kept across runs in ``OUT/.notes-export-cache/notes/``, one file per note.
 
 An entry is found by a key over everything that changes the note's HTML: the exporter's
-version and source, the options that reach rendering, the note's text, the texts of the notes
-it embeds, and a digest of the whole vault's link targets (names, aliases, headings, anchors,
-block ids) and image names. The images a note shows are checked by the hash of their bytes when
-it is taken back. The folder sits in an output folder a pull request can fill: every entry
-is signed with a key kept outside it (in the user's cache folder), and its shape is checked
-before use; anything else is ignored, rendered again and replaced. Deleting the folder is safe.
+version and source (and its rendering libraries'), the options that reach rendering, the
+note's text and parsed state, those of the notes it embeds, and a digest of the whole vault's
+link targets (names, aliases, headings, anchors, block ids) and file names. The images a note
+shows are checked by the hash of their bytes when it is taken back. The folder sits in an
+output folder a pull request can fill: every entry is signed with a key kept outside it (in
+the user's cache folder), and its shape is checked before use; anything else is ignored,
+rendered again and replaced. Deleting the folder is safe.
 """
 
 from __future__ import annotations
@@ -199,7 +200,6 @@ class NoteCache:
         self.folder = folder
         self.secret = secret
         self.renderer = renderer
-        self.texts = texts
         base = vault_digest(config, renderer)
         embeds = _Embeds(renderer.vault.notes, texts)
         states = {note.relpath: parsed_state(note) for note in renderer.vault.notes}
@@ -255,6 +255,7 @@ class NoteCache:
     def prune(self) -> None:
         """Keep only the entries this run used: the cache never outgrows one vault's notes."""
         keep = {f"{key}.json" for key in self.keys.values()}
+        log.debug("%d of %d notes taken from the note cache", self.hits, len(keep))
         try:
             for path in self.folder.iterdir():
                 if path.name not in keep or not _regular(path):
