@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -76,3 +79,30 @@ def answer_all(col: Collection) -> None:
         col.sched.answer_card(col.sched.build_answer(card=card, states=states,
                                                      rating=CardAnswer.GOOD))
 
+
+Route = Callable[[str], tuple[int, dict[str, str], bytes]]
+
+
+@contextmanager
+def local_server(route: Route) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 answering each GET with ``route(path)``; yields its base URL."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, headers, body = route(self.path)
+            self.send_response(status)
+            for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

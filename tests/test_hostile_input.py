@@ -5,11 +5,9 @@ file and line, the rest is exported, and the run stays small (issue 12, items 9-
 from __future__ import annotations
 
 import functools
-import http.server
 import json
 import os
 import struct
-import threading
 import zlib
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from exporter.cli import main
 from exporter.config import Config
 from exporter.pipeline import Result, check, export
 
-from .conftest import EPOCH, SAMPLE_ASSETS, write_note
+from .conftest import EPOCH, SAMPLE_ASSETS, local_server, write_note
 
 PICTURE = "Pasted image 20250217143901.png"
 
@@ -140,34 +138,9 @@ def test_bad_images_are_reported_in_every_format(bad_images: Path, fmt: str) -> 
     assert found == [("pics.md", 4 + n, "bad-image") for n in range(len(BAD_IMAGES))]
 
 
-class _HugeImageServer:
-    """A local HTTP server whose every path is the 30000×30000 PNG."""
-
-    def __enter__(self) -> str:
-        body = huge_png()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "image/png")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __exit__(self, *args: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_a_huge_remote_image_stays_a_link(tmp_path: Path) -> None:
-    with _HugeImageServer() as base:
+    body = huge_png()  # every path serves the 30000×30000 PNG
+    with local_server(lambda path: (200, {"Content-Type": "image/png"}, body)) as base:
         write_note(tmp_path / "notes", "r.md", f"# R\ntext\n![big]({base}/big.png)\n")
         result = check(_config(tmp_path, allow_remote=True))
     assert _found(result) == [("r.md", 3, "remote-image-failed")]

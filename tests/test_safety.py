@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import http.server
 import os
 import re
-import threading
 import zipfile
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from exporter.model import Asset
 from exporter.pdf import MEDIA_BASE
 from exporter.pipeline import Config, export
 
-from .conftest import EPOCH, SAMPLE_ASSETS, build, write_note
+from .conftest import EPOCH, SAMPLE_ASSETS, build, local_server, write_note
 
 PNG = (SAMPLE_ASSETS / "Pasted image 20250217143901.png").read_bytes()
 HOSTILE = """# Hostile
@@ -102,40 +100,18 @@ def test_pdf_fetcher_serves_only_vault_images(url: str, tmp_path: Path) -> None:
         fetch(url)
 
 
-class _Server:
-    """A local HTTP server on 127.0.0.1 that serves the PNG, an HTML page and a redirect."""
-
-    def __enter__(self) -> str:
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path == "/redirect.png":
-                    self.send_response(302)
-                    self.send_header("Location", "file:///etc/passwd")
-                    self.end_headers()
-                    return
-                body, kind = (PNG, "image/png") if self.path.endswith("logo.png") else (
-                    b"<html>not an image</html>", "text/html")
-                self.send_response(200)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __exit__(self, *args: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def _route(path: str) -> tuple[int, dict[str, str], bytes]:
+    """The PNG, an HTML page and a redirect to a local file."""
+    if path == "/redirect.png":
+        return 302, {"Location": "file:///etc/passwd"}, b""
+    if path.endswith("logo.png"):
+        return 200, {"Content-Type": "image/png"}, PNG
+    return 200, {"Content-Type": "text/html"}, b"<html>not an image</html>"
 
 
 def test_allow_remote_fetches_real_images_only(tmp_path: Path) -> None:
     (tmp_path / "assets").mkdir()
-    with _Server() as base:
+    with local_server(_route) as base:
         write_note(tmp_path / "notes", "r.md", f"# R\n![logo]({base}/logo.png)\n"
                    f"![page]({base}/page.html)\n![r]({base}/redirect.png)\n")
         config = Config(notes_dir=tmp_path / "notes", asset_dirs=[], out_dir=tmp_path / "dist",
