@@ -16,16 +16,14 @@ from urllib.parse import quote
 
 import genanki
 
+from . import kinds as registry
 from .cloze import cloze_spans
-from .config import CARD_KINDS, DEFAULT_CARD_KINDS
 from .excalidraw import BASE_CLASS
 from .model import Card, CardItem, Diagnostic, Note, Section, Vault
 
 FRONT_SEPARATOR = " › "
 _INTERNAL_LINK = re.compile(r'<a class="(internal|embed-link)" href="#[^"]*">(.*?)</a>', re.S)
 _MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.S)
-_ITEM_KINDS = {"definition": "definitions", "qa": "qa", "qa-reversed": "qa", "cloze": "cloze"}
-_MODELS = {"definition": "basic", "qa": "basic", "qa-reversed": "reversed", "cloze": "cloze"}
 
 
 @dataclass(frozen=True)
@@ -33,7 +31,7 @@ class CardOptions:
     """What cards to make and where they go."""
 
     root_deck: str
-    kinds: tuple[str, ...] = DEFAULT_CARD_KINDS
+    kinds: tuple[str, ...] = registry.defaults()
     folder_decks: bool = True
     folder_tags: bool = False
     vault_name: str | None = None
@@ -86,17 +84,18 @@ class _NoteCards:
     def cards(self) -> Iterator[Card]:
         for section in self.note.sections:
             # A heading tagged as a card (#card) is that card: no section card repeats it.
-            tagged = any(i.whole_section and _ITEM_KINDS[i.kind] in self.kinds
+            tagged = any(i.whole_section and registry.kind_of(i.kind) in self.kinds
                          for i in section.items)
-            if "sections" in self.kinds and section.has_content and not tagged \
-                    and _shows_something(section.html):
-                key = ("section", *section.path)
-                yield self._card(self._identity(key, section.block_id, section), "basic",
+            if registry.kind_of(registry.SECTION) in self.kinds and section.has_content \
+                    and not tagged and _shows_something(section.html):
+                key = (registry.SECTION, *section.path)
+                yield self._card(self._identity(key, section.block_id, section),
+                                 registry.model_of(registry.SECTION),
                                  section.front_html
                                  or html.escape(FRONT_SEPARATOR.join(section.path)),
                                  card_html(section.html), section)
             for item in section.items:
-                if _ITEM_KINDS[item.kind] in self.kinds:
+                if registry.kind_of(item.kind) in self.kinds:
                     yield self._item_card(section, item)
 
     def _item_card(self, section: Section, item: CardItem) -> Card:
@@ -112,7 +111,8 @@ class _NoteCards:
         if section.level and not item.whole_section and path:
             # a first heading that repeats the note's title is not said twice
             context += html.escape(FRONT_SEPARATOR + FRONT_SEPARATOR.join(path))
-        return self._card(identity, _MODELS[item.kind], front, card_html(back), section, context)
+        return self._card(identity, registry.model_of(item.kind), front, card_html(back), section,
+                          context)
 
     def _identity(self, key: tuple[str, ...], block_id: str | None, section: Section,
                   line: int | None = None) -> str:
@@ -162,9 +162,10 @@ def _note_kinds(note: Note, default: tuple[str, ...], diagnostics: list[Diagnost
         return default
     if isinstance(chosen, str):
         chosen = [chosen]
-    if not isinstance(chosen, list) or any(k not in CARD_KINDS for k in chosen):
+    if not isinstance(chosen, list) or any(k not in registry.names() for k in chosen):
         diagnostics.append(Diagnostic(note.relpath, 1, 1, "warning", "front matter 'cards' must "
-                                      "list kinds from: " + ", ".join(CARD_KINDS) + "; ignored",
+                                      "list kinds from: " + ", ".join(registry.names())
+                                      + "; ignored",
                                       "bad-front-matter"))
         return default
     return tuple(chosen)

@@ -11,9 +11,10 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from . import __version__, report
-from .config import CARD_KINDS, DEFAULT_CARD_KINDS, Config, ConfigError, ExportError
+from . import __version__, kinds, report
+from .config import Config
 from .config import load as load_config
+from .errors import ConfigError, ExportError, describe, internal
 from .model import Diagnostic
 from .pdf import LAYOUTS, PAPERS
 from .pipeline import Result, check, export
@@ -63,12 +64,12 @@ def _card_kinds(ctx: click.Context, param: click.Parameter, value: str | None
                 ) -> tuple[str, ...] | None:
     if value is None:
         return None
-    kinds = tuple(k.strip() for k in value.split(",") if k.strip())
-    wrong = [k for k in kinds if k not in CARD_KINDS]
+    chosen = tuple(k.strip() for k in value.split(",") if k.strip())
+    wrong = [k for k in chosen if k not in kinds.names()]
     if wrong:
         raise click.BadParameter(f"unknown card kind {wrong[0]!r}; choose from "
-                                 + ", ".join(CARD_KINDS))
-    return kinds
+                                 + ", ".join(kinds.names()))
+    return chosen
 
 
 def _with(*options: Callable[[Any], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -101,8 +102,8 @@ _COMMON = [
     click.option("--allow-remote", is_flag=True,
                  help="Fetch http(s) images into the deck and PDF (default: keep as links)."),
     click.option("--cards", "card_kinds", callback=_card_kinds, metavar="KINDS",
-                 help="Card kinds, comma-separated: " + ", ".join(CARD_KINDS)
-                      + "  [default: " + ",".join(DEFAULT_CARD_KINDS) + "]"),
+                 help="Card kinds, comma-separated: " + ", ".join(kinds.names())
+                      + "  [default: " + ",".join(kinds.defaults()) + "]"),
     click.option("--cloze-highlights", is_flag=True,
                  help="Turn ==highlights== into cloze deletions."),
     click.option("--vault-name", help="Obsidian vault name: cards link back to their note."),
@@ -311,8 +312,9 @@ def _run(action: Callable[[Config, Progress | None], Result], config: Config,
     except ExportError as exc:
         raise click.ClickException(str(exc)) from exc
     except Exception as exc:  # never a traceback for the user; the message says what broke
-        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
-        raise click.ClickException(f"unexpected {type(exc).__name__}: {exc}") from exc
+        # the traceback goes to the debug log, which -v prints (_logging)
+        logging.getLogger(__name__).debug("the export failed", exc_info=True)
+        raise click.ClickException(describe(exc) or internal(exc)) from exc
     finally:
         if progress is not None:
             progress.close()

@@ -9,20 +9,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from . import pdf
+from . import kinds, pdf
+from .errors import ConfigError as ConfigError  # re-exported: the old import path
+from .errors import ExportError as ExportError
 from .parse import slugify
 
-CARD_KINDS = ("sections", "definitions", "qa", "cloze")
-DEFAULT_CARD_KINDS = ("sections", "qa", "cloze")
+CARD_KINDS = kinds.names()  # the registry in kinds.py; these names for older imports
+DEFAULT_CARD_KINDS = kinds.defaults()
 CONFIG_FILE = "notes-export.toml"
-
-
-class ExportError(Exception):
-    """The export cannot go on; the message names the path at fault."""
-
-
-class ConfigError(ExportError):
-    """The configuration file or its values are wrong; the message names the file and key."""
 
 
 @dataclass
@@ -139,8 +133,8 @@ def _line(value: object) -> str:
 
 
 def _kinds(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or any(v not in CARD_KINDS for v in value):
-        raise TypeError("a list of " + ", ".join(CARD_KINDS))
+    if not isinstance(value, list) or any(v not in kinds.names() for v in value):
+        raise TypeError("a list of " + ", ".join(kinds.names()))
     return tuple(value)
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Config
+from .errors import BadEntryError
 from .media import content_name
 from .model import Diagnostic, Note, Severity
 from .render import NoteRendering, Renderer
@@ -42,10 +43,6 @@ UNCACHED_CODES = frozenset({"missing-image", "bad-image", "render-failed", "remo
 _EMBED = re.compile(r"!\[\[([^\[\]\n|#^]*)")
 _SRC = re.compile(r'src="([^"]+)"')
 _BLOCK_IDS = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.M)
-
-
-class BadEntryError(ValueError):
-    """A cache entry that is not what this version writes."""
 
 
 # --- the one place that knows NoteRendering's shape ----------------------------------------

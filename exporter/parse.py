@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from .errors import NoteError as NoteError  # re-exported: the old import path
 from .model import Diagnostic, Note, Section
 from .scan import INDENTED, TEXT, kinds, strip_comments
 from .text import BLOCK_ID_LINE, TAG_NAME, is_literal, literal_spans, split_block_id
@@ -17,14 +18,6 @@ MAX_NOTE_BYTES = 5 * 1024 * 1024
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?=[ \t]|$)")
 TAG = re.compile(r"(?<!\S)#(" + TAG_NAME + ")")
 _FOOTNOTE = re.compile(r"^\[\^([^\]\s]+)\]:[ \t]?")
-
-
-class NoteError(Exception):
-    """A note that cannot be read at all; carries the diagnostic to report."""
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(diagnostic.format())
-        self.diagnostic = diagnostic
 
 
 def slugify(text: str) -> str:

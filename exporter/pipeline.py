@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import multiprocessing
 import os
@@ -15,14 +14,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import anki, cards, flashcards, history, notecache, plugins, select, sheets, state
-from .config import Config, ExportError
+from . import anki, cards, flashcards, history, kinds, notecache, plugins, select
+from .config import Config
+from .deck_writer import DeckWriter
+from .errors import ExportError, NoteError
 from .model import Card, Diagnostic, Vault
-from .parse import NoteError, read_note, split_sections
+from .parse import read_note, split_sections
 from .remote import RemoteImages
 from .render import NoteRendering, Renderer
+from .sheet_writer import SheetWriter
 from .sheets import Progress
 from .vault import AssetIndex, attachment_folder, find_notes, note_attachment_folder
+from .writers import Build, Writer
 
 log = logging.getLogger(__name__)
 
@@ -73,81 +76,87 @@ def check(config: Config, progress: Progress | None = None) -> Result:
         return _check(config, Path(work), progress, config.out_dir.is_dir())
 
 
-def _check(config: Config, work: Path, progress: Progress | None,
-           use_cache: bool = True) -> Result:
-    remote = RemoteImages(work / "remote") if config.allow_remote else None
-    vault = load_vault(config, remote, progress, use_cache)
-    options = cards.CardOptions(root_deck=config.title, kinds=config.card_kinds,
-                                folder_decks=config.folder_decks, folder_tags=config.folder_tags,
-                                vault_name=config.vault_name)
-    return Result(vault=vault, cards=cards.make_cards(vault, options))
-
-
 def export(config: Config, progress: Progress | None = None) -> Result:
     """Run every stage: read notes, render, make cards, write the deck, write the PDF."""
     with tempfile.TemporaryDirectory(prefix="notes-export-") as work:
         return _export(config, Path(work), progress)
 
 
+# The outputs of ``build``, in the order they are written; a new output is one line here.
+WRITERS: list[Writer] = [DeckWriter(), SheetWriter()]
+
+
+def _check(config: Config, work: Path, progress: Progress | None,
+           use_cache: bool = True) -> Result:
+    """The stages ``check`` runs, and ``build`` before its writers."""
+    texts: dict[str, str] = {}  # each note's text by path: the note cache's keys
+    vault, settings = _read_notes(config, texts)  # read: every note, split into sections
+    _card_syntax(config, vault, settings)  # card syntax: the cards each note writes itself
+    remote = RemoteImages(work / "remote") if config.allow_remote else None
+    _render(config, vault, texts, remote, progress, use_cache)  # render: sections to HTML
+    return Result(vault=vault, cards=_make_cards(config, vault))  # cards
+
+
 def _export(config: Config, work: Path, progress: Progress | None) -> Result:
+    """``check``'s stages, then each enabled writer; all outputs are replaced together."""
     started = time.perf_counter()
     writes = config.write_anki or config.write_pdf or config.out_dir.is_dir()
     result = _check(config, work, progress, use_cache=writes)
     log.debug("read and rendered %d notes, %d cards in %.2f s", len(result.vault.notes),
               len(result.cards), time.perf_counter() - started)
-    vault = result.vault
     config.out_dir.mkdir(parents=True, exist_ok=True)
-    state_path = history.state_path(config)
-    epoch = config.epoch if config.epoch is not None else _epoch()
-    # Re-keyed cards keep their previous GUIDs (identity.py); edited ones get later times.
-    followed = history.follow(result.cards, history.previous_state(config, vault.diagnostics),
-                              epoch, config.tag_removed, vault.diagnostics)
-    result.cards, times = followed.cards, followed.times
+    build = _follow(config, result, progress)  # cards keep the GUIDs of the previous build
     # Every output is written beside its target first; all are moved into place together,
     # so a failure at any stage leaves the previous deck, PDF and state untouched.
     written: list[Path] = []
     with _staged() as stage:
-        if config.write_anki:
-            result.report = followed.report
-            written.append(config.out_dir / f"{config.stem}.apkg")
-            apkg = stage(written[-1])
-            _guarded("deck", lambda: anki.write_package(
-                apkg, config.title, followed.deck_cards, vault.assets, followed.deck_times,
-                followed.entries))
-            state.write(stage(state_path), followed.entries.values())
-            log.debug("deck written at %.2f s", time.perf_counter() - started)
-        if config.write_pdf:
-            date = dt.datetime.fromtimestamp(max(times.values(), default=epoch), dt.UTC).date()
-            written += _write_pdfs(config, vault, date, stage, progress, result.fitted)
-            log.debug("PDFs written at %.2f s", time.perf_counter() - started)
+        for writer in WRITERS:
+            if writer.enabled(config):
+                written += writer.write(build, stage)
+                log.debug("%s written at %.2f s", writer.name, time.perf_counter() - started)
     result.outputs = [Output(path, path.stat().st_size) for path in written]
     return result
 
 
-def _write_pdfs(config: Config, vault: Vault, date: dt.date, stage: Callable[[Path], Path],
-                progress: Progress | None, fitted: list[str] | None = None) -> list[Path]:
-    """The PDF stage, and the HTML each sheet was laid out from when asked for."""
-    jobs = sheets.plan_sheets(config, vault, date)
-    pdfs = [config.out_dir / f"{job.stem}.pdf" for job in jobs]
-    sources = sheets.write_sheets(jobs, [stage(p) for p in pdfs], config.out_dir,
-                                  vault.diagnostics, progress)
-    if fitted is not None:
-        fitted += [f"{p.name}: {note}" for p, s in zip(pdfs, sources, strict=True)
-                   if (note := sheets.fit_note(s))]
-    if not config.write_html:
-        return pdfs
-    pages = [config.out_dir / f"{job.stem}.html" for job in jobs]
-    for page, source in zip(pages, sources, strict=True):
-        stage(page).write_text(source, encoding="utf-8")
-    return pdfs + pages
+def _card_syntax(config: Config, vault: Vault, settings: plugins.VaultSettings) -> None:
+    """Each note's cards in its own syntax (flashcards.py), then the kinds it does not read."""
+    flashcards.read_cards(vault, settings, config.cloze_highlights)
+    for note in vault.notes:
+        kinds.read_extra(note, vault.diagnostics)
+
+
+def _make_cards(config: Config, vault: Vault) -> list[Card]:
+    """Every card of every note, as the options choose (cards.py)."""
+    options = cards.CardOptions(root_deck=config.title, kinds=config.card_kinds,
+                                folder_decks=config.folder_decks, folder_tags=config.folder_tags,
+                                vault_name=config.vault_name)
+    return cards.make_cards(vault, options)
+
+
+def _follow(config: Config, result: Result, progress: Progress | None) -> Build:
+    """Re-keyed cards keep their previous GUIDs (identity.py); edited ones get later times."""
+    epoch = config.epoch if config.epoch is not None else _epoch()
+    diagnostics = result.vault.diagnostics
+    followed = history.follow(result.cards, history.previous_state(config, diagnostics),
+                              epoch, config.tag_removed, diagnostics)
+    result.cards = followed.cards
+    return Build(config, result, followed, epoch, progress)
 
 
 def load_vault(config: Config, remote: RemoteImages | None = None,
                progress: Progress | None = None, use_cache: bool = False) -> Vault:
-    """Read and parse every note, then render each section to HTML (or take it from the
-    note cache in the output folder, when there is one: notecache.py)."""
+    """Read and parse every note with its cards, then render each section to HTML (or take it
+    from the note cache in the output folder, when there is one: notecache.py)."""
     texts: dict[str, str] = {}
-    vault = _read_notes(config, texts)
+    vault, settings = _read_notes(config, texts)
+    _card_syntax(config, vault, settings)
+    _render(config, vault, texts, remote, progress, use_cache)
+    return vault
+
+
+def _render(config: Config, vault: Vault, texts: dict[str, str], remote: RemoteImages | None,
+            progress: Progress | None, use_cache: bool) -> None:
+    """Render each section and card to HTML: from the note cache, on every core, or here."""
     index = AssetIndex(config.notes_dir, list(config.asset_dirs),
                        attachment_folder(config.notes_dir),
                        note_attachments=note_attachment_folder(config.notes_dir))
@@ -174,7 +183,6 @@ def load_vault(config: Config, remote: RemoteImages | None = None,
         for number, rendering in fresh.items():
             cache.put(vault.notes[number], rendering)
         cache.prune()
-    return vault
 
 
 PARALLEL_NOTES = 200  # below this, starting worker processes costs more than it saves
@@ -219,9 +227,10 @@ def _render_in_workers(renderer: Renderer, todo: list[int], cached: dict[int, No
     return fresh
 
 
-def _read_notes(config: Config, texts: dict[str, str] | None = None) -> Vault:
-    """Every readable note split into sections, with the cards written in its own syntax;
-    each note's text goes into ``texts`` by path when given (the note cache's keys)."""
+def _read_notes(config: Config, texts: dict[str, str] | None = None
+                ) -> tuple[Vault, plugins.VaultSettings]:
+    """Every readable note split into sections, and the Obsidian plugins' settings (their card
+    syntax); each note's text goes into ``texts`` by path when given (the note cache's keys)."""
     if not config.notes_dir.is_dir():
         raise ExportError(f"notes folder '{config.notes_dir}' does not exist or is not a folder")
     vault = Vault(root=config.notes_dir)
@@ -247,8 +256,7 @@ def _read_notes(config: Config, texts: dict[str, str] | None = None) -> Vault:
         if texts is not None:
             texts[relpath] = text
         vault.notes.append(note)
-    flashcards.read_cards(vault, settings, config.cloze_highlights)
-    return vault
+    return vault, settings
 
 
 def _epoch() -> int:
@@ -260,14 +268,6 @@ def _epoch() -> int:
         except ValueError as exc:
             raise ExportError(f"SOURCE_DATE_EPOCH must be an integer, not {value!r}") from exc
     return int(time.time())
-
-
-def _guarded(what: str, action: Callable[[], None]) -> None:
-    try:
-        action()
-    except Exception as exc:
-        log.debug("%s failed", what, exc_info=True)
-        raise ExportError(f"writing the {what} failed: {type(exc).__name__}: {exc}") from exc
 
 
 @contextmanager

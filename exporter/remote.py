@@ -10,15 +10,12 @@ from urllib.parse import unquote, urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
+from .errors import RemoteImageError as RemoteImageError  # re-exported
 from .images import image_problem
 
 MAX_BYTES = 20 * 1024 * 1024
 TIMEOUT_SECONDS = 15
 _SUFFIX = {"PNG": ".png", "JPEG": ".jpg", "GIF": ".gif", "WEBP": ".webp", "BMP": ".bmp"}
-
-
-class RemoteImageError(Exception):
-    """A remote image could not be fetched or is not an image."""
 
 
 class RemoteImages:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .errors import OutsideVaultError, RemoteImageError
 from .model import Asset, Note
 from .obsidian import Problem
-from .remote import RemoteImageError, RemoteImages
+from .remote import RemoteImages
 from .transclude import escapes, find_block, find_section
-from .vault import AssetIndex, OutsideVaultError
+from .vault import AssetIndex
 
 
 class Resolver:

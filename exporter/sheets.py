@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__, pdf, select
-from .config import Config, ExportError
+from .config import Config
+from .errors import ExportError
 from .fit import FitError
 from .model import Diagnostic, Note, Vault
 from .parse import slugify

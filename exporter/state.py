@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import ExportError
+from .errors import BadStateError, ExportError
 from .model import Card, Diagnostic
 
 VERSION = 2
@@ -108,10 +108,6 @@ def write(path: Path, entries: Iterable[Entry]) -> None:
             out.write(("," if number else "") + f"\n{json.dumps(e.guid)}: "
                       + json.dumps(record, sort_keys=True, ensure_ascii=False))
         out.write("\n}}\n")
-
-
-class BadStateError(ValueError):
-    """The state's content is not what this tool writes."""
 
 
 def load_file(path: Path, diagnostics: list[Diagnostic]) -> State:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from . import anki, history, pipeline, state
-from .config import Config, ExportError
+from .config import Config
+from .errors import ExportError
 from .model import Card, Diagnostic
 from .pipeline import Result
 

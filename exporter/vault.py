@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .errors import OutsideVaultError as OutsideVaultError  # re-exported
 from .images import image_problem
 from .media import content_name
 from .model import Asset, Diagnostic
@@ -15,10 +16,6 @@ from .model import Asset, Diagnostic
 NOTE_SUFFIX = ".md"
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".avif"})
 _SKIPPED_DIRS = frozenset({".obsidian", ".git", ".trash", "node_modules", "__pycache__"})
-
-
-class OutsideVaultError(ValueError):
-    """A reference points outside the notes and assets folders."""
 
 
 def _inside(path: Path, roots: Iterable[Path]) -> bool:

@@ -6,7 +6,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from .config import Config, ExportError
+from .config import Config
+from .errors import ExportError
 from .pipeline import Result, export
 from .sheets import Progress
 
