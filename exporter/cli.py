@@ -235,7 +235,10 @@ def watch_command(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool
             click.echo(f"{when}: {len(outcome.cards)} cards, {outcome.warnings} warnings, "
                        f"{outcome.errors} errors; watching {notes_dir} (Ctrl-C stops)")
 
-    watch(config, report, progress=_progress(quiet))
+    try:
+        watch(config, report, progress=_progress(quiet))
+    except Exception as exc:
+        raise _failure(exc) from exc
 
 
 SYNC_HELP = """Write NOTES_DIR's cards straight into an Anki collection (Anki must be closed).
@@ -309,15 +312,20 @@ def _run(action: Callable[[Config, Progress | None], Result], config: Config,
     progress = _progress(quiet)
     try:
         return action(config, progress)
-    except ExportError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except Exception as exc:  # never a traceback for the user; the message says what broke
-        # the traceback goes to the debug log, which -v prints (_logging)
-        logging.getLogger(__name__).debug("the export failed", exc_info=True)
-        raise click.ClickException(describe(exc) or internal(exc)) from exc
+    except Exception as exc:
+        raise _failure(exc) from exc
     finally:
         if progress is not None:
             progress.close()
+
+
+def _failure(exc: Exception) -> click.ClickException:
+    """Our errors say their message; known library errors what failed; the rest are bugs."""
+    if isinstance(exc, ExportError):
+        return click.ClickException(str(exc))
+    # never a traceback for the user: it goes to the debug log, which -v prints (_logging)
+    logging.getLogger(__name__).debug("the export failed", exc_info=True)
+    return click.ClickException(describe(exc) or internal(exc))
 
 
 class _TerminalProgress:

@@ -101,3 +101,11 @@ def test_old_import_paths_still_work() -> None:
 
     assert ConfigError is errors.ConfigError and ExportError is errors.ExportError
     assert NoteError is errors.NoteError and OutsideVaultError is errors.OutsideVaultError
+
+
+def test_watch_reports_an_unknown_error_as_internal(notes: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    _fail_with(monkeypatch, "exporter.watch.watch", RuntimeError("watcher died"))
+    code, err = run("watch", str(notes), "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert "Error: internal error: RuntimeError: watcher died" in err
