@@ -70,10 +70,9 @@ def test_supported_versions_are_the_pinned_ones_and_include_the_installed_one() 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     pin = Requirement(next(d for d in project["project"]["dependencies"]
                            if d.startswith("weasyprint")))
-    allowed = [major for major in range(40, 100) if pin.specifier.contains(f"{major}.0")]
+    allowed = [major for major in range(40, 100) if pin.specifier.contains(f"{major}.9")]
     assert allowed == list(weasy.SUPPORTED)
-    assert all(pin.specifier.contains(f"{major}.9") for major in allowed)  # whole majors
-    assert weasy.supported(), weasyprint.__version__
+    assert weasy.supported() and pin.specifier.contains(weasyprint.__version__)
     assert not weasy.supported(f"{min(allowed) - 1}.0")
     assert not weasy.supported(f"{max(allowed) + 1}.0")
     assert weasy.major("68.1") == 68
@@ -173,5 +172,5 @@ def test_old_numbering_is_not_supported(version: str) -> None:
 def test_ci_runs_the_seam_against_the_oldest_and_newest_allowed_release() -> None:
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     step = script.split("OLDEST=", 1)[1].split("apt-get remove", 1)[0]
-    assert 'for release in "weasyprint==$OLDEST.0" "$PIN"; do' in step
+    assert 'for release in "weasyprint==$OLDEST" "$PIN"; do' in step
     assert "tests/test_weasy_contract.py" in step and "tests/test_layout.py" in step
