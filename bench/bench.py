@@ -32,12 +32,13 @@ BARE = """
 import sys, time
 from pathlib import Path
 from weasyprint import HTML
+from exporter import weasy
 from exporter.config import load
 from exporter.layout import VaultFetcher
 from exporter.pdf import MEDIA_BASE
 from exporter.pipeline import load_vault
 vault = load_vault(load(Path(sys.argv[1]), {}))
-fetcher = VaultFetcher(vault.assets)
+fetcher = weasy.url_fetcher(VaultFetcher(vault.assets))
 for page in sys.argv[2:]:
     HTML(string=Path(page).read_text(), base_url=MEDIA_BASE, url_fetcher=fetcher).write_pdf(
         page + ".bare.pdf")

@@ -6,17 +6,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from itertools import pairwise
-from typing import Any
 
-from weasyprint.document import Document, Page
-from weasyprint.formatting_structure import boxes
-from weasyprint.text.fonts import FontConfiguration
-
-from . import fit
+from . import fit, weasy
 from .layout import MAX_PASSES, VaultFetcher, assign, render_columns
 from .mathsvg import MathImages
 from .model import Vault
 from .pdf import Content, Geometry, Plan, SheetOptions, build_html, geometry
+from .weasy import Box, Document, Fonts, Page
 
 log = logging.getLogger(__name__)
 SHRINK_FLOOR = 0.6  # an image shrinks to finish a column, to no less than this share
@@ -40,7 +36,7 @@ class Flow:
     """Lays one sheet's content out as often as the choice of sizes needs, counting passes."""
 
     def __init__(self, vault: Vault, shown: Content, fetcher: VaultFetcher,
-                 fonts: FontConfiguration) -> None:
+                 fonts: Fonts) -> None:
         self.vault = vault
         self.shown = shown
         self.fetcher = fetcher
@@ -106,30 +102,30 @@ def _wide(page: Page, g: Geometry) -> bool:
     return bool(page.width > g.column_w * 1.5)
 
 
-def _root(page: Page) -> Any:
-    return next(b for b in page._page_box.children if not isinstance(b, boxes.MarginBox))
+def _root(page: Page) -> Box:
+    return next(b for b in weasy.page_box(page).children if not b.is_margin)
 
 
-def _ink_bottom(box: Any) -> float:
+def _ink_bottom(box: Box) -> float:
     """The lowest line or image inside ``box`` (a block split by a page break is stretched
     to the page's end, so its own height says nothing)."""
-    if isinstance(box, (boxes.LineBox, boxes.ReplacedBox)):
-        return float(box.border_box_y() + box.border_height())
-    if isinstance(box, boxes.TableCellBox):  # a cell's padding and border are ink too
+    if box.is_ink:
+        return float(box.top + box.border_height)
+    if box.is_cell:  # a cell's padding and border are ink too
         inner = max((_ink_bottom(c) for c in box.children), default=0.0)
-        return float(inner + box.padding_bottom + box.border_bottom_width) if inner else 0.0
-    return max((_ink_bottom(c) for c in getattr(box, "children", ())), default=0.0)
+        return float(inner + box.padding_bottom + box.border_bottom) if inner else 0.0
+    return max((_ink_bottom(c) for c in box.children), default=0.0)
 
 
 def _bottom(page: Page) -> float:
     """How far down the page's content reaches."""
-    return max(_ink_bottom(_root(page)), float(page._page_box.content_box_y()))
+    return max(_ink_bottom(_root(page)), float(weasy.page_box(page).content_top))
 
 
 def page_fill(page: Page) -> float:
     """The share of a column page's height its content takes."""
-    box = page._page_box
-    return float((_bottom(page) - box.content_box_y()) / box.height)
+    box = weasy.page_box(page)
+    return float((_bottom(page) - box.content_top) / box.height)
 
 
 def _measured(document: Document, source: str, plan: Plan, g: Geometry) -> Laid:
@@ -149,12 +145,12 @@ def _measured(document: Document, source: str, plan: Plan, g: Geometry) -> Laid:
     return Laid(document, source, plan, len(groups), used, fill)
 
 
-def _first_image(box: Any) -> Any:
+def _first_image(box: Box) -> Box | None:
     """The first numbered image on a column page (formulas are not numbered)."""
-    if getattr(box, "element_tag", None) == "img" and box.element.get("data-img"):
+    if box.tag == "img" and box.attr("data-img"):
         return box
-    for child in getattr(box, "children", ()):
-        if not isinstance(child, boxes.MarginBox) and (found := _first_image(child)):
+    for child in box.children:
+        if not child.is_margin and (found := _first_image(child)):
             return found
     return None
 
@@ -171,13 +167,13 @@ def shrinks(document: Document, g: Geometry, font_px: float) -> dict[int, float]
     for before, after in pairwise(pages):
         if _wide(before, g) or _wide(after, g):
             continue
-        image = _first_image(after._page_box)
+        image = _first_image(weasy.page_box(after))
         if not image:
             continue
-        box = before._page_box
-        free = box.content_box_y() + box.height - _bottom(before)
-        offset = image.border_box_y() - after._page_box.content_box_y()
+        box = weasy.page_box(before)
+        free = box.content_top + box.height - _bottom(before)
+        offset = image.top - weasy.page_box(after).content_top
         height = free - offset - image.margin_bottom - SLACK * font_px - 3
         if SHRINK_FLOOR * image.height <= height < image.height:
-            found[int(image.element.get("data-img"))] = height
+            found[int(image.attr("data-img") or 0)] = height
     return found

@@ -15,15 +15,9 @@ import mimetypes
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from weasyprint import HTML, URLFetcher
-from weasyprint.document import Document, Page
-from weasyprint.layout.background import layout_box_backgrounds
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcherResponse
-
+from . import weasy
 from .mathsvg import MathImages
 from .model import Asset, Vault
 from .pdf import (
@@ -36,30 +30,30 @@ from .pdf import (
     frame_html,
     geometry,
 )
+from .weasy import Document, Fonts, Page, Resource
 
 MAX_PASSES = 3
 
 
-class VaultFetcher(URLFetcher):
+class VaultFetcher:
     """Serves the vault's resolved images and refuses every other URL: no network, no files."""
 
     def __init__(self, media: dict[str, Asset], math: MathImages | None = None) -> None:
-        super().__init__(allowed_protocols={"https"})
         self.media = media
         self.math = math
 
-    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+    def __call__(self, url: str) -> Resource:
         if not url.startswith(MEDIA_BASE):
             raise ValueError(f"refused to fetch {url!r}: only the notes' own images are read")
         name = unquote(urlsplit(url).path.lstrip("/"))
         formula = self.math.images.get(name) if self.math is not None else None
         if formula is not None:
-            return URLFetcherResponse(url, formula.svg, {"Content-Type": "image/svg+xml"})
+            return Resource(url, formula.svg, "image/svg+xml")
         asset = self.media.get(name)
         if asset is None:
             raise ValueError(f"refused to fetch {url!r}: not an image of the notes")
         mime = mimetypes.guess_type(asset.media_name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, asset.path.read_bytes(), {"Content-Type": mime})
+        return Resource(url, asset.path.read_bytes(), mime)
 
 
 @dataclass
@@ -85,14 +79,12 @@ class Measured:
         return replace(plan, wide=wide)
 
 
-def _boxes(box: Any, block: int | None = None) -> Iterator[tuple[Any, int | None]]:
-    element = getattr(box, "element", None)
-    number = element.get("data-block") if element is not None and getattr(
-        box, "element_tag", None) == "section" else None
+def _boxes(box: weasy.Box, block: int | None = None) -> Iterator[tuple[weasy.Box, int | None]]:
+    number = box.attr("data-block") if box.tag == "section" else None
     if number is not None:
         block = int(number)
     yield box, block
-    for child in getattr(box, "children", ()):
+    for child in box.children:
         yield from _boxes(child, block)
 
 
@@ -101,27 +93,26 @@ def measure(document: Document, column_w: float) -> Measured:
     measured = Measured()
     for index, page in enumerate(document.pages):
         seen: dict[int, _Fragment] = {}
-        for box, block in _boxes(page._page_box):
+        for box, block in _boxes(weasy.page_box(page)):
             if block is None:
                 continue
             if block not in seen:
-                seen[block] = _Fragment(index, box.margin_height(), False)
+                seen[block] = _Fragment(index, box.margin_height, False)
                 measured.fragments.setdefault(block, []).append(seen[block])
-            if getattr(box, "element_tag", None) == "table" and page.width < column_w * 1.5 \
-                    and box.margin_width() > column_w + 1:
+            if box.tag == "table" and page.width < column_w * 1.5 \
+                    and box.margin_width > column_w + 1:
                 seen[block].overflow = True
     return measured
 
 
 def render_columns(make_html: Callable[[Plan], str], plan: Plan, g: Geometry,
-                   fetcher: VaultFetcher, fonts: FontConfiguration,
+                   fetcher: VaultFetcher, fonts: Fonts,
                    passes: int = MAX_PASSES) -> tuple[Document, str, Plan]:
     """Lay the content out on column pages, correcting the plan until the layout agrees;
     return the layout, its HTML and the plan the layout asks for next."""
     for _ in range(passes):
         source = make_html(plan)
-        document = HTML(string=source, base_url=MEDIA_BASE, url_fetcher=fetcher).render(
-            font_config=fonts)
+        document = weasy.render(source, MEDIA_BASE, fetcher, fonts)
         revised = measure(document, g.column_w).revise(plan, g.column_h)
         if revised == plan:
             break
@@ -153,35 +144,24 @@ def impose(frame: Document, sheets: list[list[Page]], g: Geometry) -> list[Page]
     """Move each group's boxes onto its printed page at its column's position."""
     pages = []
     for printed, group in zip(frame.pages, sheets, strict=True):
-        box = printed._page_box
         for index, column in enumerate(group):
             x = g.left if column.width > g.column_w * 1.5 else g.column_x(index)
-            for child in column._page_box.children:
-                child.translate(x, g.top)
-                # Background areas were computed for the column page: compute them again here.
-                layout_box_backgrounds(box, child, _no_background_images)
-                box.children = (*box.children, child)
-        # A new Page gathers links, anchors and bookmarks from the boxes now on it.
-        pages.append(Page(box))
+            weasy.place(printed, column, x, g.top)
+        pages.append(weasy.new_page(printed))
     return pages
-
-
-def _no_background_images(*args: object, **kwargs: object) -> None:
-    return None  # the sheet's CSS uses no background images
 
 
 def write(target: Path, columns: Document, source: str,
           frame_html: Callable[[list[str]], str], g: Geometry, fetcher: VaultFetcher,
-          fonts: FontConfiguration) -> str:
+          fonts: Fonts) -> str:
     """Impose the laid-out column pages and write the PDF; return the HTML of the content flow."""
     sheets = assign(columns, g)
     kinds = ["wide" if group[0].width > g.column_w * 1.5 else "columns" for group in sheets]
-    frame = HTML(string=frame_html(kinds), base_url=MEDIA_BASE, url_fetcher=fetcher).render(
-        font_config=fonts)
-    document = frame.copy(impose(frame, sheets, g))
+    frame = weasy.render(frame_html(kinds), MEDIA_BASE, fetcher, fonts)
+    pages = impose(frame, sheets, g)
     # A content-derived identifier keeps the bytes equal for equal input.
     identifier = hashlib.sha256(source.encode()).hexdigest()[:32].encode()
-    document.write_pdf(target, pdf_identifier=identifier)
+    weasy.write_pdf(frame, target, identifier, pages)
     return source
 
 
@@ -192,7 +172,7 @@ def write_sheet(target: Path, vault: Vault, options: SheetOptions) -> str:
     options = options.resolved()
     shown = content(vault, options)
     fetcher = VaultFetcher(vault.assets)
-    fonts = FontConfiguration()
+    fonts = weasy.new_fonts()
     flow = Flow(vault, shown, fetcher, fonts)
     plan = Plan(wide=estimate_wide(shown, vault, options))
     laid = flow.fit(options, plan) if options.pages else flow.fill(options, plan)

@@ -1,0 +1,176 @@
+"""The contract of exporter/weasy.py with WeasyPrint: each internal it uses, exercised on a tiny
+document, so an upgrade that changes one fails the test named after it."""
+
+from __future__ import annotations
+
+import io
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from packaging.requirements import Requirement
+from PIL import Image
+from pypdf import PdfReader
+
+from exporter import weasy
+from exporter.pdf import MEDIA_BASE
+
+ROOT = Path(__file__).resolve().parents[1]
+RED = (1, 0, 0)
+
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (0, 128, 255)).save(out, format="PNG")
+    return out.getvalue()
+
+
+class _Served:
+    """A fetch function that serves one image and records every URL asked for."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def __call__(self, url: str) -> weasy.Resource:
+        self.asked.append(url)
+        if url != MEDIA_BASE + "dot.png":
+            raise ValueError(f"refused to fetch {url!r}")
+        return weasy.Resource(url, _png(40, 20), "image/png")
+
+
+STYLE = """<style>
+@page { size: 200px 300px; margin: 20px; @top-center { content: "head" } }
+body { margin: 0; font: 10px "DejaVu Sans" }
+td { padding: 3px; border: 1px solid black }
+img { margin-bottom: 5px }
+.band { background: rgb(255, 0, 0); height: 40px }
+</style>"""
+BODY = """<section data-block="7"><h1 id="top">Title</h1><p>One line.</p>
+<table><tr><td>cell</td></tr></table>
+<img data-img="3" src="dot.png"><img alt="refused" src="https://example.com/x.png">
+<div class="band"></div><a href="#top">back</a></section>"""
+
+
+def _render(body: str = BODY, style: str = STYLE) -> weasy.Document:
+    return weasy.render(f"<html><head>{style}</head><body>{body}</body></html>", MEDIA_BASE,
+                        _Served(), weasy.new_fonts())
+
+
+def _walk(box: weasy.Box) -> Iterator[weasy.Box]:
+    yield box
+    for child in box.children:
+        yield from _walk(child)
+
+
+def test_supported_versions_are_the_pinned_ones_and_include_the_installed_one() -> None:
+    import weasyprint
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pin = Requirement(next(d for d in project["project"]["dependencies"]
+                           if d.startswith("weasyprint")))
+    allowed = [major for major in range(40, 100) if pin.specifier.contains(f"{major}.9")]
+    assert allowed == list(weasy.SUPPORTED)
+    assert weasy.supported() and pin.specifier.contains(weasyprint.__version__)
+    assert not weasy.supported(f"{min(allowed) - 1}.0")
+    assert not weasy.supported(f"{max(allowed) + 1}.0")
+    assert weasy.major("68.1") == 68
+
+
+def test_render_reads_urls_through_the_fetch_function_alone() -> None:
+    fetch = _Served()
+    document = weasy.render(f"<html><body>{BODY}</body></html>", MEDIA_BASE, fetch,
+                            weasy.new_fonts())
+    assert fetch.asked == [MEDIA_BASE + "dot.png", "https://example.com/x.png"]
+    images = [b for p in document.pages for b in _walk(weasy.page_box(p)) if b.tag == "img"]
+    served = [b for b in images if b.attr("data-img") == "3"]
+    assert served and served[0].is_ink and served[0].height == 20  # the PNG's own size
+    refused = [b for b in images if b.attr("alt") == "refused"]
+    assert refused and not refused[0].is_ink  # its alt text is shown instead
+
+
+def test_url_fetcher_takes_the_form_this_weasyprint_expects() -> None:
+    import weasyprint
+    from weasyprint.urls import fetch
+
+    fetcher = weasy.url_fetcher(_Served())
+    with fetch(fetcher, MEDIA_BASE + "dot.png") as resource:
+        if hasattr(weasyprint, "URLFetcher"):  # 68 on: a response object
+            assert isinstance(fetcher, weasyprint.URLFetcher)
+            assert resource.read() == _png(40, 20) and resource.content_type == "image/png"
+        else:  # before 68: a dict
+            assert resource["string"] == _png(40, 20) and resource["mime_type"] == "image/png"
+
+
+def test_page_box_shows_margin_boxes_and_content() -> None:
+    page = _render().pages[0]
+    root = weasy.page_box(page)
+    assert root.content_top == 20 and root.height == 260  # the @page margin and size
+    assert any(child.is_margin for child in root.children)  # @top-center
+    content = [child for child in root.children if not child.is_margin]
+    assert len(content) == 1 and content[0].tag == "html"
+    assert page.width == 200
+
+
+def test_box_attributes_the_layout_checks_read() -> None:
+    boxes = list(_walk(weasy.page_box(_render().pages[0])))
+    section = next(b for b in boxes if b.tag == "section")
+    assert section.attr("data-block") == "7" and section.attr("missing") is None
+    assert section.margin_height > 0 and section.margin_width == 160
+    cell = next(b for b in boxes if b.is_cell)
+    assert cell.tag == "td" and cell.padding_bottom == 3 and cell.border_bottom == 1
+    lines = [b for b in boxes if b.is_ink and b.tag != "img"]
+    assert lines and all(b.border_height > 0 for b in lines)
+    image = next(b for b in boxes if b.attr("data-img") == "3")
+    assert image.margin_bottom == 5 and image.border_height == 20 and image.top > 20
+    assert not any(b.is_margin for b in _walk(section))
+
+
+def test_place_moves_boxes_backgrounds_and_anchors_onto_another_page(tmp_path: Path) -> None:
+    column = _render('<div class="band"></div><h1 id="top">Title</h1><a href="#top">back</a>',
+                     STYLE.replace("200px 300px; margin: 20px", "100px 160px; margin: 0"))
+    frame = _render("", STYLE.replace("200px 300px; margin: 20px", "400px 240px; margin: 0"))
+    printed = frame.pages[0]
+    weasy.place(printed, column.pages[0], 200, 40)
+    page = weasy.new_page(printed)
+    # The anchor, bookmark and link are gathered at their new place: moved by 200, 40.
+    x, y = page.anchors["top"][:2]
+    assert x == 200 and y > 80  # below the 40px band
+    assert [(level, label, target) for level, label, target, *_ in page.bookmarks] == [
+        (1, "Title", (x, y))]
+    assert [(kind, target, area[0]) for kind, target, area, *_ in page.links] == [
+        ("internal", "top", 200)]
+    target = tmp_path / "placed.pdf"
+    weasy.write_pdf(frame, target, b"0" * 32, [page])
+    with pdfplumber.open(target) as pdf:
+        assert len(pdf.pages) == 1 and pdf.pages[0].width == 300  # 400px in points
+        red = [r for r in pdf.pages[0].rects
+               if tuple(r.get("non_stroking_color") or ()) == RED]
+    # The background was computed again for the band's new place: 200, 40 px = 150, 30 pt.
+    assert [(round(r["x0"]), round(r["top"]), round(r["width"])) for r in red] == [(150, 30, 75)]
+
+
+def test_write_pdf_is_byte_identical_and_carries_the_identifier(tmp_path: Path) -> None:
+    outputs = []
+    for name in ("one", "two"):
+        target = tmp_path / f"{name}.pdf"
+        document = _render()
+        weasy.write_pdf(document, target, b"a" * 32)
+        outputs.append(target.read_bytes())
+    assert outputs[0] == outputs[1]
+    ids = PdfReader(tmp_path / "one.pdf").trailer["/ID"]
+    assert bytes(ids[0].original_bytes if hasattr(ids[0], "original_bytes") else ids[0]) \
+        == b"a" * 32
+
+
+@pytest.mark.parametrize("version", ["0.42", "1.0"])
+def test_old_numbering_is_not_supported(version: str) -> None:
+    assert not weasy.supported(version)
+
+
+def test_ci_runs_the_seam_against_the_oldest_and_newest_allowed_release() -> None:
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    step = script.split("OLDEST=", 1)[1].split("apt-get remove", 1)[0]
+    assert 'for release in "weasyprint==$OLDEST" "$PIN"; do' in step
+    assert "tests/test_weasy_contract.py" in step and "tests/test_layout.py" in step
