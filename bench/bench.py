@@ -34,8 +34,8 @@ from pathlib import Path
 from weasyprint import HTML
 from exporter import weasy
 from exporter.config import load
-from exporter.layout import VaultFetcher
-from exporter.pdf import MEDIA_BASE
+from exporter.sheet_layout import VaultFetcher
+from exporter.sheet_html import MEDIA_BASE
 from exporter.pipeline import load_vault
 vault = load_vault(load(Path(sys.argv[1]), {}))
 fetcher = weasy.url_fetcher(VaultFetcher(vault.assets))

@@ -16,9 +16,9 @@ from .config import Config
 from .config import load as load_config
 from .errors import ConfigError, ExportError, describe, internal
 from .model import Diagnostic
-from .pdf import LAYOUTS, PAPERS
 from .pipeline import Result, check, export
-from .sheets import Progress
+from .sheet_html import LAYOUTS, PAPERS
+from .sheet_stage import Progress
 
 MAIN_HELP = "Turn Obsidian notes into an Anki deck and a printable PDF cheat sheet."
 BUILD_HELP = """Export NOTES_DIR (default: source_notes) to an Anki deck and a PDF cheat sheet.

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from . import kinds, pdf
+from . import kinds, sheet_html
 from .errors import ConfigError as ConfigError  # re-exported: the old import path
 from .errors import ExportError as ExportError
 from .parse import slugify
@@ -52,12 +52,12 @@ class Config:
     min_font_size: float = 6.0
     glance: bool = True
     header: str = ""
-    footer: str = pdf.DEFAULT_FOOTER
+    footer: str = sheet_html.DEFAULT_FOOTER
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
 
-    def sheet(self, title: str, date: dt.date) -> pdf.SheetOptions:
+    def sheet(self, title: str, date: dt.date) -> sheet_html.SheetOptions:
         """The PDF options for one sheet of this export."""
         user_css = ""
         if self.css is not None:
@@ -65,12 +65,12 @@ class Config:
                 user_css = self.css.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise ExportError(f"cannot read stylesheet '{self.css}': {exc}") from exc
-        return pdf.SheetOptions(title=title, source=self.notes_dir.resolve().name, date=date,
-                                layout=self.layout, paper=self.paper,
-                                orientation=self.orientation, columns=self.columns,
-                                font_size=self.font_size, user_css=user_css, pages=self.pages,
-                                min_font_size=self.min_font_size, glance=self.glance,
-                                header=self.header, footer=self.footer)
+        return sheet_html.SheetOptions(
+            title=title, source=self.notes_dir.resolve().name, date=date, layout=self.layout,
+            paper=self.paper, orientation=self.orientation, columns=self.columns,
+            font_size=self.font_size, user_css=user_css, pages=self.pages,
+            min_font_size=self.min_font_size, glance=self.glance, header=self.header,
+            footer=self.footer)
 
     @property
     def title(self) -> str:
@@ -151,8 +151,8 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "allow_remote": ("allow_remote", _flag),
     "anki": ("write_anki", _flag),
     "pdf": ("write_pdf", _flag),
-    "layout": ("layout", _choice(*pdf.LAYOUTS)),
-    "paper": ("paper", _choice(*pdf.PAPERS)),
+    "layout": ("layout", _choice(*sheet_html.LAYOUTS)),
+    "paper": ("paper", _choice(*sheet_html.PAPERS)),
     "orientation": ("orientation", _choice("portrait", "landscape")),
     "columns": ("columns", _number(1, 6, int)),
     "font_size": ("font_size", _number(5, 16)),

@@ -12,16 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .config import ExportError
+from .errors import FitError as FitError  # re-exported: the old import path
 
 MAX_LAYOUTS = 3
 TARGET = 0.97  # aim for this share of the pages' columns (the last one partly empty)
 SAFE = 0.92  # … and for this share when the last try did not fit
 IMAGE_FLOOR = 0.6  # images shrink with the font, never below this share of their size
-
-
-class FitError(ExportError):
-    """The sheet does not fit the pages asked for, even at the smallest font allowed."""
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from . import fit, weasy
-from .layout import MAX_PASSES, VaultFetcher, assign, render_columns
 from .mathsvg import MathImages
 from .model import Vault
-from .pdf import Content, Geometry, Plan, SheetOptions, build_html, geometry
+from .sheet_html import Content, Geometry, Plan, SheetOptions, build_html, geometry
+from .sheet_layout import MAX_PASSES, VaultFetcher, assign, render_columns
 from .weasy import Box, Document, Fonts, Page
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from .errors import BadEntryError
 from .media import content_name
 from .model import Diagnostic, Note, Severity
 from .render import NoteRendering, Renderer
-from .sheets import CACHE_DIR, NOTES_DIR
+from .sheet_stage import CACHE_DIR, NOTES_DIR
 
 log = logging.getLogger(__name__)
 MAX_ENTRY_BYTES = 64 * 1024 * 1024  # a note is at most 5 MB; its HTML a few times that

@@ -22,8 +22,8 @@ from .model import Card, Diagnostic, Vault
 from .parse import read_note, split_sections
 from .remote import RemoteImages
 from .render import NoteRendering, Renderer
+from .sheet_stage import Progress
 from .sheet_writer import SheetWriter
-from .sheets import Progress
 from .vault import AssetIndex, attachment_folder, find_notes, note_attachment_folder
 from .writers import Build, Writer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from . import sheets
+from . import sheet_stage
 from .config import Config
 from .writers import Build, Stage
 
@@ -24,12 +24,12 @@ class SheetWriter:
         config, vault = build.config, build.result.vault
         date = dt.datetime.fromtimestamp(max(build.history.times.values(), default=build.epoch),
                                          dt.UTC).date()
-        jobs = sheets.plan_sheets(config, vault, date)
+        jobs = sheet_stage.plan_sheets(config, vault, date)
         pdfs = [config.out_dir / f"{job.stem}.pdf" for job in jobs]
-        sources = sheets.write_sheets(jobs, [stage(p) for p in pdfs], config.out_dir,
-                                      vault.diagnostics, build.progress)
+        sources = sheet_stage.write_sheets(jobs, [stage(p) for p in pdfs], config.out_dir,
+                                           vault.diagnostics, build.progress)
         build.result.fitted += [f"{p.name}: {note}" for p, s in zip(pdfs, sources, strict=True)
-                                if (note := sheets.fit_note(s))]
+                                if (note := sheet_stage.fit_note(s))]
         if not config.write_html:
             return pdfs
         pages = [config.out_dir / f"{job.stem}.html" for job in jobs]

@@ -9,7 +9,7 @@ from pathlib import Path
 from .config import Config
 from .errors import ExportError
 from .pipeline import Result, export
-from .sheets import Progress
+from .sheet_stage import Progress
 
 Report = Callable[[Result | ExportError, set[str] | None], None]
 

@@ -13,7 +13,7 @@ from .history import History
 
 if TYPE_CHECKING:
     from .pipeline import Result
-    from .sheets import Progress
+    from .sheet_stage import Progress
 
 Stage = Callable[[Path], Path]  # a target's temporary path; all move into place at the end
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pdfplumber
 
-from exporter.pdf import SheetOptions, geometry
+from exporter.sheet_html import SheetOptions, geometry
 
 PX = 72 / 96  # PDF points per CSS pixel
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from exporter import layout
+from exporter import sheet_layout
 from exporter.cli import main
 from exporter.model import Vault
-from exporter.pdf import SheetOptions
+from exporter.sheet_html import SheetOptions
 
 from .conftest import build, write_note
 
@@ -150,14 +150,14 @@ def test_pdf_crash_is_reported_with_the_note_and_the_rest_printed(
     write_note(tmp_path / "notes", "Fine.md", "# Fine\ntext\n")
     write_note(tmp_path / "notes", "Crash.md", "# Crash\nCRASH-ME\n")
     (tmp_path / "assets").mkdir()
-    real = layout.write_sheet
+    real = sheet_layout.write_sheet
 
     def fragile(target: Path, vault: Vault, options: SheetOptions) -> str:
         if any("CRASH-ME" in s.html for n in vault.notes for s in n.sections):
             raise ZeroDivisionError("layout bug")
         return real(target, vault, options)
 
-    monkeypatch.setattr(layout, "write_sheet", fragile)
+    monkeypatch.setattr(sheet_layout, "write_sheet", fragile)
     result = build(tmp_path, deck="C")
     assert [(d.path, d.code) for d in result.diagnostics] == [("Crash.md", "pdf-failed")]
     assert "ZeroDivisionError: layout bug" in result.diagnostics[0].message

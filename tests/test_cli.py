@@ -12,7 +12,7 @@ import pdfplumber
 import pytest
 from click.testing import CliRunner
 
-from exporter import __version__, layout
+from exporter import __version__, sheet_layout
 from exporter.cli import main
 
 from .conftest import SAMPLE_NOTE, write_note
@@ -123,7 +123,7 @@ def test_failed_build_leaves_previous_outputs_untouched(sample: Path,
     def explode(*args: object) -> None:
         raise RuntimeError("layout engine crashed")
 
-    monkeypatch.setattr(layout, "write_sheet", explode)
+    monkeypatch.setattr(sheet_layout, "write_sheet", explode)
     code, _, err = _build(sample)
     assert code == 1
     assert ("Error: writing the PDF failed on 'AWS Other Compute Services.md': RuntimeError: "

@@ -17,8 +17,8 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from exporter.cards import make_cards
 from exporter.model import Vault
 from exporter.parse import split_sections
-from exporter.pdf import SheetOptions, build_html
 from exporter.render import Renderer
+from exporter.sheet_html import SheetOptions, build_html
 from exporter.vault import AssetIndex
 
 from .conftest import SAMPLE_ASSETS

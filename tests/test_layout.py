@@ -12,8 +12,8 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from exporter.pdf import SheetOptions, geometry
 from exporter.pipeline import Config, Result, export
+from exporter.sheet_html import SheetOptions, geometry
 
 from .conftest import EPOCH, write_note
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter import notecache, pipeline, sheets
+from exporter import notecache, pipeline, sheet_stage
 from exporter.config import Config
 from exporter.model import Note, Section
 from exporter.pipeline import check
@@ -67,7 +67,7 @@ def _outputs(out: Path) -> dict[str, bytes]:
 
 
 def _entries(project: Path) -> list[Path]:
-    return sorted((project / "dist" / sheets.CACHE_DIR / sheets.NOTES_DIR).iterdir())
+    return sorted((project / "dist" / sheet_stage.CACHE_DIR / sheet_stage.NOTES_DIR).iterdir())
 
 
 def _warm_and_cold(project: Path, rendered: list[str],
@@ -76,7 +76,7 @@ def _warm_and_cold(project: Path, rendered: list[str],
     must be byte-identical. Returns the notes the warm build rendered."""
     build(project, pdf=False)
     shutil.copytree(project / "dist", project / "cold")
-    shutil.rmtree(project / "cold" / sheets.CACHE_DIR)
+    shutil.rmtree(project / "cold" / sheet_stage.CACHE_DIR)
     edit(project)
     rendered.clear()
     build(project, pdf=False)
@@ -107,7 +107,7 @@ def test_a_warm_build_with_the_pdf_matches_and_keeps_both_caches(
     build(project)
     assert rendered == []
     assert _outputs(project / "dist") == cold
-    cache = project / "dist" / sheets.CACHE_DIR
+    cache = project / "dist" / sheet_stage.CACHE_DIR
     assert len(list(cache.glob("*.pdf"))) == 1  # the PDF cache's pruning spared our folder
     assert len(_entries(project)) == len(NOTES)
 
@@ -226,12 +226,12 @@ def test_an_entry_of_the_wrong_shape_is_refused() -> None:
 
 def test_a_linked_cache_folder_is_refused_and_nothing_is_deleted_through_it(
         project: Path, rendered: list[str]) -> None:
-    cache = project / "dist" / sheets.CACHE_DIR
+    cache = project / "dist" / sheet_stage.CACHE_DIR
     cache.mkdir(parents=True)
     decoy = project / "decoy"
     decoy.mkdir()
     (decoy / "keep.txt").write_text("mine")
-    os.symlink(decoy, cache / sheets.NOTES_DIR)
+    os.symlink(decoy, cache / sheet_stage.NOTES_DIR)
     result = build(project, pdf=False)
     assert (decoy / "keep.txt").read_text() == "mine"
     assert [d.code for d in result.diagnostics] == ["bad-cache"]
@@ -241,7 +241,7 @@ def test_a_linked_cache_folder_is_refused_and_nothing_is_deleted_through_it(
 def test_deleting_the_cache_is_safe(project: Path, rendered: list[str]) -> None:
     build(project, pdf=False)
     first = _outputs(project / "dist")
-    shutil.rmtree(project / "dist" / sheets.CACHE_DIR)
+    shutil.rmtree(project / "dist" / sheet_stage.CACHE_DIR)
     build(project, pdf=False)
     assert _outputs(project / "dist") == first
 
@@ -316,7 +316,7 @@ def test_cached_and_fresh_notes_mix_in_note_order_when_rendering_on_all_cores(
                    + ("- see [[n001#nowhere]]\n" if i % 7 == 0 else ""))
     build(tmp_path, pdf=False)
     shutil.copytree(tmp_path / "dist", tmp_path / "cold")
-    shutil.rmtree(tmp_path / "cold" / sheets.CACHE_DIR)
+    shutil.rmtree(tmp_path / "cold" / sheet_stage.CACHE_DIR)
     for i in range(count):
         if i % 11:  # most notes change (200 to render), a few in between stay cached
             note = tmp_path / "notes" / f"n{i:03d}.md"

@@ -11,8 +11,8 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from exporter.pdf import SheetOptions, geometry
 from exporter.pipeline import Result
+from exporter.sheet_html import SheetOptions, geometry
 
 from .conftest import build
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from exporter.layout import VaultFetcher
 from exporter.model import Asset
-from exporter.pdf import MEDIA_BASE
 from exporter.pipeline import Config, export
+from exporter.sheet_html import MEDIA_BASE
+from exporter.sheet_layout import VaultFetcher
 
 from .conftest import EPOCH, SAMPLE_ASSETS, build, local_server, write_note
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from exporter import layout
+from exporter import sheet_layout
 from exporter.cli import main
 from exporter.config import ExportError, load
 from exporter.pipeline import Result, export
-from exporter.sheets import CACHE_DIR
+from exporter.sheet_stage import CACHE_DIR
 from exporter.watch import watch
 
 from .conftest import EPOCH, write_note
@@ -46,13 +46,13 @@ def test_one_edit_renders_only_the_sheet_that_changed(tmp_path: Path,
     first = _pdfs(tmp_path / "dist")
     assert sorted(first) == ["notes/compute.pdf", "notes/databases.pdf", "notes/storage.pdf"]
     rendered: list[str] = []
-    real = layout.write_sheet
+    real = sheet_layout.write_sheet
 
     def counting(target: Path, vault: object, options: object) -> str:
         rendered.append(options.title)  # type: ignore[attr-defined]
         return real(target, vault, options)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(layout, "write_sheet", counting)
+    monkeypatch.setattr(sheet_layout, "write_sheet", counting)
     note = notes / "Storage" / "Storage 1.md"
     note.write_text(note.read_text(encoding="utf-8") + "- one more point\n", encoding="utf-8")
     export(load(notes, {"out_dir": tmp_path / "dist", "epoch": EPOCH, "write_anki": False,
@@ -69,19 +69,19 @@ def test_parallel_and_serial_sheets_are_identical(tmp_path: Path) -> None:
     notes = _vault(tmp_path)
     export(load(notes, {"out_dir": tmp_path / "a", "epoch": EPOCH, "write_anki": False,
                         "pdf_per": "note"}))
-    from exporter import sheets
+    from exporter import sheet_stage
 
-    original = sheets._render_all
+    original = sheet_stage._render_all
 
     def serial(work, diagnostics, workers, tick):  # type: ignore[no-untyped-def]
         return original(work, diagnostics, 1, tick)
 
-    sheets._render_all = serial  # type: ignore[assignment]
+    sheet_stage._render_all = serial  # type: ignore[assignment]
     try:
         export(load(notes, {"out_dir": tmp_path / "b", "epoch": EPOCH, "write_anki": False,
                             "pdf_per": "note"}))
     finally:
-        sheets._render_all = original  # type: ignore[assignment]
+        sheet_stage._render_all = original  # type: ignore[assignment]
     assert _pdfs(tmp_path / "a") == _pdfs(tmp_path / "b")
     assert len(_pdfs(tmp_path / "a")) == 6
 
@@ -106,7 +106,7 @@ def test_verbose_logs_why_a_step_failed(tmp_path: Path, monkeypatch: pytest.Monk
     def boom(*args: object) -> str:
         raise RuntimeError("renderer exploded")
 
-    monkeypatch.setattr(layout, "write_sheet", boom)
+    monkeypatch.setattr(sheet_layout, "write_sheet", boom)
     result = CliRunner().invoke(main, ["build", str(tmp_path / "notes"), "--out",
                                        str(tmp_path / "o"), "-v"])
     assert result.exit_code == 1

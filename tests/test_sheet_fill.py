@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 from exporter import glance
 from exporter.cli import main
 from exporter.model import Note, Section, Vault
-from exporter.pdf import SheetOptions, geometry
+from exporter.sheet_html import SheetOptions, geometry
 
 from .conftest import CORPUS, write_note
 from .pdffill import PX, columns, crossings, mean_fill

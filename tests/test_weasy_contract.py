@@ -15,7 +15,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from exporter import weasy
-from exporter.pdf import MEDIA_BASE
+from exporter.sheet_html import MEDIA_BASE
 
 ROOT = Path(__file__).resolve().parents[1]
 RED = (1, 0, 0)

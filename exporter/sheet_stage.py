@@ -18,10 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, pdf, select
+from . import __version__, select, sheet_html
 from .config import Config
-from .errors import ExportError
-from .fit import FitError
+from .errors import ExportError, FitError
 from .model import Diagnostic, Note, Vault
 from .parse import slugify
 
@@ -37,7 +36,7 @@ class SheetJob:
 
     stem: str
     vault: Vault
-    options: pdf.SheetOptions
+    options: sheet_html.SheetOptions
     key: str = ""
 
 
@@ -95,7 +94,7 @@ def cache_key(job: SheetJob) -> str:
     """What the PDF depends on: the exporter's version, options, HTML (with our CSS) and the
     bytes of every image it shows."""
     digest = hashlib.sha256(f"{__version__}\0{job.options!r}".encode())
-    source = pdf.build_html(job.vault, job.options)
+    source = sheet_html.build_html(job.vault, job.options)
     digest.update(source.encode())
     for name, asset in sorted(job.vault.assets.items()):
         if f'src="{name}"' in source:
@@ -222,11 +221,11 @@ def _render_all(work: list[tuple[Path, SheetJob]], diagnostics: list[Diagnostic]
     return results
 
 
-def _render_one(target: Path, vault: Vault, options: pdf.SheetOptions) -> str:
-    from . import layout
+def _render_one(target: Path, vault: Vault, options: sheet_html.SheetOptions) -> str:
+    from . import sheet_layout
 
     with source_date(options.date):
-        return layout.write_sheet(target, vault, options)
+        return sheet_layout.write_sheet(target, vault, options)
 
 
 @contextmanager
@@ -245,19 +244,19 @@ def source_date(date: dt.date) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = before
 
 
-def write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions,
+def write_sheet(target: Path, vault: Vault, options: sheet_html.SheetOptions,
                 diagnostics: list[Diagnostic]) -> str:
     """Write one PDF; when layout fails, find the notes that make it fail and leave them out."""
     with source_date(options.date):
         return _write_sheet(target, vault, options, diagnostics)
 
 
-def _write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions,
+def _write_sheet(target: Path, vault: Vault, options: sheet_html.SheetOptions,
                  diagnostics: list[Diagnostic]) -> str:
-    from . import layout  # WeasyPrint loads slowly: only when a PDF is wanted
+    from . import sheet_layout  # WeasyPrint loads slowly: only when a PDF is wanted
 
     try:
-        return layout.write_sheet(target, vault, options)
+        return sheet_layout.write_sheet(target, vault, options)
     except FitError:
         raise  # the notes are fine; the pages asked for are too few
     except Exception as exc:
@@ -267,7 +266,7 @@ def _write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions,
     for note in vault.notes:
         alone = Vault(root=vault.root, notes=[note], assets=vault.assets)
         try:
-            layout.write_sheet(target, alone, options)
+            sheet_layout.write_sheet(target, alone, options)
         except Exception as exc:
             culprits.append(note)
             diagnostics.append(Diagnostic(
@@ -279,6 +278,6 @@ def _write_sheet(target: Path, vault: Vault, options: pdf.SheetOptions,
     kept = Vault(root=vault.root, notes=[n for n in vault.notes if n not in culprits],
                  assets=vault.assets)
     try:
-        return layout.write_sheet(target, kept, options)
+        return sheet_layout.write_sheet(target, kept, options)
     except Exception as exc:
         raise ExportError(f"writing the PDF failed: {type(exc).__name__}: {exc}") from exc

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 from . import weasy
 from .mathsvg import MathImages
 from .model import Asset, Vault
-from .pdf import (
+from .sheet_html import (
     MEDIA_BASE,
     Geometry,
     Plan,
