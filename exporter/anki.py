@@ -17,12 +17,12 @@ from pathlib import Path
 import genanki
 
 from . import state
-from .model import Asset, Card
+from .model import MODEL_NAMES, Asset, Card
 from .state import Entry
 
-MODEL_NAME = "notes-export section"
-REVERSED_NAME = "notes-export both ways"
-CLOZE_NAME = "notes-export cloze"
+MODEL_NAME = MODEL_NAMES["basic"]
+REVERSED_NAME = MODEL_NAMES["reversed"]
+CLOZE_NAME = MODEL_NAMES["cloze"]
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _PACKED = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif"})
 

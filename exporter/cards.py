@@ -7,7 +7,6 @@ or a term can be renamed without losing the card's history. Content never enters
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ import genanki
 from . import kinds as registry
 from .cloze import cloze_spans
 from .excalidraw import BASE_CLASS
-from .model import Card, CardItem, Diagnostic, Note, Section, Vault
+from .model import Card, CardItem, Diagnostic, Note, Section, Vault, fields_hash
 
 FRONT_SEPARATOR = " › "
 _INTERNAL_LINK = re.compile(r'<a class="(internal|embed-link)" href="#[^"]*">(.*?)</a>', re.S)
@@ -138,10 +137,10 @@ class _NoteCards:
         source = self.source + (html.escape(FRONT_SEPARATOR + FRONT_SEPARATOR.join(section.path))
                                 if section.level else "")
         context = self.context if context is None else context
-        fields = "\x1f".join((model, self.deck, front, back, context, source, *self.tags))
         return Card(guid=guid, front=front, back=back, context=context, source=source,
-                    content_hash=hashlib.sha256(fields.encode()).hexdigest(), tags=self.tags,
-                    model=model, deck=self.deck)
+                    content_hash=fields_hash(model, self.deck, front, back, context, source,
+                                             self.tags),
+                    tags=self.tags, model=model, deck=self.deck)
 
 
 _TAG_OR_SPACE = re.compile(r"<(?!img\b)[^>]*>|\s+")

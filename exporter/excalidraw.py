@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import scan
 from .model import Diagnostic, Note
-from .text import Fences, is_literal, literal_spans
+from .text import is_literal, literal_spans
 
 DRAWING_KEY = "excalidraw-plugin"
 DRAWING_SUFFIX = ".excalidraw"
@@ -65,42 +66,25 @@ class Drawings:
 
 
 def rewrite_embeds(note: Note, drawings: Drawings, diagnostics: list[Diagnostic]) -> None:
-    """Replace drawing and Base embeds in the note's lines by what the sheet can show."""
-    in_comment = False
+    """Replace drawing and Base embeds in the note's lines by what the sheet can show.
+
+    Comments are gone already (the parser strips them); code and math stay as written.
+    """
     for section in note.sections:
-        fences = Fences()
-        for index, line in enumerate(section.body):
-            if fences.feed(line) or ("![[" not in line and "%%" not in line):
+        for index, (line, kind) in enumerate(zip(section.body, scan.kinds(section.body),
+                                                 strict=True)):
+            if kind != scan.TEXT or "![[" not in line:
                 continue
             spans = literal_spans(line)
-            hidden, in_comment = _comments(line, spans, in_comment)
             number = section.body_line + index
 
-            def replace(match: re.Match[str], spans: list[tuple[int, int]] = spans + hidden,
+            def replace(match: re.Match[str], spans: list[tuple[int, int]] = spans,
                         number: int = number) -> str:
                 if is_literal(spans, match.start()):
-                    return match.group(0)  # in code or in a %%comment%%: not shown
+                    return match.group(0)  # in code: not an embed
                 return _replacement(match, drawings, note.relpath, number, diagnostics)
 
-            if "![[" in line:
-                section.body[index] = _EMBED.sub(replace, line)
-
-
-def _comments(line: str, spans: list[tuple[int, int]], open_: bool
-              ) -> tuple[list[tuple[int, int]], bool]:
-    """The parts of a line inside ``%%`` comments, and whether one is still open after it."""
-    hidden, start = [], 0 if open_ else None
-    for match in re.finditer("%%", line):
-        if is_literal(spans, match.start()):
-            continue
-        if start is None:
-            start = match.start()
-        else:
-            hidden.append((start, match.end()))
-            start = None
-    if start is not None:
-        hidden.append((start, len(line)))
-    return hidden, start is not None
+            section.body[index] = _EMBED.sub(replace, line)
 
 
 def _replacement(match: re.Match[str], drawings: Drawings, relpath: str, number: int,

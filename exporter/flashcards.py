@@ -16,15 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import scan
-from .cloze import CLOZE as CLOZE  # the render stage imports these from here
-from .cloze import MAX_CLOZE, convert, mask
-from .cloze import cloze_spans as cloze_spans
-from .cloze import first_unclosed as first_unclosed
-from .cloze import unwrap_clozes as unwrap_clozes
+from .cloze import CLOZE, MAX_CLOZE, cloze_spans, convert, mask
 from .excalidraw import Drawings, is_drawing, rewrite_embeds
 from .model import CardItem, Diagnostic, Note, Section, Vault
 from .plugins import CardSyntax, VaultSettings
-from .text import BLOCK_ID_LINE, Fences, split_block_id
+from .text import BLOCK_ID_LINE, split_block_id
 
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+")
 _DEFINITION = re.compile(r"^(?P<front>[^=`$\\]{1,80}?)\s+=\s+(?P<back>[^=>].*)$")
@@ -58,7 +54,6 @@ def read_cards(vault: Vault, settings: VaultSettings, highlights: bool) -> None:
     vault.notes = [note for note in vault.notes if not is_drawing(note)]
     for note in vault.notes:
         rewrite_embeds(note, drawings, vault.diagnostics)
-        _heading_tags(note)  # before a note's deck tags are looked for
         read_note_cards(note, settings.note_syntax(note, highlights), vault.diagnostics)
 
 
@@ -77,28 +72,6 @@ def read_note_cards(note: Note, syntax: CardSyntax | None,
         section.items, section.body = result.items, result.display
 
 
-_HEADING_TAGS = re.compile(r"(?:[ \t]+#[\w/-]*[^\W\d][\w/-]*)+[ \t]*$")
-
-
-def _heading_tags(note: Note) -> None:
-    """Tags at the end of a heading belong to the section, not to its name.
-
-    The parser fills ``Section.tags`` itself when it knows heading tags; until then they are
-    read here from the heading text.
-    """
-    if any(section.tags for section in note.sections):
-        return
-    headings = [section for section in note.sections if section.level]
-    for section in headings:
-        match = _HEADING_TAGS.search(section.heading)
-        if match and match.start():
-            section.tags = {t.lstrip("#").strip("/") for t in match.group().split()}
-    if any(section.tags for section in headings):
-        for section in headings:
-            section.heading = _HEADING_TAGS.sub("", section.heading) or section.heading
-            section.path = tuple(_HEADING_TAGS.sub("", p) or p for p in section.path)
-
-
 class _Reader:
     def __init__(self, section: Section, syntax: CardSyntax, report: Report) -> None:
         self.section = section
@@ -106,7 +79,9 @@ class _Reader:
         self.first = section.body_line
         self.syntax = syntax
         self.report = report
-        self.visible = _outside_fences(self.body)
+        # text lines only: fenced (also in a callout) and indented code and $$ math are literal
+        self.kinds = scan.kinds(self.body)
+        self.visible = [i for i, kind in enumerate(self.kinds) if kind == scan.TEXT]
         self.is_visible = set(self.visible)
         self.consumed: set[int] = set()
         self.out = Extraction(display=list(self.body))
@@ -215,11 +190,10 @@ class _Reader:
         start = end
         while start < len(self.body) and not self.body[start].strip():
             start += 1
-        fences, end = Fences(), start
-        while end < len(self.body) and (self.body[end].strip() or fences.open):
+        end = start
+        while end < len(self.body) and (self.body[end].strip() or self.kinds[end] == scan.FENCE):
             if end in self.is_visible and self._tagged(end):
                 break
-            fences.feed(self.body[end])
             end += 1
         return list(range(start, end))
 
@@ -332,11 +306,5 @@ def _kind_of(match: re.Match[str]) -> str:
 def _escape_front(text: str) -> str:
     """A heading path as Markdown that renders as itself (a leading number is not a list)."""
     return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
-
-
-def _outside_fences(body: list[str]) -> list[int]:
-    """Indexes of the lines that are text: not fenced (also in a callout) or indented code, not
-    a ``$$`` math block (the shared scanner's rule, so card syntax in code stays literal)."""
-    return [index for index, kind in enumerate(scan.kinds(body)) if kind == scan.TEXT]
 
 

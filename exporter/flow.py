@@ -99,7 +99,7 @@ class Flow:
 
 
 def _wide(page: Page, g: Geometry) -> bool:
-    return bool(page.width > g.column_w * 1.5)
+    return g.is_wide(page.width)
 
 
 def _root(page: Page) -> Box:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from .flashcards import unwrap_clozes
+from .cloze import unwrap_clozes
 
 # MathJax (Anki) renders \href{url}{text} and \url{url} as live links: only web and mail links
 # are kept; any other \href or \url (a javascript: URL, one built with \let, no braces) loses

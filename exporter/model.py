@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -141,3 +143,16 @@ class Vault:
     assets: dict[str, Asset] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     left_out: int = 0  # notes --include/--exclude/--tag did not choose
+
+
+# The Anki note types, by the model a Card names; their names are how a deck or a collection
+# says which notes are ours.
+MODEL_NAMES = {"basic": "notes-export section", "reversed": "notes-export both ways",
+               "cloze": "notes-export cloze"}
+
+
+def fields_hash(model: str, deck: str, front: str, back: str, context: str, source: str,
+                tags: Iterable[str]) -> str:
+    """A card's content hash: what it shows and where it goes (a deck's fields give it too)."""
+    joined = "\x1f".join((model, deck, front, back, context, source, *tags))
+    return hashlib.sha256(joined.encode()).hexdigest()

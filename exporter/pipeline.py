@@ -24,6 +24,7 @@ from .remote import RemoteImages
 from .render import NoteRendering, Renderer
 from .sheet_stage import Progress
 from .sheet_writer import SheetWriter
+from .state import State
 from .vault import AssetIndex, attachment_folder, find_notes, note_attachment_folder
 from .writers import Build, Writer
 
@@ -88,12 +89,10 @@ WRITERS: list[Writer] = [DeckWriter(), SheetWriter()]
 
 def _check(config: Config, work: Path, progress: Progress | None,
            use_cache: bool = True) -> Result:
-    """The stages ``check`` runs, and ``build`` before its writers."""
-    texts: dict[str, str] = {}  # each note's text by path: the note cache's keys
-    vault, settings = _read_notes(config, texts)  # read: every note, split into sections
-    _card_syntax(config, vault, settings)  # card syntax: the cards each note writes itself
+    """The stages ``check`` runs, and ``build`` before its writers: read, card syntax and
+    render (:func:`load_vault`), then cards."""
     remote = RemoteImages(work / "remote") if config.allow_remote else None
-    _render(config, vault, texts, remote, progress, use_cache)  # render: sections to HTML
+    vault = load_vault(config, remote, progress, use_cache)
     return Result(vault=vault, cards=_make_cards(config, vault))  # cards
 
 
@@ -105,11 +104,11 @@ def _export(config: Config, work: Path, progress: Progress | None) -> Result:
     log.debug("read and rendered %d notes, %d cards in %.2f s", len(result.vault.notes),
               len(result.cards), time.perf_counter() - started)
     config.out_dir.mkdir(parents=True, exist_ok=True)
-    build = _follow(config, result, progress)  # cards keep the GUIDs of the previous build
+    build = follow(config, result, progress)  # cards keep the GUIDs of the previous build
     # Every output is written beside its target first; all are moved into place together,
     # so a failure at any stage leaves the previous deck, PDF and state untouched.
     written: list[Path] = []
-    with _staged() as stage:
+    with staged() as stage:
         for writer in WRITERS:
             if writer.enabled(config):
                 written += writer.write(build, stage)
@@ -133,12 +132,15 @@ def _make_cards(config: Config, vault: Vault) -> list[Card]:
     return cards.make_cards(vault, options)
 
 
-def _follow(config: Config, result: Result, progress: Progress | None) -> Build:
-    """Re-keyed cards keep their previous GUIDs (identity.py); edited ones get later times."""
+def follow(config: Config, result: Result, progress: Progress | None = None,
+           previous: State | None = None) -> Build:
+    """Re-keyed cards keep their previous GUIDs (identity.py); edited ones get later times.
+    ``previous``: the previous build's state when the caller read it already."""
     epoch = config.epoch if config.epoch is not None else _epoch()
     diagnostics = result.vault.diagnostics
-    followed = history.follow(result.cards, history.previous_state(config, diagnostics),
-                              epoch, config.tag_removed, diagnostics)
+    if previous is None:
+        previous = history.previous_state(config, diagnostics)
+    followed = history.follow(result.cards, previous, epoch, config.tag_removed, diagnostics)
     result.cards = followed.cards
     return Build(config, result, followed, epoch, progress)
 
@@ -147,10 +149,10 @@ def load_vault(config: Config, remote: RemoteImages | None = None,
                progress: Progress | None = None, use_cache: bool = False) -> Vault:
     """Read and parse every note with its cards, then render each section to HTML (or take it
     from the note cache in the output folder, when there is one: notecache.py)."""
-    texts: dict[str, str] = {}
-    vault, settings = _read_notes(config, texts)
-    _card_syntax(config, vault, settings)
-    _render(config, vault, texts, remote, progress, use_cache)
+    texts: dict[str, str] = {}  # each note's text by path: the note cache's keys
+    vault, settings = _read_notes(config, texts)  # read: every note, split into sections
+    _card_syntax(config, vault, settings)  # card syntax: the cards each note writes itself
+    _render(config, vault, texts, remote, progress, use_cache)  # render: sections to HTML
     return vault
 
 
@@ -271,7 +273,7 @@ def _epoch() -> int:
 
 
 @contextmanager
-def _staged() -> Iterator[Callable[[Path], Path]]:
+def staged() -> Iterator[Callable[[Path], Path]]:
     """Hand out temporary paths for targets; move them all into place only if no error occurs."""
     staged: dict[Path, Path] = {}  # target → its temporary file
 

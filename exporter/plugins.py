@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from . import scan
 from .model import Diagnostic, Note
-from .text import END_MARKER, Fences, literal_spans
+from .text import END_MARKER, is_literal, literal_spans
 
 FLASHCARDS = "flashcards"  # reuseman/flashcards-obsidian
 SPACED_REPETITION = "obsidian-spaced-repetition"  # st3v3nmw/obsidian-spaced-repetition
@@ -174,8 +176,15 @@ def _spaced_repetition(settings: VaultSettings, data: dict[str, Any]) -> VaultSe
 
 def _is_deck(note: Note, deck_tags: tuple[str, ...]) -> bool:
     """True when the note carries one of the deck tags (or a tag nested under one)."""
-    tags = {t.lower() for t in note.tags} | note_tags(note)
-    return any(tag == deck or tag.startswith(deck + "/") for tag in tags for deck in deck_tags)
+    return carries(note, deck_tags)
+
+
+def carries(note: Note, wanted: Iterable[str]) -> bool:
+    """The note carries one of ``wanted`` (front matter, heading or text), or a tag nested
+    under one; tags compare without case, as in Obsidian."""
+    tags = {t.lower().lstrip("#") for t in note.tags} | note_tags(note)
+    return any(tag == want or tag.startswith(want + "/") for tag in tags
+               for want in (w.lower().lstrip("#").strip("/") for w in wanted))
 
 
 def note_tags(note: Note) -> set[str]:
@@ -183,11 +192,10 @@ def note_tags(note: Note) -> set[str]:
     found: set[str] = set()
     for section in note.sections:
         found |= {t.lower() for t in section.tags}
-        fences = Fences()
-        for line in section.body:
-            if fences.feed(line) or "#" not in line:
+        for line, kind in zip(section.body, scan.kinds(section.body), strict=True):
+            if kind != scan.TEXT or "#" not in line:
                 continue
             spans = literal_spans(line)
             found |= {m.group(1).strip("/").lower() for m in _TAG.finditer(line)
-                      if not any(s <= m.start() < e for s, e in spans)}
+                      if not is_literal(spans, m.start())}
     return found

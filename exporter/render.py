@@ -12,7 +12,7 @@ from pathlib import Path
 import markdown
 import nh3
 
-from .flashcards import first_unclosed
+from .cloze import first_unclosed
 from .htmlfix import no_placeholders, safe_math_links, scope_footnotes, show_cloze_answers
 from .locate import Finder, Source
 from .model import Diagnostic, Note, Section, Vault
@@ -28,7 +28,7 @@ from .obsidian import (
 from .remote import RemoteImages
 from .resolve import Resolver
 from .scan import HIDDEN, TEXT, kinds
-from .text import literal_spans
+from .text import is_literal, literal_spans
 from .transclude import (
     MAX_TRANSCLUDED_LINES,
     MAX_TRANSCLUSIONS,
@@ -46,7 +46,6 @@ _LINK_TAG = re.compile(r"<a\b[^>]*?(?: class=\"([^\"]*)\")?[^>]*>(.*?)</a>", re.
 MAX_EMBED_DEPTH = 10
 _MARKUP = re.compile(r"[\\`*_\[\]!<>&$=~#%{}|^:\n]|https?:|www\.")
 _EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
-_MATH_SPAN = re.compile(r"(\\\(.*?\\\)|\\\[.*?\\\])", re.S)
 
 _EXTENSIONS = [
     "tables",
@@ -179,7 +178,7 @@ class Renderer:
                                 budget)
         body += self._footnotes(note, section.body, source)
         lines, too_deep = normalize(body)
-        if too_deep and body is not section.body:
+        if too_deep:
             too_deep = normalize(section.body)[1]  # where in the note's own lines, if there
         if too_deep:
             self.vault.diagnostics.append(Diagnostic(
@@ -241,7 +240,7 @@ class Renderer:
             spans = literal_spans(line)
             cited += [m.group(1) for m in _FOOTNOTE_REF.finditer(line)
                       if m.group(1) in note.footnotes and m.group(1) not in cited
-                      and not any(s <= m.start() < e for s, e in spans)]
+                      and not is_literal(spans, m.start())]
         out: list[str] = []
         for label in cited:
             out.append("")

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from .anki import DeckReport
+from .anki import REMOVED_TAG, DeckReport
 from .model import Diagnostic
 from .pipeline import Result
 
@@ -46,7 +46,7 @@ def _history_lines(report: DeckReport) -> list[str]:
     if report.removed_cards:
         shown = report.removed_cards[:_LISTED]
         more = len(report.removed_cards) - len(shown)
-        what = ("sent once more, tagged notes-export::removed" if report.tagged else
+        what = (f"sent once more, tagged {REMOVED_TAG}" if report.tagged else
                 "still in Anki: `notes-export sync` deletes them, --tag-removed tags them")
         lines.append(f"Removed cards ({what}):")
         lines += [f"  - {name}" for name in shown] + ([f"  … and {more} more"] if more else [])

@@ -81,6 +81,10 @@ class Geometry:
         """Height of one column, the "(cont.)" band included."""
         return self.page_h - self.top - self.bottom
 
+    def is_wide(self, width: float) -> bool:
+        """A laid-out page this wide is a full-width page, not a column (columns are exact)."""
+        return width > self.column_w * 1.5
+
     def column_x(self, index: int) -> float:
         return self.left + index * (self.column_w + self.gap)
 
@@ -274,9 +278,9 @@ def _title_html(vault: Vault, o: SheetOptions) -> str:
 def _note_blocks(note: Note) -> Iterable[tuple[str, str]]:
     """A block per section with content; headings without content stay with what follows."""
     pending: list[str] = []
-    for index, section in enumerate(note.sections):
-        if section.level and index == next((i for i, s in enumerate(note.sections) if s.level),
-                                           -1) and _repeats_title(section, note):
+    first = next((s for s in note.sections if s.level), None)
+    for section in note.sections:
+        if section is first and _repeats_title(section, note):
             # "# EC2" atop the note EC2 under its title bar: said once, linked to all the same
             pending.append(f'<div class="title-heading" id="{section.anchor}"></div>')
         elif section.level:

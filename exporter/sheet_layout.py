@@ -125,7 +125,7 @@ def assign(document: Document, g: Geometry) -> list[list[Page]]:
     sheets: list[list[Page]] = []
     current: list[Page] = []
     for page in document.pages:
-        if page.width > g.column_w * 1.5:
+        if g.is_wide(page.width):
             if current:
                 sheets.append(current)
                 current = []
@@ -145,7 +145,7 @@ def impose(frame: Document, sheets: list[list[Page]], g: Geometry) -> list[Page]
     pages = []
     for printed, group in zip(frame.pages, sheets, strict=True):
         for index, column in enumerate(group):
-            x = g.left if column.width > g.column_w * 1.5 else g.column_x(index)
+            x = g.left if g.is_wide(column.width) else g.column_x(index)
             weasy.place(printed, column, x, g.top)
         pages.append(weasy.new_page(printed))
     return pages
@@ -156,7 +156,7 @@ def write(target: Path, columns: Document, source: str,
           fonts: Fonts) -> str:
     """Impose the laid-out column pages and write the PDF; return the HTML of the content flow."""
     sheets = assign(columns, g)
-    kinds = ["wide" if group[0].width > g.column_w * 1.5 else "columns" for group in sheets]
+    kinds = ["wide" if g.is_wide(group[0].width) else "columns" for group in sheets]
     frame = weasy.render(frame_html(kinds), MEDIA_BASE, fetcher, fonts)
     pages = impose(frame, sheets, g)
     # A content-derived identifier keeps the bytes equal for equal input.

@@ -10,7 +10,6 @@ untrusted input: a broken state file is a warning and is ignored; a broken deck 
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import re
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadStateError, ExportError
-from .model import Card, Diagnostic
+from .model import MODEL_NAMES, Card, Diagnostic, fields_hash
 
 VERSION = 2
 TABLE = "notes_export_cards"  # our table inside the deck's collection.anki2; Anki ignores it
@@ -31,8 +30,7 @@ MAX_STATE_BYTES = 256 << 20
 MAX_COLLECTION_BYTES = 512 << 20
 _MAX_STEPS = 20_000  # × 100,000 SQLite instructions: far more than reading 512 MiB takes
 MAX_MOD = 1 << 40  # seconds; far past any real time, far below Anki's 64-bit limit
-_MODEL_NAMES = {"notes-export section": "basic", "notes-export both ways": "reversed",
-                "notes-export cloze": "cloze"}
+_MODEL_NAMES = {name: model for model, name in MODEL_NAMES.items()}
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -58,13 +56,6 @@ class Entry:
 
 
 State = dict[str, Entry]
-
-
-def fields_hash(model: str, deck: str, front: str, back: str, context: str, source: str,
-                tags: Iterable[str]) -> str:
-    """The content hash cards.py gives a card, recomputed from a deck's fields."""
-    joined = "\x1f".join((model, deck, front, back, context, source, *tags))
-    return hashlib.sha256(joined.encode()).hexdigest()
 
 
 def entry_for(card: Card, mod: int, natural: str, pos: int, removed: bool = False) -> Entry:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import anki, history, pipeline, state
 from .config import Config
 from .errors import ExportError
-from .model import Card, Diagnostic
+from .model import MODEL_NAMES, Card, Diagnostic
 from .pipeline import Result
 
 INSTALL_HINT = "pip install 'notes-export[sync]'"
@@ -58,10 +58,11 @@ def sync(config: Config, collection: Path, dry_run: bool = False,
     """Bring the collection at ``collection`` in line with the vault; print deletions first."""
     _require_anki()
     result = pipeline.check(config)
-    epoch = config.epoch if config.epoch is not None else pipeline._epoch()
     previous = history.previous_state(config, result.vault.diagnostics)
-    followed = history.follow(result.cards, previous, epoch, False, result.vault.diagnostics)
-    result.cards, result.report = followed.cards, followed.report
+    # removed cards are deleted here, never re-sent tagged
+    followed = pipeline.follow(replace(config, tag_removed=False), result,
+                               previous=previous).history
+    result.report = followed.report
     col = _open(collection)
     try:
         key = _CONFIG_KEY.format(stem=config.stem)
@@ -77,11 +78,8 @@ def sync(config: Config, collection: Path, dry_run: bool = False,
     finally:
         col.close()
     if not dry_run:
-        target = history.state_path(config)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staged = target.with_name(f".{target.name}.sync.tmp")
-        state.write(staged, followed.entries.values())
-        staged.replace(target)
+        with pipeline.staged() as stage:
+            state.write(stage(history.state_path(config)), followed.entries.values())
     return result, plan
 
 
@@ -114,8 +112,7 @@ def _open(path: Path) -> Any:
 
 def _plan(col: Any, cards: list[Card], known: set[str], diagnostics: list[Diagnostic]) -> Plan:
     """Compare the collection's notes of our note types with the vault's cards."""
-    models = anki.card_models()
-    mids = {kind: _model_id(col, m.name) for kind, m in models.items()}
+    mids = {kind: _model_id(col, name) for kind, name in MODEL_NAMES.items()}
     ours = {mid for mid in mids.values() if mid is not None}
     notes = {str(guid): (int(nid), int(mid), str(flds), str(tags))
              for nid, guid, mid, flds, tags in col.db.all(

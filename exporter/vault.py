@@ -161,10 +161,6 @@ class AssetIndex:
             if path not in bucket:
                 bucket.append(path)
 
-    def readable(self, path: Path) -> bool:
-        """True when ``path`` holds an image a renderer can read (checked once per file)."""
-        return self.why_unreadable(path) is None
-
     def why_unreadable(self, path: Path) -> str | None:
         """Why ``path`` cannot be shown as an image, or None (checked once per file)."""
         if path not in self._readable:
