@@ -8,6 +8,7 @@ each of these on a tiny document, so an upgrade that changes one fails a test na
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,10 +98,22 @@ def render(source: str, base_url: str, fetch: Fetch, fonts: Fonts) -> Document:
 
 def write_pdf(document: Document, target: Path | str, identifier: bytes | None = None,
               pages: list[Page] | None = None) -> None:
-    """Write ``document`` (with ``pages`` instead of its own, when given) as a PDF."""
+    """Write ``document`` (with ``pages`` instead of its own, when given) as a PDF.
+
+    fontTools, which subsets the fonts when HarfBuzz's subsetter is missing (and always for
+    colour emoji), stamps the clock into each font unless ``SOURCE_DATE_EPOCH`` is set: the
+    sheet stage sets it to the sheet's date; any other caller gets a fixed one.
+    """
     if pages is not None:
         document = document.copy(pages)
-    document.write_pdf(target, pdf_identifier=identifier)
+    fixed = "SOURCE_DATE_EPOCH" not in os.environ
+    if fixed:
+        os.environ["SOURCE_DATE_EPOCH"] = "0"
+    try:
+        document.write_pdf(target, pdf_identifier=identifier)
+    finally:
+        if fixed:
+            del os.environ["SOURCE_DATE_EPOCH"]
 
 
 class Box:

@@ -7,6 +7,7 @@ import io
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pdfplumber
 import pytest
@@ -151,9 +152,18 @@ def test_place_moves_boxes_backgrounds_and_anchors_onto_another_page(tmp_path: P
     assert [(round(r["x0"]), round(r["top"]), round(r["width"])) for r in red] == [(150, 30, 75)]
 
 
-def test_write_pdf_is_byte_identical_and_carries_the_identifier(tmp_path: Path) -> None:
+def test_write_pdf_is_byte_identical_and_carries_the_identifier(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fontTools.misc import timeTools
+    from weasyprint.pdf import fonts
+
+    # The fontTools path (no HarfBuzz subsetter) with a clock that moves between the writes:
+    # the seam itself keeps the clock out of the bytes.
+    monkeypatch.setattr(fonts, "harfbuzz_subset", None)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     outputs = []
-    for name in ("one", "two"):
+    for name, now in (("one", 1_800_000_000.0), ("two", 1_900_000_000.0)):
+        monkeypatch.setattr(timeTools, "time", SimpleNamespace(time=lambda now=now: now))
         target = tmp_path / f"{name}.pdf"
         document = _render()
         weasy.write_pdf(document, target, b"a" * 32)
