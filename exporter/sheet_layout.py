@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import html
+import io
+import logging
 import mimetypes
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from . import weasy
@@ -32,7 +37,11 @@ from .sheet_html import (
 )
 from .weasy import Document, Fonts, Page, Resource
 
+if TYPE_CHECKING:
+    from .sheet_chunks import Chunk
+
 MAX_PASSES = 3
+log = logging.getLogger(__name__)
 
 
 class VaultFetcher:
@@ -165,12 +174,23 @@ def write(target: Path, columns: Document, source: str,
     return source
 
 
-def write_sheet(target: Path, vault: Vault, options: SheetOptions) -> str:
-    """Write ``vault`` as a PDF sheet to ``target``; return the HTML that was laid out."""
+def write_sheet(target: Path, vault: Vault, options: SheetOptions, cache: Path | None = None,
+                workers: int = 0) -> str:
+    """Write ``vault`` as a PDF sheet to ``target``; return the HTML that was laid out.
+
+    A sheet of many notes is laid out in chunks (sheet_chunks.py), kept in ``cache`` and laid
+    out on ``workers`` processes (every core by default); fitting to pages lays it out whole.
+    """
     from .flow import Flow  # the passes use this module's functions
 
     options = options.resolved()
     shown = content(vault, options)
+    if not options.pages:
+        from . import sheet_chunks
+
+        chunks = sheet_chunks.plan(vault, shown, options)
+        if len(chunks) > 1:
+            return _write_chunks(target, vault, chunks, options, cache, workers)
     fetcher = VaultFetcher(vault.assets)
     fonts = weasy.new_fonts()
     flow = Flow(vault, shown, fetcher, fonts)
@@ -182,3 +202,46 @@ def write_sheet(target: Path, vault: Vault, options: SheetOptions) -> str:
                                 f'content="{html.escape(laid.note)}">', 1)
     return write(target, laid.document, source, lambda kinds: frame_html(options, kinds),
                  geometry(options), fetcher, fonts)
+
+
+def _write_chunks(target: Path, vault: Vault, chunks: list[Chunk], options: SheetOptions,
+                  cache: Path | None, workers: int) -> str:
+    """Lay the chunks out (or take them from ``cache``), then join their column pages."""
+    from . import sheet_chunks, sheet_join
+
+    store = sheet_chunks.open_cache(cache)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="notes-export-") as scratch:
+        layouts = sheet_chunks.lay_out_all(vault, chunks, options, store, Path(scratch),
+                                           workers)
+        laid = time.perf_counter()
+        g = geometry(options)
+        printed = sheet_join.slots(layouts, g)
+        source = joined([layout.source for layout in layouts])
+        frame = _frame(options, sheet_join.kinds(printed, layouts, g), vault, source)
+        framed_at = time.perf_counter()
+        sheet_join.join(target, frame, layouts, printed, g)
+    log.debug("%d chunks laid out in %.2f s; frame of %d pages %.2f s; joined in %.2f s",
+              len(chunks), laid - started, len(printed), framed_at - laid,
+              time.perf_counter() - framed_at)
+    if store is not None:
+        store.prune({layout.key for layout in layouts})
+    return source
+
+
+def _frame(options: SheetOptions, kinds: list[str], vault: Vault, source: str) -> bytes:
+    """The printed pages without their columns, as a PDF: margins, rules, header, footer."""
+    document = weasy.render(frame_html(options, kinds), MEDIA_BASE, VaultFetcher(vault.assets),
+                            weasy.new_fonts())
+    framed = io.BytesIO()
+    weasy.write_pdf(document, framed, hashlib.sha256(source.encode()).hexdigest()[:32].encode())
+    return framed.getvalue()
+
+
+def joined(sources: list[str]) -> str:
+    """The HTML of every chunk as one document: the first chunk's head, then each body."""
+    bodies = [s[s.index(">", s.index("<body")) + 1:s.rindex("</body>")] for s in sources]
+    head = sources[0][:sources[0].index(">", sources[0].index("<body")) + 1]
+    parts = [f"<!-- notes-export: chunk {n + 1} of {len(bodies)} starts a column -->\n{body}"
+             for n, body in enumerate(bodies)]
+    return head + "\n".join(parts) + "</body></html>"
