@@ -1,9 +1,11 @@
 """A large sheet laid out in bounded chunks: runs of notes, each laid out on its own column
 pages and kept, so memory stays bounded and an edit lays out one chunk again.
 
-Each chunk starts a new column. Its boundaries depend only on the notes' paths (a note whose
-path hashes to zero closes a chunk that holds enough notes) and a cap on its estimated length,
-so rewording a note moves no boundary and the other chunks are taken from the cache.
+Each chunk starts a new column, which may leave the column before it partly empty: a sheet of
+fewer than about 36 pages (an exam's sheet) is laid out whole. Chunk boundaries depend only on
+the notes' paths (a note whose path hashes to zero closes a chunk that holds enough notes) and
+a cap on its estimated length, so rewording a note moves no boundary and the other chunks are
+taken from the cache.
 sheet_join.py places the chunks' column pages onto the printed pages.
 """
 
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 EVERY = 24  # on average a chunk closes after this many notes …
 MIN_NOTES = 8  # … once it holds this many
 MAX_COLUMNS = 36  # and always before its estimated length passes this many columns
+WHOLE_UP_TO = 108  # columns: a sheet estimated shorter is laid out whole, with no chunk gaps
 CHUNKS_DIR = "chunks"  # inside the sheet cache folder
 
 
@@ -51,11 +54,14 @@ def plan(vault: Vault, shown: Content, options: SheetOptions) -> list[Chunk]:
     sheet = whole(vault)
     lines, per_column, _ = measures(options.resolved())
     cap = MAX_COLUMNS * per_column
-    runs: list[list[tuple[Note, list[tuple[str, str]]]]] = [[]]
+    sizes = [sum(lines(inner) for _, inner in blocks) for _, blocks in shown.notes]
     length = lines(shown.glance) if shown.glance else 0.0
-    for note, blocks in shown.notes:
+    if length + sum(sizes) <= WHOLE_UP_TO * per_column:
+        return [Chunk(shown, sheet)]
+    runs: list[list[tuple[Note, list[tuple[str, str]]]]] = [[]]
+    for (note, blocks), size in zip(shown.notes, sizes, strict=True):
         runs[-1].append((note, blocks))
-        length += sum(lines(inner) for _, inner in blocks)
+        length += size
         if (len(runs[-1]) >= MIN_NOTES and _closes(note)) or length >= cap:
             runs.append([])
             length = 0.0

@@ -50,6 +50,7 @@ class VaultFetcher:
     def __init__(self, media: dict[str, Asset], math: MathImages | None = None) -> None:
         self.media = media
         self.math = math
+        self.read: dict[str, bytes] = {}  # each image read once for all the layout passes
 
     def __call__(self, url: str) -> Resource:
         if not url.startswith(MEDIA_BASE):
@@ -62,30 +63,22 @@ class VaultFetcher:
         if asset is None:
             raise ValueError(f"refused to fetch {url!r}: not an image of the notes")
         mime = mimetypes.guess_type(asset.media_name)[0] or "application/octet-stream"
-        return Resource(url, asset.path.read_bytes(), mime)
-
-
-@dataclass
-class _Fragment:
-    page: int
-    height: float
-    overflow: bool
+        if name not in self.read:
+            self.read[name] = asset.path.read_bytes()
+        return Resource(url, self.read[name], mime)
 
 
 @dataclass
 class Measured:
-    """Where each numbered block landed on the column pages."""
+    """Which numbered blocks hold a table wider than its column."""
 
-    fragments: dict[int, list[_Fragment]] = field(default_factory=dict)
+    overflowing: set[int] = field(default_factory=set)
 
-    def revise(self, plan: Plan, column_h: float) -> Plan:
+    def revise(self, plan: Plan) -> Plan:
         """The plan the layout shows to be right: a table wider than its column spans the page.
 
         (Every block may continue in the next column, so its height asks for nothing.)"""
-        wide = set(plan.wide)
-        wide.update(block for block, parts in self.fragments.items()
-                    if any(p.overflow for p in parts))
-        return replace(plan, wide=wide)
+        return replace(plan, wide=plan.wide | self.overflowing)
 
 
 def _boxes(box: weasy.Box, block: int | None = None) -> Iterator[tuple[weasy.Box, int | None]]:
@@ -98,19 +91,13 @@ def _boxes(box: weasy.Box, block: int | None = None) -> Iterator[tuple[weasy.Box
 
 
 def measure(document: Document, column_w: float) -> Measured:
-    """Find each block's fragments and whether a table inside it overflows the column."""
+    """Find the blocks whose table overflows its column page."""
     measured = Measured()
-    for index, page in enumerate(document.pages):
-        seen: dict[int, _Fragment] = {}
+    for page in document.pages:
         for box, block in _boxes(weasy.page_box(page)):
-            if block is None:
-                continue
-            if block not in seen:
-                seen[block] = _Fragment(index, box.margin_height, False)
-                measured.fragments.setdefault(block, []).append(seen[block])
-            if box.tag == "table" and page.width < column_w * 1.5 \
+            if block is not None and box.tag == "table" and page.width < column_w * 1.5 \
                     and box.margin_width > column_w + 1:
-                seen[block].overflow = True
+                measured.overflowing.add(block)
     return measured
 
 
@@ -122,7 +109,7 @@ def render_columns(make_html: Callable[[Plan], str], plan: Plan, g: Geometry,
     for _ in range(passes):
         source = make_html(plan)
         document = weasy.render(source, MEDIA_BASE, fetcher, fonts)
-        revised = measure(document, g.column_w).revise(plan, g.column_h)
+        revised = measure(document, g.column_w).revise(plan)
         if revised == plan:
             break
         plan = revised
