@@ -220,7 +220,7 @@ def main() -> None:
     parser.add_argument("--fit-sizes", default="200",
                         help="one sheet of this many notes, as it falls and fitted to pages")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     pdf_sizes = {int(s) for s in args.pdf_sizes.split(",") if s}
     rows: list[tuple[str, ...]] = []
     with tempfile.TemporaryDirectory(prefix="notes-export-bench-") as tmp:

@@ -243,7 +243,11 @@ def lay_out_all(vault: Vault, chunks: list[Chunk], options: SheetOptions,
             futures = {i: pool.submit(_lay_out_in_worker, _slim(vault, chunks[i]), chunks[i],
                                       options, scratch / f"{chunks[i].key}.pdf") for i in todo}
             for i, future in futures.items():
-                layouts[i] = future.result()
+                try:
+                    layouts[i] = future.result()
+                except BaseException:
+                    pool.shutdown(cancel_futures=True)  # the sheet has failed: stop at once
+                    raise
                 _keep(cache, layouts[i])
     return [layout for layout in layouts if layout is not None]
 

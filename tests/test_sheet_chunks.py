@@ -122,7 +122,7 @@ def _sheet_cache(out: Path) -> None:
 
 
 @pytest.mark.usefixtures("chunked")
-def test_warm_and_edited_sheets_equal_cold_ones(tmp_path: Path,
+def test_warm_and_edited_sheets_equal_cold_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                 caplog: pytest.LogCaptureFixture) -> None:
     root = _vault(tmp_path)
     cold = _build(root).read_bytes()
@@ -141,6 +141,13 @@ def test_warm_and_edited_sheets_equal_cold_ones(tmp_path: Path,
     assert "a reworded limit 3 of" in _text(PdfReader(root / "dist" / "notes.pdf"))
     kept = list((root / "dist" / ".notes-export-cache" / "chunks").glob("*/*.json"))
     assert len(kept) == 3  # the chunk the edit replaced is gone
+
+    monkeypatch.setattr(sheet_chunks, "__version__", "another version")
+    _sheet_cache(root / "dist")
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="exporter.sheet_chunks"):
+        assert _build(root).read_bytes() == edited  # the same layout, made again
+    assert CHUNKS.search(caplog.text).groups() == ("0", "3")  # type: ignore[union-attr]
 
 
 @pytest.mark.usefixtures("chunked")
@@ -164,3 +171,6 @@ def test_a_tampered_chunk_cache_is_laid_out_again(tmp_path: Path) -> None:
     assert _build(root).read_bytes() == cold
     assert not any(outside.iterdir())
     assert folder.is_dir() and not folder.is_symlink()
+
+    shutil.rmtree(root / "dist" / ".notes-export-cache")  # deleting the cache is always safe
+    assert _build(root).read_bytes() == cold
