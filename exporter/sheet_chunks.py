@@ -173,11 +173,30 @@ class ChunkCache:
         except OSError as exc:  # a full disk: the build goes on uncached
             log.debug("chunk %s not cached: %s", layout.key, exc)
 
+    def frame(self, key: str) -> bytes | None:
+        """The frame's PDF kept under ``key`` (its pages, options and the exporter's version),
+        when its signature holds."""
+        try:
+            return cachefiles.signed(self.secret, cachefiles.read_regular(
+                self.folder / f"{key}.frame"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.debug("frame %s not taken from the cache: %s", key, exc)
+            return None
+
+    def keep_frame(self, key: str, data: bytes) -> None:
+        try:
+            cachefiles.write_atomic(self.folder / f"{key}.frame",
+                                    cachefiles.sign(self.secret, data) + b"\n" + data)
+        except OSError as exc:
+            log.debug("frame %s not cached: %s", key, exc)
+
     def prune(self, keep: set[str]) -> None:
-        """Keep only the chunks this build used."""
+        """Keep only the chunks (and the frame) this build used."""
         try:
             for path in self.folder.iterdir():
-                if path.suffix not in (".pdf", ".json") or path.stem not in keep \
+                if path.suffix not in (".pdf", ".json", ".frame") or path.stem not in keep \
                         or not cachefiles.regular(path):
                     cachefiles.remove(path)
         except OSError as exc:

@@ -18,6 +18,7 @@ from typing import cast
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
+    ByteStringObject,
     DecodedStreamObject,
     DictionaryObject,
     Fit,
@@ -75,11 +76,13 @@ def kinds(printed: list[list[Slot]], layouts: list[Layout], g: Geometry) -> list
 
 
 def join(target: Path, frame: bytes, layouts: list[Layout], printed: list[list[Slot]],
-         g: Geometry) -> None:
-    """Write the sheet: the frame's pages with the chunks' column pages placed on them."""
+         g: Geometry, identifier: bytes) -> None:
+    """Write the sheet: the frame's pages with the chunks' column pages placed on them, and
+    ``identifier`` as the file's (WeasyPrint writes the same twice)."""
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(frame)))
+    writer._ID = ArrayObject([ByteStringObject(identifier), ByteStringObject(identifier)])
     with ExitStack() as files:
-        _join(target, PdfWriter(clone_from=PdfReader(BytesIO(frame))), _Readers(layouts, files),
-              layouts, printed, g)
+        _join(target, writer, _Readers(layouts, files), layouts, printed, g)
 
 
 def _join(target: Path, writer: PdfWriter, readers: _Readers, layouts: list[Layout],

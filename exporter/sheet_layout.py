@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from . import weasy
+from . import __version__, weasy
 from .mathsvg import MathImages
 from .model import Asset, Vault
 from .sheet_html import (
@@ -205,23 +205,31 @@ def _write_chunks(target: Path, vault: Vault, chunks: list[Chunk], options: Shee
         g = geometry(options)
         printed = sheet_join.slots(layouts, g)
         source = joined([layout.source for layout in layouts])
-        frame = _frame(options, sheet_join.kinds(printed, layouts, g), vault, source)
+        kinds = sheet_join.kinds(printed, layouts, g)
+        frame_key = hashlib.sha256(f"{__version__}\0{options!r}\0{kinds}".encode()).hexdigest()
+        frame = store.frame(frame_key) if store else None
+        if frame is None:
+            frame = _frame(options, kinds, vault)
+            if store:
+                store.keep_frame(frame_key, frame)
         framed_at = time.perf_counter()
-        sheet_join.join(target, frame, layouts, printed, g)
+        # A content-derived identifier keeps the bytes equal for equal input.
+        identifier = hashlib.sha256(source.encode()).hexdigest()[:32].encode()
+        sheet_join.join(target, frame, layouts, printed, g, identifier)
     log.debug("%d chunks laid out in %.2f s; frame of %d pages %.2f s; joined in %.2f s",
               len(chunks), laid - started, len(printed), framed_at - laid,
               time.perf_counter() - framed_at)
     if store is not None:
-        store.prune({layout.key for layout in layouts})
+        store.prune({layout.key for layout in layouts} | {frame_key})
     return source
 
 
-def _frame(options: SheetOptions, kinds: list[str], vault: Vault, source: str) -> bytes:
+def _frame(options: SheetOptions, kinds: list[str], vault: Vault) -> bytes:
     """The printed pages without their columns, as a PDF: margins, rules, header, footer."""
     document = weasy.render(frame_html(options, kinds), MEDIA_BASE, VaultFetcher(vault.assets),
                             weasy.new_fonts())
     framed = io.BytesIO()
-    weasy.write_pdf(document, framed, hashlib.sha256(source.encode()).hexdigest()[:32].encode())
+    weasy.write_pdf(document, framed, b"0" * 32)  # the sheet's own identifier replaces it
     return framed.getvalue()
 
 
