@@ -125,7 +125,8 @@ class Content:
 
 
 def content(vault: Vault, options: SheetOptions | None = None) -> Content:
-    """What the sheet of ``vault`` shows; At a glance within about a tenth of the sheet."""
+    """What the sheet of ``vault`` shows; At a glance within about a tenth of the sheet (and
+    within one chunk's length: sheet_chunks.py lays a large sheet out in chunks)."""
     notes = [(n, list(_note_blocks(n))) for n in vault.notes]
     if options is not None and not options.glance:
         return Content("", notes)
@@ -134,7 +135,8 @@ def content(vault: Vault, options: SheetOptions | None = None) -> Content:
     total = sum(lines(inner) for _, blocks in notes for _, inner in blocks)
     if o.pages:
         total = min(total, o.pages * (o.columns or 1) * per_column)
-    budget = int(total * glance.SHARE / glance.ROW_LINES)
+    share = min(total * glance.SHARE, glance.MAX_COLUMNS * per_column)
+    budget = int(share / glance.ROW_LINES)
     return Content(glance.table(glance.rows(vault, max(budget, 3)), int(chars * 0.68)), notes)
 
 
