@@ -2,8 +2,10 @@
 
 The imposition moves laid-out boxes between pages, which WeasyPrint's public API does not
 offer: it reads ``Page._page_box``, builds ``Page(box)``, recomputes background areas with
-``layout_box_backgrounds`` and reads box attributes. tests/test_weasy_contract.py exercises
-each of these on a tiny document, so an upgrade that changes one fails a test named after it.
+``layout_box_backgrounds`` and reads box attributes; a chunked sheet reads each page's
+``links``, ``anchors`` and ``bookmarks`` and empties ``links``. tests/test_weasy_contract.py
+exercises each of these on a tiny document, so an upgrade that changes one fails a test named
+after it.
 """
 
 from __future__ import annotations
