@@ -88,6 +88,26 @@ class Geometry:
     def column_x(self, index: int) -> float:
         return self.left + index * (self.column_w + self.gap)
 
+    def group(self, widths: list[float]) -> list[list[int]]:
+        """Which laid-out pages (by their widths) go on each printed page: columns side by
+        side, a wide page on a printed page of its own."""
+        printed: list[list[int]] = []
+        current: list[int] = []
+        for index, width in enumerate(widths):
+            if self.is_wide(width):
+                if current:
+                    printed.append(current)
+                    current = []
+                printed.append([index])
+                continue
+            current.append(index)
+            if len(current) == self.columns:
+                printed.append(current)
+                current = []
+        if current:
+            printed.append(current)
+        return printed
+
 
 def geometry(options: SheetOptions) -> Geometry:
     """Lay out the paper: margins and gap scale with the layout."""

@@ -50,23 +50,12 @@ class Slot:
 def slots(layouts: list[Layout], g: Geometry) -> list[list[Slot]]:
     """The printed pages: columns side by side, a wide page on a printed page of its own; each
     chunk starts a new column."""
-    printed: list[list[Slot]] = []
-    current: list[Slot] = []
-    for index, layout in enumerate(layouts):
-        for number, page in enumerate(layout.pages):
-            if g.is_wide(page.width):
-                if current:
-                    printed.append(current)
-                    current = []
-                printed.append([Slot(index, number, g.left, g.top)])
-                continue
-            current.append(Slot(index, number, g.column_x(len(current)), g.top))
-            if len(current) == g.columns:
-                printed.append(current)
-                current = []
-    if current:
-        printed.append(current)
-    return printed
+    pages = [(chunk, number, page.width) for chunk, layout in enumerate(layouts)
+             for number, page in enumerate(layout.pages)]
+    return [[Slot(pages[i][0], pages[i][1],
+                  g.left if g.is_wide(pages[i][2]) else g.column_x(place), g.top)
+             for place, i in enumerate(group)]
+            for group in g.group([width for _, _, width in pages])]
 
 
 def kinds(printed: list[list[Slot]], layouts: list[Layout], g: Geometry) -> list[str]:

@@ -118,22 +118,8 @@ def render_columns(make_html: Callable[[Plan], str], plan: Plan, g: Geometry,
 
 def assign(document: Document, g: Geometry) -> list[list[Page]]:
     """Group column pages onto printed pages; a wide page takes a printed page of its own."""
-    sheets: list[list[Page]] = []
-    current: list[Page] = []
-    for page in document.pages:
-        if g.is_wide(page.width):
-            if current:
-                sheets.append(current)
-                current = []
-            sheets.append([page])
-            continue
-        current.append(page)
-        if len(current) == g.columns:
-            sheets.append(current)
-            current = []
-    if current:
-        sheets.append(current)
-    return sheets
+    pages = document.pages
+    return [[pages[i] for i in group] for group in g.group([page.width for page in pages])]
 
 
 def impose(frame: Document, sheets: list[list[Page]], g: Geometry) -> list[Page]:
