@@ -8,7 +8,9 @@ For each size it times, in fresh processes (wall time and peak resident memory):
 the PDFs alone (``--pdf-per folder``), an incremental rebuild
 after one note changed, bare WeasyPrint on the exact HTML that build laid out (the floor for the
 PDF), and md2anki on the same questions as one flat file when a Python 3.12+ with md2anki is
-on PATH (``python3.12 -m md2anki``).
+on PATH (``python3.12 -m md2anki``). ``--sheet-sizes``: the default build (deck and one sheet
+for the whole vault) cold and after one note changed, with the PDF's share of each (from the -v
+log) and the chunked sheet's layout, frame and join times.
 """
 
 from __future__ import annotations
