@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -244,8 +245,10 @@ def open_cache(folder: Path | None) -> ChunkCache | None:
 
 
 def lay_out_all(vault: Vault, chunks: list[Chunk], options: SheetOptions,
-                cache: ChunkCache | None, scratch: Path, workers: int = 0) -> list[Layout]:
-    """Every chunk's layout: from the cache, or laid out (on every core when several)."""
+                cache: ChunkCache | None, scratch: Path, workers: int = 0,
+                tick: Callable[[int, int], None] | None = None) -> list[Layout]:
+    """Every chunk's layout: from the cache, or laid out (on every core when several);
+    ``tick`` hears how many are done of how many."""
     layouts: list[Layout | None] = []
     for chunk in chunks:
         chunk.key = key(vault, chunk, options)
@@ -253,10 +256,13 @@ def lay_out_all(vault: Vault, chunks: list[Chunk], options: SheetOptions,
     todo = [i for i, layout in enumerate(layouts) if layout is None]
     log.debug("%d of %d chunks taken from the cache", len(chunks) - len(todo), len(chunks))
     workers = workers or min(len(todo), os.cpu_count() or 1)
+    tick = tick or (lambda done, total: None)
+    tick(len(chunks) - len(todo), len(chunks))
     if workers <= 1 or len(todo) <= 1:
         for i in todo:
             layouts[i] = lay_out(vault, chunks[i], options, scratch / f"{chunks[i].key}.pdf")
             _keep(cache, layouts[i])
+            tick(sum(layout is not None for layout in layouts), len(chunks))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {i: pool.submit(_lay_out_in_worker, _slim(vault, chunks[i]), chunks[i],
@@ -268,6 +274,7 @@ def lay_out_all(vault: Vault, chunks: list[Chunk], options: SheetOptions,
                     pool.shutdown(cancel_futures=True)  # the sheet has failed: stop at once
                     raise
                 _keep(cache, layouts[i])
+                tick(sum(layout is not None for layout in layouts), len(chunks))
     return [layout for layout in layouts if layout is not None]
 
 

@@ -148,7 +148,7 @@ def write(target: Path, columns: Document, source: str,
 
 
 def write_sheet(target: Path, vault: Vault, options: SheetOptions, cache: Path | None = None,
-                workers: int = 0) -> str:
+                workers: int = 0, tick: Callable[[int, int], None] | None = None) -> str:
     """Write ``vault`` as a PDF sheet to ``target``; return the HTML that was laid out.
 
     A sheet of many notes is laid out in chunks (sheet_chunks.py), kept in ``cache`` and laid
@@ -163,7 +163,7 @@ def write_sheet(target: Path, vault: Vault, options: SheetOptions, cache: Path |
 
         chunks = sheet_chunks.plan(vault, shown, options)
         if len(chunks) > 1:
-            return _write_chunks(target, vault, chunks, options, cache, workers)
+            return _write_chunks(target, vault, chunks, options, cache, workers, tick)
     fetcher = VaultFetcher(vault.assets)
     fonts = weasy.new_fonts()
     flow = Flow(vault, shown, fetcher, fonts)
@@ -178,7 +178,8 @@ def write_sheet(target: Path, vault: Vault, options: SheetOptions, cache: Path |
 
 
 def _write_chunks(target: Path, vault: Vault, chunks: list[Chunk], options: SheetOptions,
-                  cache: Path | None, workers: int) -> str:
+                  cache: Path | None, workers: int,
+                  tick: Callable[[int, int], None] | None) -> str:
     """Lay the chunks out (or take them from ``cache``), then join their column pages."""
     from . import sheet_chunks, sheet_join
 
@@ -186,7 +187,7 @@ def _write_chunks(target: Path, vault: Vault, chunks: list[Chunk], options: Shee
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="notes-export-") as scratch:
         layouts = sheet_chunks.lay_out_all(vault, chunks, options, store, Path(scratch),
-                                           workers)
+                                           workers, tick)
         laid = time.perf_counter()
         g = geometry(options)
         printed = sheet_join.slots(layouts, g)

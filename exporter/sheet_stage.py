@@ -30,6 +30,7 @@ CACHE_DIR = ".notes-export-cache"
 NOTES_DIR = "notes"  # inside CACHE_DIR: the rendered notes of notecache.py
 CHUNKS_DIR = "chunks"  # inside CACHE_DIR: a folder per sheet of its laid-out chunks
 Progress = Callable[[str, int, int], None]
+Tick = Callable[[int, int], None]  # done, total
 
 
 @dataclass
@@ -119,9 +120,10 @@ def write_sheets(jobs: list[SheetJob], targets: list[Path], out_dir: Path,
     done = len(jobs) - len(todo)
     if progress:
         progress("PDFs", done, len(jobs))
+    chunked = (lambda n, total: progress("sheet chunks laid out", n, total)) if progress else None
     for index, source in _render_all([(targets[i], jobs[i]) for i in todo], diagnostics,
                                      workers, lambda n: progress and progress(
-                                         "PDFs", done + n, len(jobs))):
+                                         "PDFs", done + n, len(jobs)), chunked):
         real = todo[index]
         sources[real] = source
         cache.put(jobs[real].key, targets[real], source)
@@ -204,14 +206,16 @@ class SheetCache:
 
 
 def _render_all(work: list[tuple[Path, SheetJob]], diagnostics: list[Diagnostic],
-                workers: int | None, tick: Callable[[int], object]) -> list[tuple[int, str]]:
-    """Render on every core when there are several sheets; the bytes are the same either way."""
+                workers: int | None, tick: Callable[[int], object],
+                chunked: Tick | None = None) -> list[tuple[int, str]]:
+    """Render on every core when there are several sheets (one sheet's chunks use them
+    otherwise, and ``chunked`` hears of each); the bytes are the same either way."""
     workers = workers or min(len(work), os.cpu_count() or 1)
     if workers <= 1 or len(work) <= 1:
         results = []
         for n, (target, job) in enumerate(work):
             results.append((n, write_sheet(target, job.vault, job.options, diagnostics,
-                                           job.chunks)))
+                                           job.chunks, chunked)))
             tick(n + 1)
         return results
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -255,18 +259,20 @@ def source_date(date: dt.date) -> Iterator[None]:
 
 
 def write_sheet(target: Path, vault: Vault, options: sheet_html.SheetOptions,
-                diagnostics: list[Diagnostic], chunks: Path | None = None) -> str:
+                diagnostics: list[Diagnostic], chunks: Path | None = None,
+                chunked: Tick | None = None) -> str:
     """Write one PDF; when layout fails, find the notes that make it fail and leave them out."""
     with source_date(options.date):
-        return _write_sheet(target, vault, options, diagnostics, chunks)
+        return _write_sheet(target, vault, options, diagnostics, chunks, chunked)
 
 
 def _write_sheet(target: Path, vault: Vault, options: sheet_html.SheetOptions,
-                 diagnostics: list[Diagnostic], chunks: Path | None) -> str:
+                 diagnostics: list[Diagnostic], chunks: Path | None,
+                 chunked: Tick | None) -> str:
     from . import sheet_layout  # WeasyPrint loads slowly: only when a PDF is wanted
 
     try:
-        return sheet_layout.write_sheet(target, vault, options, chunks)
+        return sheet_layout.write_sheet(target, vault, options, chunks, tick=chunked)
     except FitError:
         raise  # the notes are fine; the pages asked for are too few
     except Exception as exc:

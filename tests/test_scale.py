@@ -48,9 +48,10 @@ def test_one_edit_renders_only_the_sheet_that_changed(tmp_path: Path,
     rendered: list[str] = []
     real = sheet_layout.write_sheet
 
-    def counting(target: Path, vault: object, options: object, *args: object) -> str:
+    def counting(target: Path, vault: object, options: object, *args: object,
+                 **kwargs: object) -> str:
         rendered.append(options.title)  # type: ignore[attr-defined]
-        return real(target, vault, options, *args)  # type: ignore[arg-type]
+        return real(target, vault, options, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sheet_layout, "write_sheet", counting)
     note = notes / "Storage" / "Storage 1.md"
@@ -73,8 +74,8 @@ def test_parallel_and_serial_sheets_are_identical(tmp_path: Path) -> None:
 
     original = sheet_stage._render_all
 
-    def serial(work, diagnostics, workers, tick):  # type: ignore[no-untyped-def]
-        return original(work, diagnostics, 1, tick)
+    def serial(work, diagnostics, workers, tick, chunked=None):  # type: ignore[no-untyped-def]
+        return original(work, diagnostics, 1, tick, chunked)
 
     sheet_stage._render_all = serial  # type: ignore[assignment]
     try:
@@ -103,7 +104,7 @@ def test_quiet_prints_problems_only_and_no_progress_off_a_terminal(tmp_path: Pat
 def test_verbose_logs_why_a_step_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_note(tmp_path / "notes", "n.md", "# N\ntext\n")
 
-    def boom(*args: object) -> str:
+    def boom(*args: object, **kwargs: object) -> str:
         raise RuntimeError("renderer exploded")
 
     monkeypatch.setattr(sheet_layout, "write_sheet", boom)

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from exporter import sheet_chunks
 from exporter.pipeline import Config, export
+from exporter.sheet_stage import Progress
 
 from .conftest import SAMPLE_ASSETS, write_note
 
@@ -42,10 +43,10 @@ def _vault(root: Path) -> Path:
     return root
 
 
-def _build(root: Path, out: str = "dist") -> Path:
+def _build(root: Path, out: str = "dist", progress: Progress | None = None) -> Path:
     config = Config(notes_dir=root / "notes", asset_dirs=[root / "assets"], out_dir=root / out,
                     write_anki=False, epoch=1_767_225_600)
-    export(config)
+    export(config, progress)
     return root / out / "notes.pdf"
 
 
@@ -91,9 +92,12 @@ def test_chunks_show_what_one_layout_shows(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(sheet_chunks, "EVERY", 1)
     monkeypatch.setattr(sheet_chunks, "MIN_NOTES", 3)
     monkeypatch.setattr(sheet_chunks, "WHOLE_UP_TO", 0)
+    said: list[tuple[str, int, int]] = []
     with caplog.at_level(logging.DEBUG, logger="exporter.sheet_chunks"):
-        parts = PdfReader(_build(root, "parts"))
+        parts = PdfReader(_build(root, "parts", lambda *line: said.append(line)))
     assert CHUNKS.search(caplog.text).groups() == ("0", "3")  # type: ignore[union-attr]
+    chunks = [line for line in said if line[0] == "sheet chunks laid out"]
+    assert chunks[0][1:] == (0, 3) and chunks[-1][1:] == (3, 3)  # a long sheet shows progress
     assert _outline(parts) == _outline(whole)
     assert set(parts.named_destinations) == set(whole.named_destinations)
     assert sorted(_links(parts)) == sorted(_links(whole))  # links into other chunks too
