@@ -176,5 +176,13 @@ def test_a_tampered_chunk_cache_is_laid_out_again(tmp_path: Path) -> None:
     assert not any(outside.iterdir())
     assert folder.is_dir() and not folder.is_symlink()
 
+    top = folder.parent  # the folder of every sheet's chunks, linked away: never written through
+    shutil.rmtree(top)
+    top.symlink_to(outside, target_is_directory=True)
+    _sheet_cache(root / "dist")
+    assert _build(root).read_bytes() == cold
+    assert not any(outside.iterdir())
+    assert top.is_dir() and not top.is_symlink()
+
     shutil.rmtree(root / "dist" / ".notes-export-cache")  # deleting the cache is always safe
     assert _build(root).read_bytes() == cold
