@@ -193,15 +193,11 @@ class NoteCache:
     """Renderings of earlier runs, found by key; unused entries are removed at the end."""
 
     def __init__(self, folder: Path, secret: bytes, config: Config, renderer: Renderer,
-                 texts: dict[str, str]) -> None:
+                 texts: dict[str, str], keys: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.secret = secret
         self.renderer = renderer
-        base = vault_digest(config, renderer)
-        embeds = _Embeds(renderer.vault.notes, texts)
-        states = {note.relpath: parsed_state(note) for note in renderer.vault.notes}
-        self.keys = {note.relpath: _note_key(base, note.relpath, texts, embeds, states)
-                     for note in renderer.vault.notes if note.relpath in texts}
+        self.keys = note_keys(config, renderer, texts) if keys is None else keys
         self.hits = 0
         self._media_names: dict[Path, str] | None = None
         self._paths: dict[str, Path] | None = None  # the reverse
@@ -289,8 +285,14 @@ class NoteCache:
         missed."""
         if self._paths is None:
             self._paths = {name: path for path, name in self._media().items()}
-        names = {name for text in _strings(html) if "src=" in text for name in _SRC.findall(text)}
-        return sorted({self._paths[n] for n in names if n in self._paths} | set(images))
+        return shown_images(html, images, self._paths)
+
+
+def shown_images(html: object, images: list[Path], paths: dict[str, Path]) -> list[Path]:
+    """``images`` and every image (of ``paths``, by media name) the HTML, any nesting of lists
+    of strings, shows by name."""
+    names = {name for text in _strings(html) if "src=" in text for name in _SRC.findall(text)}
+    return sorted({paths[n] for n in names if n in paths} | set(images))
 
 
 def _strings(value: object) -> list[str]:
@@ -300,6 +302,17 @@ def _strings(value: object) -> list[str]:
     if isinstance(value, list):
         return [text for item in value for text in _strings(item)]
     return []
+
+
+def note_keys(config: Config, renderer: Renderer, texts: dict[str, str],
+              states: dict[str, str] | None = None) -> dict[str, str]:
+    """Each note's key by path (``states``: their :func:`parsed_state` when known already)."""
+    base = vault_digest(config, renderer)
+    embeds = _Embeds(renderer.vault.notes, texts)
+    if states is None:
+        states = {note.relpath: parsed_state(note) for note in renderer.vault.notes}
+    return {note.relpath: _note_key(base, note.relpath, texts, embeds, states)
+            for note in renderer.vault.notes if note.relpath in texts}
 
 
 def _note_key(base: str, relpath: str, texts: dict[str, str], embeds: _Embeds,
@@ -346,7 +359,8 @@ _FIELDS: dict[type, list[str]] = {}
 
 
 def open_cache(config: Config, renderer: Renderer, texts: dict[str, str],
-               diagnostics: list[Diagnostic]) -> NoteCache | None:
+               diagnostics: list[Diagnostic], keys: dict[str, str] | None = None
+               ) -> NoteCache | None:
     """The note cache of ``config.out_dir``, or None when it must not or cannot be used."""
     out = config.out_dir
     top, folder = out / CACHE_DIR, out / CACHE_DIR / NOTES_DIR
@@ -365,7 +379,7 @@ def open_cache(config: Config, renderer: Renderer, texts: dict[str, str],
     except OSError as exc:
         log.debug("note cache folder %s cannot be made: %s", folder, exc)
         return None
-    return NoteCache(folder, secret, config, renderer, texts)
+    return NoteCache(folder, secret, config, renderer, texts, keys)
 
 
 def _secret() -> bytes | None:
