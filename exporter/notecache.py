@@ -142,23 +142,31 @@ def source_digest() -> str:
     return digest.hexdigest()
 
 
-def vault_digest(config: Config, renderer: Renderer) -> str:
+def vault_digest(config: Config, renderer: Renderer, targets: list[object] | None = None
+                 ) -> str:
     """What every note's HTML may depend on besides its own text: options, code, and the names,
-    aliases, headings, anchors and block ids of all notes and the files links may reach."""
+    aliases, headings, anchors and block ids of all notes and the files links may reach
+    (``targets``: each note's :func:`link_targets`, when known already)."""
     digest = hashlib.sha256(source_digest().encode())
     index = renderer.index
     options = [renderer.check_links, config.cloze_highlights, str(index.notes_dir),
                [str(d) for d in index.asset_dirs], str(index.attachments),
                str(getattr(index, "note_attachments", None))]
-    # ^block ids may stand at the end of any line, and [[Note#^id]] links to them
-    targets = [[note.relpath, note.title, note.anchor, note.aliases,
-                [[s.heading, s.level, s.path, s.anchor, s.block_id, [i.block_id for i in s.items],
-                  _BLOCK_IDS.findall("\n".join(s.body)) if "^" in "".join(s.body) else []]
-                 for s in note.sections]] for note in renderer.vault.notes]
+    if targets is None:
+        targets = [link_targets(note) for note in renderer.vault.notes]
     digest.update(json.dumps([options, targets]).encode())
     files = sorted(str(p) for paths in index._by_name.values() for p in paths)  # no public view
     digest.update("\0".join(files).encode())
     return digest.hexdigest()
+
+
+def link_targets(note: Note) -> object:
+    """What links into ``note`` may name: its path, title, aliases, headings and block ids."""
+    # ^block ids may stand at the end of any line, and [[Note#^id]] links to them
+    return [note.relpath, note.title, note.anchor, note.aliases,
+            [[s.heading, s.level, s.path, s.anchor, s.block_id, [i.block_id for i in s.items],
+              _BLOCK_IDS.findall("\n".join(s.body)) if "^" in "".join(s.body) else []]
+             for s in note.sections]]
 
 
 class _Embeds:
@@ -305,9 +313,11 @@ def _strings(value: object) -> list[str]:
 
 
 def note_keys(config: Config, renderer: Renderer, texts: dict[str, str],
-              states: dict[str, str] | None = None) -> dict[str, str]:
-    """Each note's key by path (``states``: their :func:`parsed_state` when known already)."""
-    base = vault_digest(config, renderer)
+              states: dict[str, str] | None = None, targets: list[object] | None = None
+              ) -> dict[str, str]:
+    """Each note's key by path (``states``, ``targets``: their :func:`parsed_state` and
+    :func:`link_targets`, in note order, when known already)."""
+    base = vault_digest(config, renderer, targets)
     embeds = _Embeds(renderer.vault.notes, texts)
     if states is None:
         states = {note.relpath: parsed_state(note) for note in renderer.vault.notes}

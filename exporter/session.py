@@ -42,6 +42,7 @@ class _Read:
     tags: frozenset[str] = frozenset()  # the note's tags before rendering adds inline ones
     context: object = None  # what its cards were read under (None: not yet)
     state: str = ""  # notecache.parsed_state, once cards are read
+    targets: object = None  # notecache.link_targets, once cards are read
 
 
 @dataclass
@@ -74,6 +75,7 @@ class Session:
     _carded: dict[str, _Carded] = field(default_factory=dict)  # by note path
     _previous: tuple[Stamp, State] | None = None  # the state this session wrote last
     _applied: dict[str, NoteRendering] = field(default_factory=dict)  # this round's, by path
+    _context: object = None  # what the last round read cards under
 
     def build(self, progress: Progress | None = None) -> Result:
         """Read, render, make cards and write every output, reusing what did not change."""
@@ -168,10 +170,13 @@ class Session:
         context = (settings, self.config.cloze_highlights, drawings.by_name, drawings.short,
                    drawings.notes, [drawings.image(stem) for stem in sorted(
                        set(drawings.by_name.values()))])
+        if context == self._context:  # one comparison; then each note's by identity
+            context = self._context
+        self._context = context
         vault.notes = [note for note in vault.notes if not is_drawing(note)]
         for number, note in enumerate(vault.notes):
             read = reads[note.relpath]
-            if read.context != context:
+            if read.context is not context:
                 if read.context is not None:  # read under other settings: start from the text
                     read = reads[note.relpath] = self._split(read.stamp, read.text, note.relpath)
                     assert read.note is not None  # its tags were chosen before
@@ -183,6 +188,7 @@ class Session:
                 kinds.read_extra(note, problems)
                 read.context, read.tags = context, frozenset(note.tags)
                 read.state = notecache.parsed_state(note)
+                read.targets = notecache.link_targets(note)
             vault.diagnostics += read.problems[read.split_problems:]
 
     # --- render -------------------------------------------------------------------------
@@ -195,7 +201,8 @@ class Session:
                            attachment_folder(config.notes_dir),
                            note_attachments=note_attachment_folder(config.notes_dir))
         renderer = Renderer(vault, index, config.notes_dir, check_links=config.check_links)
-        keys = notecache.note_keys(config, renderer, texts, states)
+        targets = [self._reads[note.relpath].targets for note in vault.notes]
+        keys = notecache.note_keys(config, renderer, texts, states, targets)
         cache = notecache.open_cache(config, renderer, texts, vault.diagnostics, keys)
         found: dict[int, NoteRendering] = {}
         for number, note in enumerate(vault.notes):
