@@ -83,6 +83,10 @@ def plain(text: str) -> str:
 # --- the state file -------------------------------------------------------------------------------
 
 
+# json.dumps with options makes an encoder per call; a state file makes one per card
+_RECORD = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
 def write(path: Path, entries: Iterable[Entry]) -> None:
     """Write the state file: deterministic JSON, one card per line, streamed (it holds every
     card's fields, so a big vault's state is tens of megabytes)."""
@@ -97,7 +101,7 @@ def write(path: Path, entries: Iterable[Entry]) -> None:
             if e.removed:
                 record["removed"] = True
             out.write(("," if number else "") + f"\n{json.dumps(e.guid)}: "
-                      + json.dumps(record, sort_keys=True, ensure_ascii=False))
+                      + _RECORD.encode(record))
         out.write("\n}}\n")
 
 

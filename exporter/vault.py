@@ -24,8 +24,10 @@ def _inside(path: Path, roots: Iterable[Path]) -> bool:
 
 
 def walk_files(root: Path, allowed: Iterable[Path],
-               diagnostics: list[Diagnostic] | None = None) -> Iterator[Path]:
-    """Yield files under ``root``, skipping hidden folders and links that escape ``allowed``.
+               diagnostics: list[Diagnostic] | None = None, resolved: bool = False
+               ) -> Iterator[Path]:
+    """Yield files under ``root``, skipping hidden folders and links that escape ``allowed``
+    (``resolved``: each as its real path, as ``Path.resolve`` gives it).
 
     Each folder is walked once, by its real path: a link back to a parent (``ln -s . self``)
     neither repeats notes nor loops; names that are not UTF-8 are skipped. Both are reported
@@ -68,6 +70,9 @@ def walk_files(root: Path, allowed: Iterable[Path],
                 continue
             if is_dir:
                 (linked if link else stack).append(entry)
+            elif is_file and resolved:
+                # the folder's real path is known: only a link needs resolving
+                yield entry.resolve() if link else real / found.name
             elif is_file:
                 yield entry
     # Sorting per folder with a stack gives depth-first order; callers sort again when needed.
@@ -150,9 +155,9 @@ class AssetIndex:
         self.notes_dir = self.notes_dir.resolve()
         self.asset_dirs = [d.resolve() for d in self.asset_dirs if d.is_dir()]
         for folder in [*self.asset_dirs, self.notes_dir]:
-            for path in walk_files(folder, self.roots):
+            for path in walk_files(folder, self.roots, resolved=True):
                 if path.suffix.lower() != NOTE_SUFFIX:
-                    self._add(path.resolve())
+                    self._add(path)
 
     @property
     def roots(self) -> list[Path]:
