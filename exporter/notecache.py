@@ -40,6 +40,7 @@ SEVERITIES = ("warning", "error", "notice")
 # or a crash): such a note is rendered again every time rather than trusted from the cache.
 UNCACHED_CODES = frozenset({"missing-image", "bad-image", "render-failed", "remote-image",
                             "remote-image-failed"})
+SESSION_FILE = "session.pickle"  # snapshot.py's, beside the entries
 _EMBED = re.compile(r"!\[\[([^\[\]\n|#^]*)")
 _SRC = re.compile(r'src="([^"]+)"')
 _BLOCK_IDS = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.M)
@@ -255,7 +256,7 @@ class NoteCache:
 
     def prune(self) -> None:
         """Keep only the entries this run used: the cache never outgrows one vault's notes."""
-        keep = {f"{key}.json" for key in self.keys.values()}
+        keep = {f"{key}.json" for key in self.keys.values()} | {SESSION_FILE}
         log.debug("%d of %d notes taken from the note cache", self.hits, len(keep))
         try:
             for path in self.folder.iterdir():

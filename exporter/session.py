@@ -70,6 +70,7 @@ class Session:
     config: Config
     timings: dict[str, float] = field(default_factory=dict)  # stage → seconds, last round
     rendered_notes: int = 0  # notes rendered anew in the last round (not from memory or disk)
+    made: int = 0  # notes read, rendered or carded anew in the last round: what to save
     _reads: dict[str, _Read] = field(default_factory=dict)
     _rendered: dict[str, _Rendered] = field(default_factory=dict)  # by note-cache key
     _carded: dict[str, _Carded] = field(default_factory=dict)  # by note path
@@ -81,16 +82,10 @@ class Session:
         """Read, render, make cards and write every output, reusing what did not change."""
         if self.config.allow_remote:  # fetched images are never kept: a plain build
             return pipeline.export(self.config, progress)
-        self.timings = {}
+        result = self.load(progress)
         clock = _Clock(self.timings)
-        vault, texts, states = self._read_vault()
-        clock("read")
-        self._render(vault, texts, states, progress)
-        clock("render")
-        result = Result(vault=vault, cards=self._cards(vault))
-        clock("cards")
         self.config.out_dir.mkdir(parents=True, exist_ok=True)
-        built = follow(self.config, result, progress, previous=self._previous_state(vault))
+        built = follow(self.config, result, progress, previous=self._previous_state(result.vault))
         clock("follow")
         written: list[Path] = []
         with staged() as stage:
@@ -103,6 +98,36 @@ class Session:
         if self.config.write_anki and self.config.previous is None:
             self._previous = (_stamp(history.state_path(self.config)), built.history.entries)
         return result
+
+    def load(self, progress: Progress | None = None) -> Result:
+        """``check``'s stages (read, card syntax, render, cards), reusing what did not change."""
+        self.timings, self.made = {}, 0
+        clock = _Clock(self.timings)
+        vault, texts, states = self._read_vault()
+        clock("read")
+        self._render(vault, texts, states, progress)
+        clock("render")
+        result = Result(vault=vault, cards=self._cards(vault))
+        clock("cards")
+        return result
+
+    def kept(self) -> dict[str, object]:
+        """What a later process may start from (snapshot.py): notes, renderings, cards."""
+        return {"reads": self._reads, "rendered": self._rendered, "carded": self._carded,
+                "context": self._context}
+
+    def restore(self, kept: dict[str, object]) -> None:
+        """Start from what :meth:`kept` gave in an earlier process; anything of the wrong
+        shape is dropped (the file was signed by us, so this only guards against our own
+        older layouts)."""
+        reads, rendered, carded = kept.get("reads"), kept.get("rendered"), kept.get("carded")
+        if not (isinstance(reads, dict) and isinstance(rendered, dict)
+                and isinstance(carded, dict)):
+            return
+        self._reads = {k: v for k, v in reads.items() if isinstance(v, _Read)}
+        self._rendered = {k: v for k, v in rendered.items() if isinstance(v, _Rendered)}
+        self._carded = {k: v for k, v in carded.items() if isinstance(v, _Carded)}
+        self._context = kept.get("context")
 
     # --- read ---------------------------------------------------------------------------
 
@@ -131,6 +156,7 @@ class Session:
                 continue
             vault.diagnostics += read.problems[:read.split_problems]
             vault.notes.append(read.note)
+        self.made += len(self._reads) != len(reads)
         self._reads = reads
         texts = {relpath: read.text for relpath, read in reads.items() if read.note}
         self._card_syntax(vault, settings, reads)
@@ -154,6 +180,7 @@ class Session:
         return self._split(stamp, text, relpath)
 
     def _split(self, stamp: Stamp, text: str, relpath: str) -> _Read:
+        self.made += 1
         problems: list[Diagnostic] = []
         note = split_sections(text, relpath, PurePosixPath(relpath).stem, problems)
         if self.config.tags and not select.has_tag(note, self.config.tags):
@@ -187,6 +214,7 @@ class Session:
                     note, self.config.cloze_highlights), problems)
                 kinds.read_extra(note, problems)
                 read.context, read.tags = context, frozenset(note.tags)
+                self.made += 1
                 read.state = notecache.parsed_state(note)
                 read.targets = notecache.link_targets(note)
             vault.diagnostics += read.problems[read.split_problems:]
@@ -250,6 +278,8 @@ class Session:
             html = notecache.to_json(rendering)["sections"]
             shown = notecache.shown_images(html, rendering.images, paths)
             kept[key] = _Rendered(rendering, [(p, names[p]) for p in shown if p in names])
+            self.made += 1
+        self.made += len(self._rendered) != len(kept)
         self._rendered = kept
 
     # --- cards --------------------------------------------------------------------------
@@ -269,8 +299,10 @@ class Session:
                 problems: list[Diagnostic] = []
                 known = _Carded(note, rendering, cards.note_cards(note, options, problems),
                                 problems)
+                self.made += 1
             carded[note.relpath] = known
             vault.diagnostics += known.problems
+        self.made += len(self._carded) != len(carded)
         self._carded = carded
         return cards.unique_cards([(r, c.cards) for r, c in carded.items()], vault.diagnostics)
 
@@ -306,3 +338,18 @@ def _stamp(path: Path) -> Stamp:
     info = os.stat(path)
     return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
 
+
+
+def warm_check(config: Config, progress: Progress | None = None) -> Result:
+    """``check``'s stages in a fresh process, from the session an earlier run saved in the
+    output folder (snapshot.py), which is saved again when anything in it changed."""
+    from . import snapshot
+
+    session = Session(config)
+    kept = snapshot.load(config)
+    if kept is not None:
+        session.restore(kept)
+    result = session.load(progress)
+    if session.made or kept is None:
+        snapshot.save(config, session)
+    return result
