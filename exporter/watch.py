@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from . import snapshot
 from .config import Config
 from .errors import ExportError
 from .pipeline import Result
@@ -38,6 +39,9 @@ def watch(config: Config, report: Report, stop: threading.Event | None = None,
     from watchfiles import watch as watch_files
 
     session = Session(config)
+    kept = None if config.allow_remote else snapshot.load(config)
+    if kept is not None:  # what the last build or check saved in the output folder
+        session.restore(kept)
     _build(session, report, None, progress)
     folders = [config.notes_dir, *(d for d in config.asset_dirs if d.is_dir())]
     notes_root = config.notes_dir.resolve()
