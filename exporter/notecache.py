@@ -29,13 +29,15 @@ from . import __version__
 from .config import Config
 from .errors import BadEntryError
 from .media import content_name
-from .model import Diagnostic, Note, Severity
+from .model import Diagnostic, Note
 from .render import NoteRendering, Renderer
+from .rendering_json import _dict, _list, _pair, _str
+from .rendering_json import from_json as from_json  # re-exported
+from .rendering_json import to_json as to_json  # re-exported
 from .sheet_stage import CACHE_DIR, NOTES_DIR
 
 log = logging.getLogger(__name__)
 MAX_ENTRY_BYTES = 64 * 1024 * 1024  # a note is at most 5 MB; its HTML a few times that
-SEVERITIES = ("warning", "error", "notice")
 # Rendered from the state of files outside the note (an image missing, unreadable, fetched,
 # or a crash): such a note is rendered again every time rather than trusted from the cache.
 UNCACHED_CODES = frozenset({"missing-image", "bad-image", "render-failed", "remote-image",
@@ -44,82 +46,6 @@ SESSION_FILE = "session.pickle"  # snapshot.py's, beside the entries
 _EMBED = re.compile(r"!\[\[([^\[\]\n|#^]*)")
 _SRC = re.compile(r'src="([^"]+)"')
 _BLOCK_IDS = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.M)
-
-
-# --- the one place that knows NoteRendering's shape ----------------------------------------
-
-def to_json(rendering: NoteRendering) -> dict[str, object]:
-    """A rendering as plain JSON data (images are stored by the cache, with fingerprints)."""
-    return {
-        "sections": [[html, heading, front, [[f, b] for f, b in items]]
-                     for html, heading, front, items in rendering.sections],
-        "tags": sorted(rendering.tags),
-        "diagnostics": [[d.path, d.line, d.col, d.severity, d.message, d.code]
-                        for d in rendering.diagnostics],
-    }
-
-
-def from_json(data: object, note: Note, images: list[Path]) -> NoteRendering:
-    """The rendering ``to_json`` wrote, checked against ``note``; BadEntryError when not."""
-    data = _dict(data)
-    sections = _list(data.get("sections"))
-    if len(sections) != len(note.sections):
-        raise BadEntryError("section count")
-    shaped: list[tuple[str, str, str, list[tuple[str, str]]]] = []
-    for raw, section in zip(sections, note.sections, strict=True):
-        fields = _list(raw)
-        if len(fields) != 4:
-            raise BadEntryError("section")
-        html, heading, front, items = fields
-        pairs = [_pair(item) for item in _list(items)]
-        if len(pairs) != len(section.items):
-            raise BadEntryError("item count")
-        shaped.append((_str(html), _str(heading), _str(front),
-                       [(_str(f), _str(b)) for f, b in pairs]))
-    tags = {_str(tag) for tag in _list(data.get("tags"))}
-    diagnostics = [_diagnostic(raw) for raw in _list(data.get("diagnostics"))]
-    return NoteRendering(sections=shaped, tags=tags, diagnostics=diagnostics, images=images)
-
-
-def _diagnostic(raw: object) -> Diagnostic:
-    items = _list(raw)
-    if len(items) != 6 or items[3] not in SEVERITIES:
-        raise BadEntryError("diagnostic")
-    path, line, col, _, message, code = items
-    severity: Severity = "warning" if items[3] == "warning" else \
-        "error" if items[3] == "error" else "notice"
-    return Diagnostic(_str(path), _int(line), _int(col), severity, _str(message), _str(code))
-
-
-def _dict(value: object) -> dict[str, object]:
-    if not isinstance(value, dict):
-        raise BadEntryError("not an object")
-    return value
-
-
-def _list(value: object) -> list[object]:
-    if not isinstance(value, list):
-        raise BadEntryError("not a list")
-    return value
-
-
-def _pair(value: object) -> tuple[object, object]:
-    items = _list(value)
-    if len(items) != 2:
-        raise BadEntryError("not a pair")
-    return items[0], items[1]
-
-
-def _str(value: object) -> str:
-    if not isinstance(value, str):
-        raise BadEntryError("not a string")
-    return value
-
-
-def _int(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise BadEntryError("not an integer")
-    return value
 
 
 # --- keys ---------------------------------------------------------------------------------

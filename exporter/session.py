@@ -21,6 +21,7 @@ from .model import Card, Diagnostic, Note, Vault
 from .parse import read_note, split_sections
 from .pipeline import Output, Result, follow, staged
 from .render import NoteRendering, Renderer
+from .rendering_json import to_json
 from .sheet_stage import Progress
 from .state import State
 from .vault import AssetIndex, attachment_folder, find_notes, note_attachment_folder
@@ -275,7 +276,7 @@ class Session:
             if old is not None and old.rendering is rendering:
                 kept[key] = old
                 continue
-            html = notecache.to_json(rendering)["sections"]
+            html = to_json(rendering)["sections"]
             shown = notecache.shown_images(html, rendering.images, paths)
             kept[key] = _Rendered(rendering, [(p, names[p]) for p in shown if p in names])
             self.made += 1
