@@ -127,6 +127,12 @@ class Renderer:
         self.ext = ObsidianExtension()
         self.resolver = Resolver(index, notes_dir, vault.notes, check_links, remote)
 
+    def take_markdown(self, earlier: Renderer) -> None:
+        """Use the Markdown set up by an earlier renderer, if it made one (``watch`` makes a
+        renderer per round; setting Markdown up costs more than rendering a note)."""
+        if "md" in earlier.__dict__:  # what cached_property made
+            self.ext, self.__dict__["md"] = earlier.ext, earlier.md
+
     @cached_property
     def md(self) -> markdown.Markdown:
         """One Markdown instance, made when a first note is rendered (a warm run may not)."""

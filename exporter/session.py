@@ -78,6 +78,7 @@ class Session:
     _previous: tuple[Stamp, State] | None = None  # the state this session wrote last
     _applied: dict[str, NoteRendering] = field(default_factory=dict)  # this round's, by path
     _context: object = None  # what the last round read cards under
+    _renderer: Renderer | None = None  # the last round's, whose Markdown the next one takes
 
     def build(self, progress: Progress | None = None) -> Result:
         """Read, render, make cards and write every output, reusing what did not change."""
@@ -230,6 +231,9 @@ class Session:
                            attachment_folder(config.notes_dir),
                            note_attachments=note_attachment_folder(config.notes_dir))
         renderer = Renderer(vault, index, config.notes_dir, check_links=config.check_links)
+        if self._renderer is not None:
+            renderer.take_markdown(self._renderer)
+        self._renderer = renderer
         targets = [self._reads[note.relpath].targets for note in vault.notes]
         keys = notecache.note_keys(config, renderer, texts, states, targets)
         cache = notecache.open_cache(config, renderer, texts, vault.diagnostics, keys)
