@@ -251,6 +251,8 @@ class Session:
             fresh = pipeline._render_in_workers(renderer, todo, found, progress)
         else:
             for number, note in enumerate(vault.notes):
+                if progress and ((number + 1) % 50 == 0 or number + 1 == len(vault.notes)):
+                    progress("notes", number + 1, len(vault.notes))
                 if number in found:
                     renderer.apply(note, found[number])
                 else:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
@@ -13,10 +15,14 @@ from unittest import mock
 import pytest
 
 from exporter import anki, media, pipeline
+from exporter import session as session_module
 from exporter.config import Config
 from exporter.errors import ExportError
+from exporter.model import Note
 from exporter.pipeline import Result
+from exporter.render import NoteRendering, Renderer
 from exporter.session import Session
+from exporter.watch import watch
 
 from .conftest import EPOCH, SAMPLE_ASSETS, write_note
 
@@ -208,3 +214,45 @@ def test_a_note_left_out_by_tag_and_folders_match_a_cold_build(vault: Path) -> N
                                                      "---\ntags: [keep]\n---\n# B\n## Alpha\n"
                                                      "alpha\n"), tags=("keep",),
                   folder_tags=True)
+
+
+def test_watch_renders_only_the_saved_note_and_writes_a_cold_build_s_deck(
+        vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rendered: list[str] = []
+    real = Renderer.render_note
+
+    def counted(self: Renderer, note: Note) -> NoteRendering:
+        rendered.append(note.relpath)
+        return real(self, note)
+
+    monkeypatch.setattr(Renderer, "render_note", counted)
+    read: list[str] = []
+    for module in (session_module, pipeline):  # the plain pipeline would read every note again
+        monkeypatch.setattr(module, "read_note", lambda path, relpath, real=module.read_note:
+                            read.append(relpath) or real(path, relpath))
+    reports: list[tuple[Result | ExportError, set[str] | None]] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(_config(vault, "warm"),
+                                                  lambda r, c: reports.append((r, c)), stop),
+                              kwargs={"debounce_ms": 100})
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not reports and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sorted(rendered) == sorted(NOTES)
+        shutil.copytree(vault / "warm", vault / "cold")
+        shutil.rmtree(vault / "cold" / ".notes-export-cache")
+        rendered.clear()
+        read.clear()
+        time.sleep(0.5)  # let the watcher start
+        _append(vault / "notes" / "d.md", "\nA new paragraph.\n")()
+        while len(reports) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert len(reports) == 2 and reports[1][1] == {"d.md"}
+    assert rendered == ["d.md"] and read == ["d.md"]
+    cold_export(_config(vault, "cold"))
+    assert _outputs(vault / "warm") == _outputs(vault / "cold")
