@@ -94,7 +94,8 @@ def save(config: Config, session: Session) -> None:
         if path.is_dir() and not path.is_symlink():
             raise OSError(f"{path} is a folder")
         os.replace(tmp, path)  # a link under that name is replaced, never followed
-    except (OSError, pickle.PicklingError, RecursionError) as exc:  # the run goes on uncached
+    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
+        # the run goes on; the next one starts from the note cache
         log.debug("session snapshot %s not written: %s", path, exc)
         path.with_name(f".{SESSION_FILE}.{os.getpid()}.tmp").unlink(missing_ok=True)
 

@@ -144,3 +144,15 @@ def test_the_note_cache_keeps_the_snapshot_when_it_prunes(vault: Path) -> None:
     pipeline.export(config)
     assert snapshot.path_of(config).is_file()
     assert snapshot.path_of(config).name == notecache.SESSION_FILE
+
+
+def test_a_session_that_cannot_be_saved_leaves_the_build_whole(
+        vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _config(vault, "warm")
+    monkeypatch.setattr(Session, "kept", lambda self: {"reads": lambda: None})  # unpicklable
+    pipeline.export(config)
+    assert not snapshot.path_of(config).exists()
+    assert not list(snapshot.path_of(config).parent.glob(".*.tmp"))
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(vault / "xdg"))
+    _warm_equals_cold(vault, config)
