@@ -9,7 +9,9 @@ the PDFs alone (``--pdf-per folder``), an incremental rebuild
 after one note changed, ``watch`` (one-paragraph edits, from save to the deck replaced, with
 the time of each stage), bare WeasyPrint on the exact HTML that build laid out (the floor for the
 PDF), and md2anki on the same questions as one flat file when a Python 3.12+ with md2anki is
-on PATH (``python3.12 -m md2anki``).
+on PATH (``python3.12 -m md2anki``). ``--sheet-sizes``: the default build (deck and one sheet
+for the whole vault) cold and after one note changed, with the PDF's share of each (from the -v
+log) and the chunked sheet's layout, frame and join times.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -200,6 +203,41 @@ def bench_fit(notes: int, work: Path) -> list[tuple[str, ...]]:
     return rows
 
 
+def bench_sheet(notes: int, work: Path) -> list[tuple[str, ...]]:
+    """The default: deck and one sheet for the whole vault, cold, then after one note changed
+    (the sheet's chunks are cached: only the edited note's chunk is laid out again)."""
+    vault = make_vault(work / f"sheet{notes}", notes, IMAGE)
+    build = exporter("build", str(vault), "--out", str(work / f"sheet-out{notes}"), "-v")
+    rows = []
+    cold = 0.0
+    for what in ("cold", "after one note changed"):
+        if what != "cold":
+            edited = sorted(vault.rglob("*.md"))[notes // 2]
+            edited.write_text(edited.read_text(encoding="utf-8") + "\n- one more point\n",
+                              encoding="utf-8")
+        wall, peak, _, err = run_logged(build, work)
+        pdf = _stage_seconds(err, "PDFs written at") - _stage_seconds(err, "deck written at")
+        cold = cold or pdf
+        chunks = re.search(r"(\d+) of (\d+) chunks taken from the cache", err)
+        split = re.search(r"laid out in ([\d.]+) s; frame of (\d+) pages ([\d.]+) s; joined in "
+                          r"([\d.]+) s", err)
+        detail = (f"{int(chunks[2]) - int(chunks[1])} of {chunks[2]} chunks laid out"
+                  if chunks else "one layout")
+        if split:
+            detail += (f", {split[2]} pages; layout {split[1]} s, frame {split[3]} s, "
+                       f"join {split[4]} s")
+        rows.append((f"{notes:,}", f"deck + one sheet, {what}: PDF {pdf:.1f} s "
+                     f"({pdf / cold:.2f}× cold PDF; {detail})", "", f"{notes:,}",
+                     f"{wall:.2f}", f"{peak:.0f}"))
+    return rows
+
+
+def _stage_seconds(log: str, marker: str) -> float:
+    """When the -v log says a stage ended (seconds from the start)."""
+    found = re.search(re.escape(marker) + r" ([\d.]+) s", log)
+    return float(found[1]) if found else 0.0
+
+
 def run_logged(command: list[str], cwd: Path) -> tuple[float, float, str, str]:
     """As ``run``, with stderr too (the -v log says how many layouts a sheet took)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -222,17 +260,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000")
     parser.add_argument("--pdf-sizes", default="100,1000")
+    parser.add_argument("--sheet-sizes", default="1000",
+                        help="deck and one sheet of this many notes, cold and after an edit")
     parser.add_argument("--watch-sizes", default="5000",
                         help="watch: one-paragraph edits, timed from save to deck replaced")
     parser.add_argument("--fit-sizes", default="200",
                         help="one sheet of this many notes, as it falls and fitted to pages")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     pdf_sizes = {int(s) for s in args.pdf_sizes.split(",") if s}
     rows: list[tuple[str, ...]] = []
     with tempfile.TemporaryDirectory(prefix="notes-export-bench-") as tmp:
         for size in sizes:
             rows += bench_size(size, size in pdf_sizes, Path(tmp))
+        for size in (int(s) for s in args.sheet_sizes.split(",") if s):
+            rows += bench_sheet(size, Path(tmp))
         for size in (int(s) for s in args.watch_sizes.split(",") if s):
             rows += watch_rows(size, Path(tmp))
         for size in (int(s) for s in args.fit_sizes.split(",") if s):

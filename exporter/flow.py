@@ -10,7 +10,7 @@ from itertools import pairwise
 from . import fit, weasy
 from .mathsvg import MathImages
 from .model import Vault
-from .sheet_html import Content, Geometry, Plan, SheetOptions, build_html, geometry
+from .sheet_html import Content, Geometry, Part, Plan, SheetOptions, build_html, geometry
 from .sheet_layout import MAX_PASSES, VaultFetcher, assign, render_columns
 from .weasy import Box, Document, Fonts, Page
 
@@ -36,9 +36,10 @@ class Flow:
     """Lays one sheet's content out as often as the choice of sizes needs, counting passes."""
 
     def __init__(self, vault: Vault, shown: Content, fetcher: VaultFetcher,
-                 fonts: Fonts) -> None:
+                 fonts: Fonts, part: Part | None = None) -> None:
         self.vault = vault
         self.shown = shown
+        self.part = part
         self.fetcher = fetcher
         self.fonts = fonts
         self.passes = 0
@@ -52,7 +53,7 @@ class Flow:
         def make(p: Plan) -> str:
             self.passes += 1
             log.debug("layout pass %d at %g pt", self.passes, options.font_size)
-            return build_html(self.vault, options, p, math, self.shown)
+            return build_html(self.vault, options, p, math, self.shown, self.part)
 
         document, source, revised = render_columns(make, plan, g, self.fetcher, self.fonts,
                                                    passes)

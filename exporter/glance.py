@@ -13,7 +13,8 @@ _TAGS = re.compile(r"<[^>]+>")
 # ``Term = Definition`` (the sample's definitions) and ``Term::Definition`` (card syntax)
 _DEFINITION = re.compile(r"^\s*(.{1,60}?)\s*(?:\s=\s|:{2,3})\s*(.+)$")
 _SENTENCE_END = re.compile(r"(?<=[^\s.][.!?])\s+(?=[A-Z0-9\"'(\[])")
-SHARE = 0.1  # the table takes at most about this share of the sheet
+SHARE = 0.1  # the table takes at most about this share of the sheet …
+MAX_COLUMNS = 30  # … and never more than about this many columns (a chunk's worth)
 ROW_LINES = 1.25  # a one-line row is about this many lines of text tall
 
 

@@ -88,6 +88,26 @@ class Geometry:
     def column_x(self, index: int) -> float:
         return self.left + index * (self.column_w + self.gap)
 
+    def group(self, widths: list[float]) -> list[list[int]]:
+        """Which laid-out pages (by their widths) go on each printed page: columns side by
+        side, a wide page on a printed page of its own."""
+        printed: list[list[int]] = []
+        current: list[int] = []
+        for index, width in enumerate(widths):
+            if self.is_wide(width):
+                if current:
+                    printed.append(current)
+                    current = []
+                printed.append([index])
+                continue
+            current.append(index)
+            if len(current) == self.columns:
+                printed.append(current)
+                current = []
+        if current:
+            printed.append(current)
+        return printed
+
 
 def geometry(options: SheetOptions) -> Geometry:
     """Lay out the paper: margins and gap scale with the layout."""
@@ -125,38 +145,64 @@ class Content:
 
 
 def content(vault: Vault, options: SheetOptions | None = None) -> Content:
-    """What the sheet of ``vault`` shows; At a glance within about a tenth of the sheet."""
+    """What the sheet of ``vault`` shows; At a glance within about a tenth of the sheet (and
+    within one chunk's length: sheet_chunks.py lays a large sheet out in chunks)."""
     notes = [(n, list(_note_blocks(n))) for n in vault.notes]
     if options is not None and not options.glance:
         return Content("", notes)
     o = (options or SheetOptions("", "", dt.date(2000, 1, 1))).resolved()
-    lines, per_column, chars = _measures(o)
+    lines, per_column, chars = measures(o)
     total = sum(lines(inner) for _, blocks in notes for _, inner in blocks)
     if o.pages:
         total = min(total, o.pages * (o.columns or 1) * per_column)
-    budget = int(total * glance.SHARE / glance.ROW_LINES)
+    share = min(total * glance.SHARE, glance.MAX_COLUMNS * per_column)
+    budget = int(share / glance.ROW_LINES)
     return Content(glance.table(glance.rows(vault, max(budget, 3)), int(chars * 0.68)), notes)
 
 
+@dataclass(frozen=True)
+class Part:
+    """A run of the sheet's notes laid out on its own (sheet_chunks.py): whether it opens the
+    sheet (title and At a glance), the folder of the note before it, and what the whole sheet
+    holds (its anchors, whether its notes sit in folders, how many there are)."""
+
+    head: bool
+    folder: str | None
+    anchors: frozenset[str]
+    folders: bool
+    notes: int
+
+
+def whole(vault: Vault) -> Part:
+    """The part that is the whole sheet."""
+    return Part(True, None, frozenset(_anchors(vault)),
+                any("/" in note.relpath for note in vault.notes), len(vault.notes))
+
+
 def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
-               math: MathImages | None = None, shown: Content | None = None) -> str:
-    """The sheet's content as one flow of numbered blocks, styled for column-sized pages.
+               math: MathImages | None = None, shown: Content | None = None,
+               part: Part | None = None) -> str:
+    """The sheet's content (or ``part`` of it) as one flow of numbered blocks, styled for
+    column-sized pages.
 
     Formulas become images typeset into ``math`` (kept as MathJax source without it).
     """
     shown = shown or content(vault, options)
     plan = plan or Plan()
+    part = part or whole(vault)
     o = options.resolved()
     g = geometry(o)
-    blocks = _Blocks(plan, _anchors(vault), math,
+    blocks = _Blocks(plan, part.anchors, math,
                      wrap.code_columns(g.column_w, (o.font_size or 8) * 96 / 72))
-    blocks.add("sheet-title", _title_html(vault, o))
+    if part.head:
+        blocks.add("sheet-title", _title_html(part.notes, o))
+    else:
+        blocks.count = 1  # numbered as in the whole sheet's first part: estimate_wide's count
     if shown.glance:
         blocks.add("glance", shown.glance)
-    folders = any("/" in note.relpath for note, _ in shown.notes)
-    folder: str | None = None
+    folder = part.folder
     for note, note_blocks in shown.notes:
-        if folders and note.relpath.rpartition("/")[0] != folder:
+        if part.folders and note.relpath.rpartition("/")[0] != folder:
             folder = note.relpath.rpartition("/")[0]
             blocks.raw(_folder_mark(folder, o.source))
         blocks.raw(f'<h2 class="note-title" id="{note.anchor}">{html.escape(note.title)}</h2>')
@@ -168,7 +214,7 @@ def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
         f"<title>{html.escape(o.title)}</title>",
         f"<style>{_css(o, g, plan.image_scale)}</style>",
         f"<style>{_style_text(o.user_css)}</style>" if o.user_css else "",
-        '</head><body class="folders">' if folders else "</head><body>",
+        '</head><body class="folders">' if part.folders else "</head><body>",
         *blocks.parts,
         "</body></html>",
     ])
@@ -209,7 +255,7 @@ def estimate_wide(shown: Content, vault: Vault, options: SheetOptions) -> set[in
     return wide
 
 
-def _measures(o: SheetOptions) -> tuple[Callable[[str], float], float, float]:
+def measures(o: SheetOptions) -> tuple[Callable[[str], float], float, float]:
     """Rough sizes before layout: lines a block takes, lines per column, characters per line."""
     g = geometry(o)
     font_px = (o.font_size or 8) * 96 / 72
@@ -227,7 +273,7 @@ def _measures(o: SheetOptions) -> tuple[Callable[[str], float], float, float]:
 class _Blocks:
     """Numbers the blocks in document order; the layout measures them by that number."""
 
-    def __init__(self, plan: Plan, anchors: set[str], math: MathImages | None,
+    def __init__(self, plan: Plan, anchors: frozenset[str], math: MathImages | None,
                  code_width: int = 80) -> None:
         self.plan = plan
         self.code_width = code_width
@@ -268,8 +314,7 @@ class _Blocks:
         self.parts.append(part)
 
 
-def _title_html(vault: Vault, o: SheetOptions) -> str:
-    notes = len(vault.notes)
+def _title_html(notes: int, o: SheetOptions) -> str:
     return (f"<h1>{html.escape(o.title)}</h1>"
             f'<p class="sheet-meta">{html.escape(o.source)} · {notes} note'
             f"{'' if notes == 1 else 's'} · {o.date.isoformat()}</p>")
@@ -334,7 +379,7 @@ def _anchors(vault: Vault) -> set[str]:
     return found
 
 
-def _drop_dangling_links(fragment: str, anchors: set[str]) -> str:
+def _drop_dangling_links(fragment: str, anchors: frozenset[str]) -> str:
     """A link to an anchor that is not in this PDF (another note with ``--pdf-per``, a
     ``[link](#nowhere)``) becomes a plain term."""
     return _INTERNAL.sub(lambda m: m.group(0) if m.group(2) in anchors else

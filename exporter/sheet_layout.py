@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import html
+import io
+import logging
 import mimetypes
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from . import weasy
+from . import __version__, weasy
 from .mathsvg import MathImages
 from .model import Asset, Vault
 from .sheet_html import (
@@ -32,7 +37,11 @@ from .sheet_html import (
 )
 from .weasy import Document, Fonts, Page, Resource
 
+if TYPE_CHECKING:
+    from .sheet_chunks import Chunk
+
 MAX_PASSES = 3
+log = logging.getLogger(__name__)
 
 
 class VaultFetcher:
@@ -41,6 +50,7 @@ class VaultFetcher:
     def __init__(self, media: dict[str, Asset], math: MathImages | None = None) -> None:
         self.media = media
         self.math = math
+        self.read: dict[str, bytes] = {}  # each image read once for all the layout passes
 
     def __call__(self, url: str) -> Resource:
         if not url.startswith(MEDIA_BASE):
@@ -53,30 +63,22 @@ class VaultFetcher:
         if asset is None:
             raise ValueError(f"refused to fetch {url!r}: not an image of the notes")
         mime = mimetypes.guess_type(asset.media_name)[0] or "application/octet-stream"
-        return Resource(url, asset.path.read_bytes(), mime)
-
-
-@dataclass
-class _Fragment:
-    page: int
-    height: float
-    overflow: bool
+        if name not in self.read:
+            self.read[name] = asset.path.read_bytes()
+        return Resource(url, self.read[name], mime)
 
 
 @dataclass
 class Measured:
-    """Where each numbered block landed on the column pages."""
+    """Which numbered blocks hold a table wider than its column."""
 
-    fragments: dict[int, list[_Fragment]] = field(default_factory=dict)
+    overflowing: set[int] = field(default_factory=set)
 
-    def revise(self, plan: Plan, column_h: float) -> Plan:
+    def revise(self, plan: Plan) -> Plan:
         """The plan the layout shows to be right: a table wider than its column spans the page.
 
         (Every block may continue in the next column, so its height asks for nothing.)"""
-        wide = set(plan.wide)
-        wide.update(block for block, parts in self.fragments.items()
-                    if any(p.overflow for p in parts))
-        return replace(plan, wide=wide)
+        return replace(plan, wide=plan.wide | self.overflowing)
 
 
 def _boxes(box: weasy.Box, block: int | None = None) -> Iterator[tuple[weasy.Box, int | None]]:
@@ -89,19 +91,13 @@ def _boxes(box: weasy.Box, block: int | None = None) -> Iterator[tuple[weasy.Box
 
 
 def measure(document: Document, column_w: float) -> Measured:
-    """Find each block's fragments and whether a table inside it overflows the column."""
+    """Find the blocks whose table overflows its column page."""
     measured = Measured()
-    for index, page in enumerate(document.pages):
-        seen: dict[int, _Fragment] = {}
+    for page in document.pages:
         for box, block in _boxes(weasy.page_box(page)):
-            if block is None:
-                continue
-            if block not in seen:
-                seen[block] = _Fragment(index, box.margin_height, False)
-                measured.fragments.setdefault(block, []).append(seen[block])
-            if box.tag == "table" and page.width < column_w * 1.5 \
+            if block is not None and box.tag == "table" and page.width < column_w * 1.5 \
                     and box.margin_width > column_w + 1:
-                seen[block].overflow = True
+                measured.overflowing.add(block)
     return measured
 
 
@@ -113,7 +109,7 @@ def render_columns(make_html: Callable[[Plan], str], plan: Plan, g: Geometry,
     for _ in range(passes):
         source = make_html(plan)
         document = weasy.render(source, MEDIA_BASE, fetcher, fonts)
-        revised = measure(document, g.column_w).revise(plan, g.column_h)
+        revised = measure(document, g.column_w).revise(plan)
         if revised == plan:
             break
         plan = revised
@@ -122,22 +118,8 @@ def render_columns(make_html: Callable[[Plan], str], plan: Plan, g: Geometry,
 
 def assign(document: Document, g: Geometry) -> list[list[Page]]:
     """Group column pages onto printed pages; a wide page takes a printed page of its own."""
-    sheets: list[list[Page]] = []
-    current: list[Page] = []
-    for page in document.pages:
-        if g.is_wide(page.width):
-            if current:
-                sheets.append(current)
-                current = []
-            sheets.append([page])
-            continue
-        current.append(page)
-        if len(current) == g.columns:
-            sheets.append(current)
-            current = []
-    if current:
-        sheets.append(current)
-    return sheets
+    pages = document.pages
+    return [[pages[i] for i in group] for group in g.group([page.width for page in pages])]
 
 
 def impose(frame: Document, sheets: list[list[Page]], g: Geometry) -> list[Page]:
@@ -165,12 +147,23 @@ def write(target: Path, columns: Document, source: str,
     return source
 
 
-def write_sheet(target: Path, vault: Vault, options: SheetOptions) -> str:
-    """Write ``vault`` as a PDF sheet to ``target``; return the HTML that was laid out."""
+def write_sheet(target: Path, vault: Vault, options: SheetOptions, cache: Path | None = None,
+                workers: int = 0) -> str:
+    """Write ``vault`` as a PDF sheet to ``target``; return the HTML that was laid out.
+
+    A sheet of many notes is laid out in chunks (sheet_chunks.py), kept in ``cache`` and laid
+    out on ``workers`` processes (every core by default); fitting to pages lays it out whole.
+    """
     from .flow import Flow  # the passes use this module's functions
 
     options = options.resolved()
     shown = content(vault, options)
+    if not options.pages:
+        from . import sheet_chunks
+
+        chunks = sheet_chunks.plan(vault, shown, options)
+        if len(chunks) > 1:
+            return _write_chunks(target, vault, chunks, options, cache, workers)
     fetcher = VaultFetcher(vault.assets)
     fonts = weasy.new_fonts()
     flow = Flow(vault, shown, fetcher, fonts)
@@ -182,3 +175,54 @@ def write_sheet(target: Path, vault: Vault, options: SheetOptions) -> str:
                                 f'content="{html.escape(laid.note)}">', 1)
     return write(target, laid.document, source, lambda kinds: frame_html(options, kinds),
                  geometry(options), fetcher, fonts)
+
+
+def _write_chunks(target: Path, vault: Vault, chunks: list[Chunk], options: SheetOptions,
+                  cache: Path | None, workers: int) -> str:
+    """Lay the chunks out (or take them from ``cache``), then join their column pages."""
+    from . import sheet_chunks, sheet_join
+
+    store = sheet_chunks.open_cache(cache)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="notes-export-") as scratch:
+        layouts = sheet_chunks.lay_out_all(vault, chunks, options, store, Path(scratch),
+                                           workers)
+        laid = time.perf_counter()
+        g = geometry(options)
+        printed = sheet_join.slots(layouts, g)
+        source = joined([layout.source for layout in layouts])
+        kinds = sheet_join.kinds(printed, layouts, g)
+        frame_key = hashlib.sha256(f"{__version__}\0{options!r}\0{kinds}".encode()).hexdigest()
+        frame = store.frame(frame_key) if store else None
+        if frame is None:
+            frame = _frame(options, kinds, vault)
+            if store:
+                store.keep_frame(frame_key, frame)
+        framed_at = time.perf_counter()
+        # A content-derived identifier keeps the bytes equal for equal input.
+        identifier = hashlib.sha256(source.encode()).hexdigest()[:32].encode()
+        sheet_join.join(target, frame, layouts, printed, g, identifier)
+    log.debug("%d chunks laid out in %.2f s; frame of %d pages %.2f s; joined in %.2f s",
+              len(chunks), laid - started, len(printed), framed_at - laid,
+              time.perf_counter() - framed_at)
+    if store is not None:
+        store.prune({layout.key for layout in layouts} | {frame_key})
+    return source
+
+
+def _frame(options: SheetOptions, kinds: list[str], vault: Vault) -> bytes:
+    """The printed pages without their columns, as a PDF: margins, rules, header, footer."""
+    document = weasy.render(frame_html(options, kinds), MEDIA_BASE, VaultFetcher(vault.assets),
+                            weasy.new_fonts())
+    framed = io.BytesIO()
+    weasy.write_pdf(document, framed, b"0" * 32)  # the sheet's own identifier replaces it
+    return framed.getvalue()
+
+
+def joined(sources: list[str]) -> str:
+    """The HTML of every chunk as one document: the first chunk's head, then each body."""
+    bodies = [s[s.index(">", s.index("<body")) + 1:s.rindex("</body>")] for s in sources]
+    head = sources[0][:sources[0].index(">", sources[0].index("<body")) + 1]
+    parts = [f"<!-- notes-export: chunk {n + 1} of {len(bodies)} starts a column -->\n{body}"
+             for n, body in enumerate(bodies)]
+    return head + "\n".join(parts) + "</body></html>"

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__, select, sheet_html
+from .cachefiles import regular, remove
 from .config import Config
 from .errors import ExportError, FitError
 from .model import Diagnostic, Note, Vault
@@ -27,6 +28,7 @@ from .parse import slugify
 log = logging.getLogger(__name__)
 CACHE_DIR = ".notes-export-cache"
 NOTES_DIR = "notes"  # inside CACHE_DIR: the rendered notes of notecache.py
+CHUNKS_DIR = "chunks"  # inside CACHE_DIR: a folder per sheet of its laid-out chunks
 Progress = Callable[[str, int, int], None]
 
 
@@ -38,6 +40,7 @@ class SheetJob:
     vault: Vault
     options: sheet_html.SheetOptions
     key: str = ""
+    chunks: Path | None = None  # where the sheet's laid-out chunks are kept
 
 
 def plan_sheets(config: Config, vault: Vault, date: object) -> list[SheetJob]:
@@ -107,6 +110,7 @@ def write_sheets(jobs: list[SheetJob], targets: list[Path], out_dir: Path,
     todo = []
     for index, (job, target) in enumerate(zip(jobs, targets, strict=True)):
         job.key = cache_key(job)
+        job.chunks = cache.chunks(job.stem)
         sources[index] = cache.get(job.key, target)
         if sources[index] is None:
             todo.append(index)
@@ -121,7 +125,7 @@ def write_sheets(jobs: list[SheetJob], targets: list[Path], out_dir: Path,
         real = todo[index]
         sources[real] = source
         cache.put(jobs[real].key, targets[real], source)
-    cache.prune({job.key for job in jobs})
+    cache.prune({job.key for job in jobs}, {job.chunks for job in jobs if job.chunks})
     return [s or "" for s in sources]
 
 
@@ -146,7 +150,7 @@ class SheetCache:
     def get(self, key: str, target: Path) -> str | None:
         """Copy the cached PDF to ``target`` and return its HTML, or None when not cached."""
         pdf_file, html_file = self.folder / f"{key}.pdf", self.folder / f"{key}.html"
-        if not self.usable or not (_regular(pdf_file) and _regular(html_file)):
+        if not self.usable or not (regular(pdf_file) and regular(html_file)):
             return None
         try:
             source = html_file.read_text(encoding="utf-8")
@@ -164,32 +168,39 @@ class SheetCache:
         shutil.copyfile(pdf_file, self.folder / f"{key}.pdf")
         (self.folder / f"{key}.html").write_text(source, encoding="utf-8")
 
-    def prune(self, keep: set[str]) -> None:
+    def chunks(self, stem: str) -> Path | None:
+        """The folder of one sheet's laid-out chunks (sheet_chunks.py), or None."""
+        top = self.folder / CHUNKS_DIR
+        if not self.usable:
+            return None
+        if top.is_symlink() or (top.exists() and not top.is_dir()):
+            remove(top)  # planted: never written through
+        return top / hashlib.sha256(stem.encode()).hexdigest()[:16]
+
+    def prune(self, keep: set[str], chunks: set[Path] | None = None) -> None:
         """The cache keeps what this build used: it never grows past one build's sheets."""
         if not self.usable:
             return
         for path in sorted(self.folder.iterdir()):
-            if path.name == NOTES_DIR and path.is_dir() and not path.is_symlink():
+            if path.name in (NOTES_DIR, CHUNKS_DIR) and path.is_dir() and not path.is_symlink():
                 continue  # the note cache's own folder (notecache.py), pruned by it
-            if path.stem not in keep or not _regular(path):
+            if path.stem not in keep or not regular(path):
                 self._remove(path)
+        folder = self.folder / CHUNKS_DIR
+        if folder.is_dir() and not folder.is_symlink():
+            for path in sorted(folder.iterdir()):
+                if path not in (chunks or set()):
+                    remove(path)  # a sheet no longer written, or not ours
 
     def _remove(self, path: Path) -> None:
         """Delete a cache entry without following links: a link goes, never what it names."""
-        if path.is_symlink() or path.is_file():
-            path.unlink(missing_ok=True)
-        elif path.is_dir():
+        if path.is_dir() and not path.is_symlink():
             self._warn(path, "the PDF cache held a folder; removed")
-            shutil.rmtree(path)  # rmtree unlinks links inside, never descends into them
+        remove(path)
 
     def _warn(self, path: Path, message: str) -> None:
         self.diagnostics.append(Diagnostic(str(path.absolute()), 1, 1, "warning", message,
                                            "bad-cache"))
-
-
-def _regular(path: Path) -> bool:
-    """A real file, not a link to one (``is_file`` follows links)."""
-    return path.is_file() and not path.is_symlink()
 
 
 def _render_all(work: list[tuple[Path, SheetJob]], diagnostics: list[Diagnostic],
@@ -199,11 +210,12 @@ def _render_all(work: list[tuple[Path, SheetJob]], diagnostics: list[Diagnostic]
     if workers <= 1 or len(work) <= 1:
         results = []
         for n, (target, job) in enumerate(work):
-            results.append((n, write_sheet(target, job.vault, job.options, diagnostics)))
+            results.append((n, write_sheet(target, job.vault, job.options, diagnostics,
+                                           job.chunks)))
             tick(n + 1)
         return results
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_render_one, target, job.vault, job.options)
+        futures = [pool.submit(_render_one, target, job.vault, job.options, job.chunks)
                    for target, job in work]
         results = []
         for n, future in enumerate(futures):
@@ -212,16 +224,18 @@ def _render_all(work: list[tuple[Path, SheetJob]], diagnostics: list[Diagnostic]
             if error is None:
                 results.append((n, future.result()))
             else:  # find the note that fails, here in this process, and print the rest
-                results.append((n, write_sheet(target, job.vault, job.options, diagnostics)))
+                results.append((n, write_sheet(target, job.vault, job.options, diagnostics,
+                                               job.chunks)))
             tick(n + 1)
     return results
 
 
-def _render_one(target: Path, vault: Vault, options: sheet_html.SheetOptions) -> str:
+def _render_one(target: Path, vault: Vault, options: sheet_html.SheetOptions,
+                chunks: Path | None) -> str:
     from . import sheet_layout
 
-    with source_date(options.date):
-        return sheet_layout.write_sheet(target, vault, options)
+    with source_date(options.date):  # one sheet per core already: its chunks on this one
+        return sheet_layout.write_sheet(target, vault, options, chunks, workers=1)
 
 
 @contextmanager
@@ -241,18 +255,18 @@ def source_date(date: dt.date) -> Iterator[None]:
 
 
 def write_sheet(target: Path, vault: Vault, options: sheet_html.SheetOptions,
-                diagnostics: list[Diagnostic]) -> str:
+                diagnostics: list[Diagnostic], chunks: Path | None = None) -> str:
     """Write one PDF; when layout fails, find the notes that make it fail and leave them out."""
     with source_date(options.date):
-        return _write_sheet(target, vault, options, diagnostics)
+        return _write_sheet(target, vault, options, diagnostics, chunks)
 
 
 def _write_sheet(target: Path, vault: Vault, options: sheet_html.SheetOptions,
-                 diagnostics: list[Diagnostic]) -> str:
+                 diagnostics: list[Diagnostic], chunks: Path | None) -> str:
     from . import sheet_layout  # WeasyPrint loads slowly: only when a PDF is wanted
 
     try:
-        return sheet_layout.write_sheet(target, vault, options)
+        return sheet_layout.write_sheet(target, vault, options, chunks)
     except FitError:
         raise  # the notes are fine; the pages asked for are too few
     except Exception as exc:

@@ -2,8 +2,10 @@
 
 The imposition moves laid-out boxes between pages, which WeasyPrint's public API does not
 offer: it reads ``Page._page_box``, builds ``Page(box)``, recomputes background areas with
-``layout_box_backgrounds`` and reads box attributes. tests/test_weasy_contract.py exercises
-each of these on a tiny document, so an upgrade that changes one fails a test named after it.
+``layout_box_backgrounds`` and reads box attributes; a chunked sheet reads each page's
+``links``, ``anchors`` and ``bookmarks`` and empties ``links``. tests/test_weasy_contract.py
+exercises each of these on a tiny document, so an upgrade that changes one fails a test named
+after it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import weasyprint
 from weasyprint.document import Document, Page
@@ -96,7 +98,7 @@ def render(source: str, base_url: str, fetch: Fetch, fonts: Fonts) -> Document:
                            url_fetcher=url_fetcher(fetch)).render(font_config=fonts)
 
 
-def write_pdf(document: Document, target: Path | str, identifier: bytes | None = None,
+def write_pdf(document: Document, target: Path | str | BinaryIO, identifier: bytes | None = None,
               pages: list[Page] | None = None) -> None:
     """Write ``document`` (with ``pages`` instead of its own, when given) as a PDF.
 
@@ -189,6 +191,31 @@ class Box:
     @property
     def margin_bottom(self) -> float:
         return float(self.raw.margin_bottom)
+
+
+Link = tuple[str, str, float, float, float, float]  # kind, target, x1, y1, x2, y2
+Bookmark = tuple[int, str, float, float, bool]  # level, label, x, y, open
+
+
+@dataclass(frozen=True)
+class Marks:
+    """A laid-out page's links, anchors and bookmarks, in CSS px from its top-left corner."""
+
+    links: list[Link]
+    anchors: list[tuple[str, float, float]]
+    bookmarks: list[Bookmark]
+
+
+def take_marks(page: Page) -> Marks:
+    """``page``'s marks; its links leave it (who places the page elsewhere writes them, and
+    a link to an anchor on another part's pages is no error)."""
+    links = [(kind, target, *(float(v) for v in rect[:4]))
+             for kind, target, rect, _ in page.links if kind in ("internal", "external")]
+    page.links = []
+    anchors = [(name, float(point[0]), float(point[1])) for name, point in page.anchors.items()]
+    bookmarks = [(int(level), str(label), float(x), float(y), state != "closed")
+                 for level, label, (x, y), state in page.bookmarks]
+    return Marks(links, anchors, bookmarks)
 
 
 def page_box(page: Page) -> Box:

@@ -48,9 +48,9 @@ def test_one_edit_renders_only_the_sheet_that_changed(tmp_path: Path,
     rendered: list[str] = []
     real = sheet_layout.write_sheet
 
-    def counting(target: Path, vault: object, options: object) -> str:
+    def counting(target: Path, vault: object, options: object, *args: object) -> str:
         rendered.append(options.title)  # type: ignore[attr-defined]
-        return real(target, vault, options)  # type: ignore[arg-type]
+        return real(target, vault, options, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sheet_layout, "write_sheet", counting)
     note = notes / "Storage" / "Storage 1.md"

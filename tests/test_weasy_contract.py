@@ -184,3 +184,18 @@ def test_ci_runs_the_seam_against_the_oldest_and_newest_allowed_release() -> Non
     step = script.split("OLDEST=", 1)[1].split("apt-get remove", 1)[0]
     assert 'for release in "weasyprint==$OLDEST" "$PIN"; do' in step
     assert "tests/test_weasy_contract.py" in step and "tests/test_layout.py" in step
+
+
+def test_take_marks_reads_links_anchors_and_bookmarks_and_leaves_no_link() -> None:
+    body = BODY.replace('<a href="#top">back</a>',
+                        '<a href="#top">back</a> <a href="https://example.com/">web</a> '
+                        '<a href="#elsewhere">gone</a>')
+    page = _render(body).pages[0]
+    marks = weasy.take_marks(page)
+    assert [(kind, target) for kind, target, *_ in marks.links] == [
+        ("internal", "top"), ("external", "https://example.com/"), ("internal", "elsewhere")]
+    assert all(x1 < x2 and y1 < y2 for *_, x1, y1, x2, y2 in marks.links)
+    assert [name for name, _, _ in marks.anchors] == ["top"]
+    ((level, label, x, y, is_open),) = marks.bookmarks
+    assert (level, label, is_open) == (1, "Title", True) and 0 < x < 200 and 0 < y < 300
+    assert page.links == []  # a link to an anchor elsewhere is no error when written

@@ -1,0 +1,282 @@
+"""A large sheet laid out in bounded chunks: runs of notes, each laid out on its own column
+pages and kept, so memory stays bounded and an edit lays out one chunk again.
+
+Each chunk starts a new column, which may leave the column before it partly empty: a sheet of
+fewer than about 36 pages (an exam's sheet) is laid out whole. Chunk boundaries depend only on
+the notes' paths (a note whose path hashes to zero closes a chunk that holds enough notes) and
+a cap on its estimated length, so rewording a note moves no boundary and the other chunks are
+taken from the cache.
+sheet_join.py places the chunks' column pages onto the printed pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import __version__, cachefiles, weasy
+from .model import Note, Vault
+from .sheet_html import (
+    Content,
+    Part,
+    Plan,
+    SheetOptions,
+    build_html,
+    estimate_wide,
+    measures,
+    whole,
+)
+
+log = logging.getLogger(__name__)
+EVERY = 24  # on average a chunk closes after this many notes …
+MIN_NOTES = 8  # … once it holds this many
+MAX_COLUMNS = 36  # and always before its estimated length passes this many columns
+WHOLE_UP_TO = 108  # columns: a sheet estimated shorter is laid out whole, with no chunk gaps
+CHUNKS_DIR = "chunks"  # inside the sheet cache folder
+
+
+@dataclass
+class Chunk:
+    """A run of the sheet's notes and what it needs to be laid out on its own."""
+
+    shown: Content
+    part: Part
+    key: str = ""
+
+
+def plan(vault: Vault, shown: Content, options: SheetOptions) -> list[Chunk]:
+    """The sheet's chunks, in order; one chunk when the sheet is small."""
+    sheet = whole(vault)
+    lines, per_column, _ = measures(options.resolved())
+    cap = MAX_COLUMNS * per_column
+    sizes = [sum(lines(inner) for _, inner in blocks) for _, blocks in shown.notes]
+    length = lines(shown.glance) if shown.glance else 0.0
+    if length + sum(sizes) <= WHOLE_UP_TO * per_column:
+        return [Chunk(shown, sheet)]
+    runs: list[list[tuple[Note, list[tuple[str, str]]]]] = [[]]
+    for (note, blocks), size in zip(shown.notes, sizes, strict=True):
+        runs[-1].append((note, blocks))
+        length += size
+        if (len(runs[-1]) >= MIN_NOTES and _closes(note)) or length >= cap:
+            runs.append([])
+            length = 0.0
+    if len(runs) > 1 and not runs[-1]:
+        runs.pop()
+    chunks = []
+    folder: str | None = None
+    for index, run in enumerate(runs):
+        part = Part(index == 0, folder, sheet.anchors, sheet.folders, sheet.notes)
+        chunks.append(Chunk(Content(shown.glance if index == 0 else "", run), part))
+        if run:
+            folder = run[-1][0].relpath.rpartition("/")[0]
+    return chunks
+
+
+def _closes(note: Note) -> bool:
+    return int(hashlib.sha256(note.relpath.encode()).hexdigest()[:8], 16) % EVERY == 0
+
+
+def key(vault: Vault, chunk: Chunk, options: SheetOptions) -> str:
+    """What a chunk's layout depends on: the exporter's version, the options and its HTML
+    (which names each image by a hash of its bytes)."""
+    digest = hashlib.sha256(f"{__version__}\0{options!r}\0".encode())
+    digest.update(build_html(vault, options, None, None, chunk.shown, chunk.part).encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class ColumnPage:
+    """One laid-out column page of a chunk: its width and its marks (CSS px)."""
+
+    width: float
+    height: float
+    links: list[weasy.Link]
+    anchors: list[tuple[str, float, float]]
+    bookmarks: list[weasy.Bookmark]
+
+
+@dataclass
+class Layout:
+    """A chunk laid out: its column pages, the PDF that holds them, the HTML laid out."""
+
+    key: str
+    pdf: Path
+    pages: list[ColumnPage]
+    source: str
+
+
+def lay_out(vault: Vault, chunk: Chunk, options: SheetOptions, pdf: Path) -> Layout:
+    """Lay ``chunk`` out (full columns) and write its column pages to ``pdf``."""
+    from .flow import Flow
+    from .sheet_layout import VaultFetcher
+
+    fetcher = VaultFetcher(vault.assets)
+    flow = Flow(vault, chunk.shown, fetcher, weasy.new_fonts(), chunk.part)
+    laid = flow.fill(options, Plan(wide=estimate_wide(chunk.shown, vault, options)))
+    pages = []
+    for page in laid.document.pages:
+        marks = weasy.take_marks(page)
+        pages.append(ColumnPage(page.width, page.height, marks.links, marks.anchors,
+                                marks.bookmarks))
+    weasy.write_pdf(laid.document, pdf, chunk.key[:32].encode())
+    return Layout(chunk.key, pdf, pages, laid.source)
+
+
+def _lay_out_in_worker(vault: Vault, chunk: Chunk, options: SheetOptions, pdf: Path) -> Layout:
+    from .sheet_stage import source_date
+
+    with source_date(options.date):
+        return lay_out(vault, chunk, options, pdf)
+
+
+class ChunkCache:
+    """Laid-out chunks of earlier builds, by key: a PDF and a signed description of its pages
+    (with the PDF's hash). Anything else under our names is laid out again and replaced."""
+
+    def __init__(self, folder: Path, secret: bytes) -> None:
+        self.folder = folder
+        self.secret = secret
+
+    def get(self, key: str) -> Layout | None:
+        pdf = self.folder / f"{key}.pdf"
+        try:
+            body = cachefiles.signed(self.secret, cachefiles.read_regular(
+                self.folder / f"{key}.json"))
+            entry = json.loads(body)
+            data = cachefiles.read_regular(pdf)
+            if entry["pdf"] != hashlib.sha256(data).hexdigest():
+                raise ValueError("the PDF changed")
+            pages = [ColumnPage(float(p["width"]), float(p["height"]), _links(p["links"]),
+                                _anchors(p["anchors"]), _bookmarks(p["bookmarks"]))
+                     for p in entry["pages"]]
+            return Layout(key, pdf, pages, str(entry["source"]))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            log.debug("chunk %s not taken from the cache: %s", key, exc)
+            return None
+
+    def put(self, layout: Layout) -> None:
+        data = layout.pdf.read_bytes()
+        body = json.dumps({"pdf": hashlib.sha256(data).hexdigest(), "source": layout.source,
+                           "pages": [asdict(p) for p in layout.pages]},
+                          ensure_ascii=False, separators=(",", ":")).encode()
+        try:
+            cachefiles.write_atomic(self.folder / f"{layout.key}.pdf", data)
+            cachefiles.write_atomic(self.folder / f"{layout.key}.json",
+                                    cachefiles.sign(self.secret, body) + b"\n" + body)
+        except OSError as exc:  # a full disk: the build goes on uncached
+            log.debug("chunk %s not cached: %s", layout.key, exc)
+
+    def frame(self, key: str) -> bytes | None:
+        """The frame's PDF kept under ``key`` (its pages, options and the exporter's version),
+        when its signature holds."""
+        try:
+            return cachefiles.signed(self.secret, cachefiles.read_regular(
+                self.folder / f"{key}.frame"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.debug("frame %s not taken from the cache: %s", key, exc)
+            return None
+
+    def keep_frame(self, key: str, data: bytes) -> None:
+        try:
+            cachefiles.write_atomic(self.folder / f"{key}.frame",
+                                    cachefiles.sign(self.secret, data) + b"\n" + data)
+        except OSError as exc:
+            log.debug("frame %s not cached: %s", key, exc)
+
+    def prune(self, keep: set[str]) -> None:
+        """Keep only the chunks (and the frame) this build used."""
+        try:
+            for path in self.folder.iterdir():
+                if path.suffix not in (".pdf", ".json", ".frame") or path.stem not in keep \
+                        or not cachefiles.regular(path):
+                    cachefiles.remove(path)
+        except OSError as exc:
+            log.debug("chunk cache %s not pruned: %s", self.folder, exc)
+
+
+def _links(raw: list[list[object]]) -> list[weasy.Link]:
+    return [(_text(r[0]), _text(r[1]), *(_number(v) for v in r[2:6])) for r in raw]  # type: ignore[misc]
+
+
+def _anchors(raw: list[list[object]]) -> list[tuple[str, float, float]]:
+    return [(_text(r[0]), _number(r[1]), _number(r[2])) for r in raw]
+
+
+def _bookmarks(raw: list[list[object]]) -> list[weasy.Bookmark]:
+    return [(int(_number(r[0])), _text(r[1]), _number(r[2]), _number(r[3]), bool(r[4]))
+            for r in raw]
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    return value
+
+
+def _number(value: object) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise TypeError("not a number")
+    return float(value)
+
+
+def open_cache(folder: Path | None) -> ChunkCache | None:
+    """The chunk cache in ``folder`` (a fresh, private folder of ours), or None."""
+    secret = cachefiles.secret()
+    if folder is None or secret is None:
+        return None
+    try:
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            cachefiles.remove(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        log.debug("chunk cache %s cannot be made: %s", folder, exc)
+        return None
+    return ChunkCache(folder, secret)
+
+
+def lay_out_all(vault: Vault, chunks: list[Chunk], options: SheetOptions,
+                cache: ChunkCache | None, scratch: Path, workers: int = 0) -> list[Layout]:
+    """Every chunk's layout: from the cache, or laid out (on every core when several)."""
+    layouts: list[Layout | None] = []
+    for chunk in chunks:
+        chunk.key = key(vault, chunk, options)
+        layouts.append(cache.get(chunk.key) if cache else None)
+    todo = [i for i, layout in enumerate(layouts) if layout is None]
+    log.debug("%d of %d chunks taken from the cache", len(chunks) - len(todo), len(chunks))
+    workers = workers or min(len(todo), os.cpu_count() or 1)
+    if workers <= 1 or len(todo) <= 1:
+        for i in todo:
+            layouts[i] = lay_out(vault, chunks[i], options, scratch / f"{chunks[i].key}.pdf")
+            _keep(cache, layouts[i])
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {i: pool.submit(_lay_out_in_worker, _slim(vault, chunks[i]), chunks[i],
+                                      options, scratch / f"{chunks[i].key}.pdf") for i in todo}
+            for i, future in futures.items():
+                try:
+                    layouts[i] = future.result()
+                except BaseException:
+                    pool.shutdown(cancel_futures=True)  # the sheet has failed: stop at once
+                    raise
+                _keep(cache, layouts[i])
+    return [layout for layout in layouts if layout is not None]
+
+
+def _keep(cache: ChunkCache | None, layout: Layout | None) -> None:
+    if cache is not None and layout is not None:
+        cache.put(layout)
+
+
+def _slim(vault: Vault, chunk: Chunk) -> Vault:
+    """The vault a worker needs for one chunk: its notes and the images (not every note)."""
+    return Vault(root=vault.root, notes=[note for note, _ in chunk.shown.notes],
+                 assets=vault.assets)

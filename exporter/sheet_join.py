@@ -1,0 +1,236 @@
+"""Join laid-out chunks into the sheet's PDF: each column page of a chunk's PDF becomes a form
+placed on its printed page (from the frame: margins, rules, header and footer), with the links,
+anchors and bookmarks that the layout recorded, as WeasyPrint would have written them.
+
+Forms keep each chunk's fonts and images under their own names, so pages are placed without
+reading their content; a link to another chunk's anchor works because the anchors of the whole
+sheet are written as one set of named destinations.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import cast
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    ByteStringObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    Fit,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    NumberObject,
+    PdfObject,
+    StreamObject,
+    TextStringObject,
+)
+
+from .sheet_chunks import ColumnPage, Layout
+from .sheet_html import Geometry
+
+PT = 0.75  # PDF points per CSS pixel
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A column page on a printed page: which chunk, which of its pages, where (CSS px)."""
+
+    chunk: int
+    page: int
+    x: float
+    y: float
+
+
+def slots(layouts: list[Layout], g: Geometry) -> list[list[Slot]]:
+    """The printed pages: columns side by side, a wide page on a printed page of its own; each
+    chunk starts a new column."""
+    pages = [(chunk, number, page.width) for chunk, layout in enumerate(layouts)
+             for number, page in enumerate(layout.pages)]
+    return [[Slot(pages[i][0], pages[i][1],
+                  g.left if g.is_wide(pages[i][2]) else g.column_x(place), g.top)
+             for place, i in enumerate(group)]
+            for group in g.group([width for _, _, width in pages])]
+
+
+def kinds(printed: list[list[Slot]], layouts: list[Layout], g: Geometry) -> list[str]:
+    """What the frame draws on each printed page: column rules, or none under a wide page."""
+    return ["wide" if g.is_wide(layouts[p[0].chunk].pages[p[0].page].width) else "columns"
+            for p in printed]
+
+
+def join(target: Path, frame: bytes, layouts: list[Layout], printed: list[list[Slot]],
+         g: Geometry, identifier: bytes) -> None:
+    """Write the sheet: the frame's pages with the chunks' column pages placed on them, and
+    ``identifier`` as the file's (WeasyPrint writes the same twice)."""
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(frame)))
+    writer._ID = ArrayObject([ByteStringObject(identifier), ByteStringObject(identifier)])
+    with ExitStack() as files:
+        _join(target, writer, _Readers(layouts, files), layouts, printed, g)
+
+
+def _join(target: Path, writer: PdfWriter, readers: _Readers, layouts: list[Layout],
+          printed: list[list[Slot]], g: Geometry) -> None:
+    page_h = float(writer.pages[0].mediabox.height) if printed else 0.0
+    anchors: dict[str, tuple[int, float, float]] = {}
+    for number, group in enumerate(printed):
+        for slot in group:
+            for name, x, y in layouts[slot.chunk].pages[slot.page].anchors:
+                anchors.setdefault(name, (number, *_point(slot, x, y, page_h)))
+    outline = _Outline(writer)
+    for number, group in enumerate(printed):
+        page = writer.pages[number]
+        forms = DictionaryObject()
+        drawn = []
+        for place, slot in enumerate(group):
+            column = layouts[slot.chunk].pages[slot.page]
+            name = NameObject(f"/Column{place}")
+            forms[name] = _form(writer, readers.page(slot.chunk, slot.page))
+            bottom = page_h - (slot.y + column.height) * PT
+            drawn.append(f"q 1 0 0 1 {slot.x * PT:.3f} {bottom:.3f} cm {name} Do Q")
+            for level, label, x, y, is_open in column.bookmarks:
+                outline.add(level, label, number, _point(slot, x, y, page_h), is_open)
+            _links(writer, page, slot, column, anchors, page_h)
+        _draw(writer, page, forms, drawn)
+    _destinations(writer, anchors)
+    with target.open("wb") as handle:
+        writer.write(handle)
+
+
+class _Readers:
+    """The chunks' PDFs, each read when its first page is placed. They stay open to the end:
+    pypdf knows what it copied from a reader by the reader's ``id``, which a new reader could
+    take over once the old one is gone."""
+
+    def __init__(self, layouts: list[Layout], files: ExitStack) -> None:
+        self.layouts = layouts
+        self.files = files
+        self.readers: dict[int, PdfReader] = {}
+
+    def page(self, chunk: int, number: int) -> PdfObject:
+        if chunk not in self.readers:  # read from the file as needed, not all into memory
+            handle = self.files.enter_context(self.layouts[chunk].pdf.open("rb"))
+            self.readers[chunk] = PdfReader(handle)
+        return self.readers[chunk].pages[number]
+
+
+def _point(slot: Slot, x: float, y: float, page_h: float) -> tuple[float, float]:
+    """A point of a column page, in the printed page's PDF coordinates."""
+    return (slot.x + x) * PT, page_h - (slot.y + y) * PT
+
+
+def _form(writer: PdfWriter, source: PdfObject) -> IndirectObject:
+    """A column page as a form XObject: its content under its own resources. The content is
+    copied as it is stored (compressed), never decoded."""
+    page = source.get_object()
+    assert isinstance(page, DictionaryObject)
+    contents = page.raw_get("/Contents")  # the reference, not the stream it names
+    if isinstance(contents.get_object(), ArrayObject):  # not WeasyPrint's way: join them
+        joined = DecodedStreamObject()
+        joined.set_data(b"\n".join(cast(StreamObject, part.get_object()).get_data()
+                                    for part in cast(ArrayObject, contents.get_object())))
+        form = cast(StreamObject, joined.flate_encode())
+        reference = writer._add_object(form)
+    else:
+        reference = cast(IndirectObject, contents.clone(writer))
+        form = cast(StreamObject, reference.get_object())
+    box = [FloatObject(float(v)) for v in cast(ArrayObject, page["/MediaBox"])]
+    form.update({
+        NameObject("/Type"): NameObject("/XObject"),
+        NameObject("/Subtype"): NameObject("/Form"),
+        NameObject("/BBox"): ArrayObject(box),
+        NameObject("/Resources"): page.raw_get("/Resources").clone(writer),
+    })
+    return reference
+
+
+def _draw(writer: PdfWriter, page: DictionaryObject, forms: DictionaryObject,
+          drawn: list[str]) -> None:
+    """Add the forms to the page's resources and draw them after the frame's own content
+    (which is wrapped in q/Q: whatever state it leaves does not reach the forms)."""
+    # WeasyPrint gives every page the same resources: each page gets its own copy here
+    shared = cast(DictionaryObject, page["/Resources"].get_object())
+    resources = DictionaryObject(shared)
+    xobjects = DictionaryObject(cast(DictionaryObject, shared.get("/XObject", {})))
+    xobjects.update(forms)
+    resources[NameObject("/XObject")] = xobjects
+    page[NameObject("/Resources")] = resources
+    before, after = DecodedStreamObject(), DecodedStreamObject()
+    before.set_data(b"q\n")
+    after.set_data(("\nQ\n" + "\n".join(drawn) + "\n").encode())
+    old = page.raw_get("/Contents")
+    content = old.get_object()
+    olds = list(content) if isinstance(content, ArrayObject) else [old]
+    page[NameObject("/Contents")] = ArrayObject([
+        writer._add_object(before), *olds, writer._add_object(after.flate_encode())])
+
+
+def _links(writer: PdfWriter, page: DictionaryObject, slot: Slot, column: ColumnPage,
+           anchors: dict[str, tuple[int, float, float]], page_h: float) -> None:
+    """The column page's links, on the printed page; a link to no anchor is dropped, as
+    WeasyPrint drops it."""
+    for kind, target, x1, y1, x2, y2 in column.links:
+        if kind == "internal" and target not in anchors:
+            continue
+        left, top = _point(slot, x1, y1, page_h)
+        right, bottom = _point(slot, x2, y2, page_h)
+        annotation = DictionaryObject({
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Link"),
+            NameObject("/Rect"): ArrayObject([FloatObject(round(v, 3)) for v in
+                                              (left, bottom, right, top)]),
+            NameObject("/BS"): DictionaryObject({NameObject("/W"): NumberObject(0)}),
+        })
+        if kind == "internal":
+            annotation[NameObject("/Dest")] = TextStringObject(target)
+        else:
+            annotation[NameObject("/A")] = DictionaryObject({
+                NameObject("/Type"): NameObject("/Action"), NameObject("/S"): NameObject("/URI"),
+                NameObject("/URI"): TextStringObject(target)})
+        if "/Annots" not in page:
+            page[NameObject("/Annots")] = ArrayObject()
+        cast(ArrayObject, page["/Annots"].get_object()).append(writer._add_object(annotation))
+
+
+def _destinations(writer: PdfWriter, anchors: dict[str, tuple[int, float, float]]) -> None:
+    """Every anchor as a named destination, sorted as a name tree's leaf must be."""
+    if not anchors:
+        return
+    names = ArrayObject()
+    for name in sorted(anchors):
+        number, x, y = anchors[name]
+        names += [TextStringObject(name), ArrayObject([
+            writer.pages[number].indirect_reference, NameObject("/XYZ"),
+            FloatObject(round(x, 3)), FloatObject(round(y, 3)), NumberObject(0)])]
+    tree = DictionaryObject({NameObject("/Names"): names})
+    root = writer._root_object
+    catalog = root.get("/Names")
+    if catalog is None:
+        catalog = DictionaryObject()
+        root[NameObject("/Names")] = catalog
+    cast(DictionaryObject, catalog.get_object())[NameObject("/Dests")] = \
+        writer._add_object(tree)
+
+
+class _Outline:
+    """Bookmarks nested by level in document order, across every chunk."""
+
+    def __init__(self, writer: PdfWriter) -> None:
+        self.writer = writer
+        self.open: list[tuple[int, IndirectObject]] = []
+
+    def add(self, level: int, label: str, page: int, point: tuple[float, float],
+            is_open: bool) -> None:
+        while self.open and self.open[-1][0] >= level:
+            self.open.pop()
+        parent = self.open[-1][1] if self.open else None
+        item = self.writer.add_outline_item(
+            title=label, page_number=page, parent=parent, is_open=is_open,
+            fit=Fit.xyz(left=round(point[0], 3), top=round(point[1], 3), zoom=0))
+        self.open.append((level, item))
+

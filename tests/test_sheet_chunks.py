@@ -1,0 +1,176 @@
+"""A large sheet is laid out in chunks, kept in the cache: the same sheet as one layout shows
+(text, bookmarks, anchors, links across chunks), byte-identical warm and cold, and an edit lays
+out only its chunk again."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageStat
+from pypdf import PdfReader
+
+from exporter import sheet_chunks
+from exporter.pipeline import Config, export
+
+from .conftest import SAMPLE_ASSETS, write_note
+
+IMAGE = "Pasted image 20250217143901.png"
+CHUNKS = re.compile(r"(\d+) of (\d+) chunks taken from the cache")
+
+
+def _vault(root: Path) -> Path:
+    """Nine notes in three folders, linking across them, with a table and an image each."""
+    notes = root / "notes"
+    names = [f"{topic} {n}" for topic in ("Compute", "Storage", "Network") for n in range(3)]
+    for index, name in enumerate(names):
+        other = names[(index + 4) % len(names)]
+        text = "\n".join([
+            f"# {name}", f"- {name} = the service number {index}",
+            f"- see [[{other}]] and [[{other}#Limits]]", "", "## Limits",
+            *(f"- limit {i} of {name}: words to fill the column {'and more ' * 6}"
+              for i in range(12)),
+            "", f"![[{IMAGE}]]", "", "## Comparison", "| A | B |", "| --- | --- |",
+            *(f"| {name} {i} | value {i} |" for i in range(4)), ""])
+        write_note(notes / name.split()[0], f"{name}.md", text)
+    (root / "assets").mkdir(exist_ok=True)
+    shutil.copy(SAMPLE_ASSETS / IMAGE, root / "assets" / IMAGE)
+    return root
+
+
+def _build(root: Path, out: str = "dist") -> Path:
+    config = Config(notes_dir=root / "notes", asset_dirs=[root / "assets"], out_dir=root / out,
+                    write_anki=False, epoch=1_767_225_600)
+    export(config)
+    return root / out / "notes.pdf"
+
+
+@pytest.fixture
+def chunked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of three notes (the real ones hold about 24)."""
+    monkeypatch.setattr(sheet_chunks, "EVERY", 1)
+    monkeypatch.setattr(sheet_chunks, "MIN_NOTES", 3)
+    monkeypatch.setattr(sheet_chunks, "WHOLE_UP_TO", 0)
+
+
+def _outline(reader: PdfReader, items: list[object] | None = None) -> list[object]:
+    items = reader.outline if items is None else items
+    return [_outline(reader, item) if isinstance(item, list) else item.title  # type: ignore[attr-defined]
+            for item in items]
+
+
+def _links(reader: PdfReader) -> list[str]:
+    found = []
+    for page in reader.pages:
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            found.append(str(annotation.get("/Dest") or annotation["/A"]["/URI"]))
+    return found
+
+
+def _png(pdf: Path) -> Image.Image:
+    """The first page, rendered."""
+    run = subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", "-singlefile",
+                          str(pdf), str(pdf.with_suffix(""))], check=True, capture_output=True)
+    assert not run.stderr  # poppler names any syntax error it meets
+    return Image.open(pdf.with_suffix(".png")).convert("RGB")
+
+
+def _text(reader: PdfReader) -> str:
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+
+
+def test_chunks_show_what_one_layout_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    root = _vault(tmp_path)
+    whole = PdfReader(_build(root, "whole"))
+    monkeypatch.setattr(sheet_chunks, "EVERY", 1)
+    monkeypatch.setattr(sheet_chunks, "MIN_NOTES", 3)
+    monkeypatch.setattr(sheet_chunks, "WHOLE_UP_TO", 0)
+    with caplog.at_level(logging.DEBUG, logger="exporter.sheet_chunks"):
+        parts = PdfReader(_build(root, "parts"))
+    assert CHUNKS.search(caplog.text).groups() == ("0", "3")  # type: ignore[union-attr]
+    assert _outline(parts) == _outline(whole)
+    assert set(parts.named_destinations) == set(whole.named_destinations)
+    assert sorted(_links(parts)) == sorted(_links(whole))  # links into other chunks too
+    text = _text(parts)
+    for name in ("Compute 0", "Network 2", "Storage 1", "limit 11 of Network 2"):
+        assert name in text
+    titles = [m.group(0) for m in re.finditer(r"(Compute|Storage|Network) \d =", text)]
+    assert titles == [m.group(0) for m in re.finditer(r"(Compute|Storage|Network) \d =",
+                                                      _text(whole))]
+    # every chunk starts a column: the sheet may take a page more, never fewer
+    assert len(whole.pages) <= len(parts.pages) <= len(whole.pages) + 1
+    if shutil.which("pdftoppm"):  # the first page lies inside the first chunk: the same page
+        parts_png, whole_png = (_png(root / out / "notes.pdf") for out in ("parts", "whole"))
+        difference = ImageChops.difference(parts_png, whole_png).convert("L")
+        assert ImageStat.Stat(difference).mean[0] < 0.5  # anti-aliasing at other offsets
+        assert difference.getextrema()[1] < 128  # no line moved
+
+    monkeypatch.setattr(sheet_chunks.os, "cpu_count", lambda: 1)  # one process, same bytes
+    assert _build(root, "serial").read_bytes() == (root / "parts" / "notes.pdf").read_bytes()
+
+
+def _sheet_cache(out: Path) -> None:
+    """Forget the finished sheet (kept whole when nothing changed): only chunks remain."""
+    for path in (out / ".notes-export-cache").glob("*.*"):
+        path.unlink()
+
+
+@pytest.mark.usefixtures("chunked")
+def test_warm_and_edited_sheets_equal_cold_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    root = _vault(tmp_path)
+    cold = _build(root).read_bytes()
+    _sheet_cache(root / "dist")
+    with caplog.at_level(logging.DEBUG, logger="exporter.sheet_chunks"):
+        assert _build(root).read_bytes() == cold
+    assert CHUNKS.search(caplog.text).groups() == ("3", "3")  # type: ignore[union-attr]
+
+    note = root / "notes" / "Storage" / "Storage 1.md"
+    note.write_text(note.read_text().replace("limit 3 of", "a reworded limit 3 of"))
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="exporter.sheet_chunks"):
+        edited = _build(root).read_bytes()
+    assert CHUNKS.search(caplog.text).groups() == ("2", "3")  # type: ignore[union-attr]
+    assert edited == _build(root, "fresh").read_bytes()
+    assert "a reworded limit 3 of" in _text(PdfReader(root / "dist" / "notes.pdf"))
+    kept = list((root / "dist" / ".notes-export-cache" / "chunks").glob("*/*.json"))
+    assert len(kept) == 3  # the chunk the edit replaced is gone
+
+    monkeypatch.setattr(sheet_chunks, "__version__", "another version")
+    _sheet_cache(root / "dist")
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="exporter.sheet_chunks"):
+        assert _build(root).read_bytes() == edited  # the same layout, made again
+    assert CHUNKS.search(caplog.text).groups() == ("0", "3")  # type: ignore[union-attr]
+
+
+@pytest.mark.usefixtures("chunked")
+def test_a_tampered_chunk_cache_is_laid_out_again(tmp_path: Path) -> None:
+    root = _vault(tmp_path)
+    cold = _build(root).read_bytes()
+    folder = next((root / "dist" / ".notes-export-cache" / "chunks").iterdir())
+    entries = sorted(folder.glob("*.json"))
+    first, second, third = entries
+    first.write_bytes(first.read_bytes().replace(b'"width":', b'"width": ', 1))  # signature
+    second.with_suffix(".pdf").write_bytes(b"%PDF-1.7 forged")  # bytes the entry did not sign
+    third.with_suffix(".pdf").unlink()
+    _sheet_cache(root / "dist")
+    assert _build(root).read_bytes() == cold
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.rmtree(folder)
+    folder.symlink_to(outside, target_is_directory=True)  # a planted link is never followed
+    _sheet_cache(root / "dist")
+    assert _build(root).read_bytes() == cold
+    assert not any(outside.iterdir())
+    assert folder.is_dir() and not folder.is_symlink()
+
+    shutil.rmtree(root / "dist" / ".notes-export-cache")  # deleting the cache is always safe
+    assert _build(root).read_bytes() == cold
