@@ -12,23 +12,22 @@ options, a link) is ignored and replaced. Deleting it is always safe.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import os
 import pickle
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import cachefiles
 from .config import Config
-from .notecache import SESSION_FILE, _secret, source_digest
+from .notecache import SESSION_FILE, source_digest
 from .sheet_stage import CACHE_DIR, NOTES_DIR
 
 if TYPE_CHECKING:
     from .session import Session
 
 log = logging.getLogger(__name__)
-MAX_BYTES = 1 << 30  # 5,000 notes take about 60 MB
+MAX_BYTES = cachefiles.MAX_BYTES  # 5,000 notes take about 55 MB
 _HEAD = b"notes-export session 1\n"
 
 
@@ -56,20 +55,16 @@ def stamp(config: Config) -> bytes:
 
 def load(config: Config) -> dict[str, object] | None:
     """The state a session saved for ``config``, or None when absent or not to be trusted."""
-    secret = _secret()
+    key = cachefiles.secret()
     path = path_of(config)
-    if secret is None or any(p.is_symlink() for p in (path.parent, path.parent.parent,
-                                                        config.out_dir)):
+    if key is None or _linked(config):
         return None
     try:
-        data = _read_regular(path)
-        head, mac, made, body = data.split(b"\n", 3)
+        head, _, data = cachefiles.read_regular(path, MAX_BYTES).partition(b"\n")
+        made, _, body = cachefiles.signed(key, data).partition(b"\n")
         if head + b"\n" != _HEAD or made != stamp(config):
             return None
-        if not hmac.compare_digest(mac, _sign(secret, made + b"\n" + body)):
-            log.debug("session snapshot %s: bad signature; ignored", path)
-            return None
-        state = pickle.loads(body)
+        state = pickle.loads(body)  # signed by us: never a planted file's bytes
     except (OSError, ValueError, pickle.UnpicklingError, EOFError, AttributeError,
             ImportError, TypeError, IndexError, RecursionError) as exc:
         log.debug("session snapshot %s not used: %s", path, exc)
@@ -79,37 +74,21 @@ def load(config: Config) -> dict[str, object] | None:
 
 def save(config: Config, session: Session) -> None:
     """Write the session's notes, renderings and cards for the next run (best effort)."""
-    secret = _secret()
+    key = cachefiles.secret()
     path = path_of(config)
-    if secret is None or any(p.is_symlink() for p in (path.parent, path.parent.parent,
-                                                        config.out_dir)):
+    if key is None or _linked(config):
         return
     try:
-        body = pickle.dumps(session.kept(), protocol=pickle.HIGHEST_PROTOCOL)
-        made = stamp(config)
+        data = stamp(config) + b"\n" + pickle.dumps(session.kept(), pickle.HIGHEST_PROTOCOL)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{SESSION_FILE}.{os.getpid()}.tmp")
-        tmp.unlink(missing_ok=True)
-        tmp.write_bytes(_HEAD + _sign(secret, made + b"\n" + body) + b"\n" + made + b"\n" + body)
-        if path.is_dir() and not path.is_symlink():
-            raise OSError(f"{path} is a folder")
-        os.replace(tmp, path)  # a link under that name is replaced, never followed
+        cachefiles.write_atomic(path, _HEAD + cachefiles.sign(key, data) + b"\n" + data)
     except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
         # the run goes on; the next one starts from the note cache
         log.debug("session snapshot %s not written: %s", path, exc)
-        path.with_name(f".{SESSION_FILE}.{os.getpid()}.tmp").unlink(missing_ok=True)
+        cachefiles.remove(path.with_name(f".{SESSION_FILE}.{os.getpid()}.tmp"))
 
 
-def _sign(secret: bytes, body: bytes) -> bytes:
-    return hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
-
-
-def _read_regular(path: Path) -> bytes:
-    """The bytes of a regular file of bounded size, never through a link."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    descriptor = os.open(path, flags)
-    with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
-            raise OSError(f"{path} is not a regular file of at most {MAX_BYTES} bytes")
-        return handle.read(MAX_BYTES + 1)
+def _linked(config: Config) -> bool:
+    """True when the output folder or a cache folder on the way is a link: never used."""
+    folder = path_of(config).parent
+    return any(p.is_symlink() for p in (folder, folder.parent, config.out_dir))
