@@ -6,7 +6,8 @@
 For each size it times, in fresh processes (wall time and peak resident memory):
 ``check``, ``build --no-pdf``, both again warm (the note cache) and after one note changed,
 the PDFs alone (``--pdf-per folder``), an incremental rebuild
-after one note changed, bare WeasyPrint on the exact HTML that build laid out (the floor for the
+after one note changed, ``watch`` (one-paragraph edits, from save to the deck replaced, with
+the time of each stage), bare WeasyPrint on the exact HTML that build laid out (the floor for the
 PDF), and md2anki on the same questions as one flat file when a Python 3.12+ with md2anki is
 on PATH (``python3.12 -m md2anki``). ``--sheet-sizes``: the default build (deck and one sheet
 for the whole vault) cold and after one note changed, with the PDF's share of each (from the -v
@@ -16,6 +17,7 @@ log) and the chunked sheet's layout, frame and join times.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -136,6 +138,47 @@ def warm_rows(notes: int, vault: Path, work: Path, cold_check: float, cold_build
     return rows
 
 
+WATCH = """
+import json, sys, time
+from pathlib import Path
+from exporter.config import load
+from exporter.session import Session
+vault, out = Path(sys.argv[1]), Path(sys.argv[2])
+session = Session(load(vault, {"out_dir": out, "write_pdf": False}))
+started = time.perf_counter()
+session.build()
+first = time.perf_counter() - started
+rounds = []
+for number in range(3):  # a one-paragraph edit of one note, saved; the deck replaced
+    note = sorted(vault.rglob("*.md"))[number * 7]
+    started = time.perf_counter()
+    note.write_text(note.read_text(encoding="utf-8") + f"\\nOne more paragraph {number}.\\n",
+                    encoding="utf-8")
+    session.build()
+    rounds.append((time.perf_counter() - started, dict(session.timings), session.rendered_notes))
+print(json.dumps({"first": first, "rounds": rounds}))
+"""
+
+
+def watch_rows(notes: int, work: Path) -> list[tuple[str, ...]]:
+    """``watch`` in-process as watch.py runs it (session.py): the first build, then three
+    one-paragraph edits, each timed from saving the note to the deck replaced (no PDF: the
+    sheet's own time is the PDF rows'); the median round and its stages."""
+    vault = make_vault(work / f"w{notes}", notes, IMAGE)
+    _, peak, out = run([sys.executable, "-c", WATCH, str(vault), str(work / f"wo{notes}")],
+                       work)
+    data = json.loads(out)
+    rounds = sorted(data["rounds"], key=lambda r: r[0])
+    seconds, stages, rendered = rounds[len(rounds) // 2]
+    split = ", ".join(f"{name} {value:.2f}" for name, value in stages.items()
+                      if value >= 0.005)
+    return [(f"{notes:,}", "watch, first build (in memory from then on)", "", f"{notes:,}",
+             f"{data['first']:.2f}", f"{peak:.0f}"),
+            (f"{notes:,}", f"watch, one-paragraph edit, save → deck replaced ({rendered} note "
+             f"rendered; {split})", "", f"{notes:,}", f"{seconds:.2f}",
+             f"{peak:.0f}")]
+
+
 def bench_fit(notes: int, work: Path) -> list[tuple[str, ...]]:
     """One sheet of ``notes`` notes as it falls, then fitted to four fifths of its pages."""
     vault = make_vault(work / f"fit{notes}", notes, IMAGE)
@@ -219,6 +262,8 @@ def main() -> None:
     parser.add_argument("--pdf-sizes", default="100,1000")
     parser.add_argument("--sheet-sizes", default="1000",
                         help="deck and one sheet of this many notes, cold and after an edit")
+    parser.add_argument("--watch-sizes", default="5000",
+                        help="watch: one-paragraph edits, timed from save to deck replaced")
     parser.add_argument("--fit-sizes", default="200",
                         help="one sheet of this many notes, as it falls and fitted to pages")
     args = parser.parse_args()
@@ -230,6 +275,8 @@ def main() -> None:
             rows += bench_size(size, size in pdf_sizes, Path(tmp))
         for size in (int(s) for s in args.sheet_sizes.split(",") if s):
             rows += bench_sheet(size, Path(tmp))
+        for size in (int(s) for s in args.watch_sizes.split(",") if s):
+            rows += watch_rows(size, Path(tmp))
         for size in (int(s) for s in args.fit_sizes.split(",") if s):
             rows += bench_fit(size, Path(tmp))
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "

@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 
 import genanki
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
 
 from . import state
 from .model import MODEL_NAMES, Asset, Card
@@ -125,18 +127,6 @@ def compare(cards: list[Card], state: Mapping[str, Entry]) -> DeckReport:
     return DeckReport(added, changed, len(current) - added - changed, removed)
 
 
-class _TimedNote(genanki.Note):
-    """A genanki note written with its own modification time instead of the package's."""
-
-    def __init__(self, mod: int, **kwargs: object) -> None:
-        super().__init__(**kwargs)
-        self.mod = mod
-
-    def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int,
-                    id_gen: Iterator[int]) -> None:
-        super().write_to_db(cursor, self.mod, deck_id, id_gen)
-
-
 def write_package(target: Path, deck_name: str, cards: list[Card], media: dict[str, Asset],
                   times: dict[str, int], identities: Mapping[str, Entry] | None = None) -> None:
     """Write the deck to ``target`` with fixed zip metadata so equal input gives equal bytes.
@@ -144,27 +134,73 @@ def write_package(target: Path, deck_name: str, cards: list[Card], media: dict[s
     ``identities`` (each card's key, note and place) go into a table of the deck's collection
     that Anki ignores, so the deck can serve as the next build's state (``--previous``)."""
     models = card_models()
-    decks: dict[str, genanki.Deck] = {}
+    by_deck: dict[str, list[Card]] = {}
     for name in sorted({deck_name, *(c.deck or deck_name for c in cards)}):
-        decks[name] = genanki.Deck(stable_id("deck:" + name), name)
+        by_deck[name] = []
     for card in cards:
-        decks[card.deck or deck_name].add_note(_TimedNote(
-            times[card.guid], model=models[card.model], guid=card.guid, sort_field=card.front,
-            fields=[card.front, card.back, card.context, card.source], tags=list(card.tags)))
+        by_deck[card.deck or deck_name].append(card)
     timestamp = max(times.values(), default=0)
     with tempfile.TemporaryDirectory(prefix="notes-export-") as tmp:
         db_path = Path(tmp) / "collection.anki2"
         conn = sqlite3.connect(db_path)
         try:
             cursor = conn.cursor()
-            genanki.Package(list(decks.values())).write_to_db(
-                cursor, timestamp, itertools.count(timestamp * 1000))
+            _write_collection(cursor, by_deck, models, times, timestamp)
             if identities:
                 state.write_table(conn, identities)
             conn.commit()
         finally:
             conn.close()
         _zip(target, db_path, list(media.values()))
+
+
+def _write_collection(cursor: sqlite3.Cursor, by_deck: dict[str, list[Card]],
+                      models: dict[str, genanki.Model], times: dict[str, int],
+                      timestamp: int) -> None:
+    """What ``genanki.Package.write_to_db`` writes, row for row and in its order, each note
+    with its own modification time; genanki writes the schema and each deck's entry, the
+    notes and cards are inserted here (a genanki Note per card costs more than its rows)."""
+    ids = itertools.count(timestamp * 1000)
+    cursor.executescript(APKG_SCHEMA)
+    cursor.executescript(APKG_COL)
+    for name, deck_cards in by_deck.items():
+        deck = genanki.Deck(stable_id("deck:" + name), name)
+        for card in deck_cards:
+            deck.add_model(models[card.model])  # first use decides the order, as genanki's
+        deck.write_to_db(cursor, timestamp, ids)  # its entry and its note types; no notes
+        for card in deck_cards:
+            _write_note(cursor, card, models[card.model], times[card.guid], deck.deck_id, ids)
+
+
+def _write_note(cursor: sqlite3.Cursor, card: Card, model: genanki.Model, mod: int,
+                deck_id: int, ids: Iterator[int]) -> None:
+    """``genanki.Note.write_to_db``: the note's row, then one row per card it makes."""
+    fields = [card.front, card.back, card.context, card.source]
+    if len(fields) != len(model.fields):
+        raise ValueError(f"{len(fields)} fields for note type {model.name!r}")
+    for tag in card.tags:
+        if " " in tag:
+            raise ValueError(f'Tag "{tag}" contains a space; this is not allowed!')
+    note_id = next(ids)
+    cursor.execute("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);", (
+        note_id, card.guid, model.model_id, mod, -1, " " + " ".join(card.tags) + " ",
+        "\x1f".join(fields), card.front or fields[model.sort_field_index], 0, 0, ""))
+    # genanki's own rule for which cards a note makes (templates, cloze numbers)
+    view = _NoteView(model, fields)
+    made = genanki.Note._cloze_cards(view) if model.model_type == genanki.Model.CLOZE \
+        else genanki.Note._front_back_cards(view)
+    for ordinal in made:
+        cursor.execute("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);", (
+            next(ids), note_id, deck_id, ordinal.ord, mod, -1, 0,
+            -1 if ordinal.suspend else 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ""))
+
+
+@dataclass(frozen=True)
+class _NoteView:
+    """What genanki's card rules read of a note."""
+
+    model: genanki.Model
+    fields: list[str]
 
 
 def _zip(target: Path, db_path: Path, media: list[Asset]) -> None:

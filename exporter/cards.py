@@ -49,20 +49,34 @@ def anki_tag(tag: str) -> str:
 def make_cards(vault: Vault, options: CardOptions | None = None) -> list[Card]:
     """Every card of every note, in note and line order."""
     options = options or CardOptions(root_deck="Notes")
+    return unique_cards([(note.relpath, note_cards(note, options, vault.diagnostics))
+                         for note in vault.notes], vault.diagnostics)
+
+
+def note_cards(note: Note, options: CardOptions, diagnostics: list[Diagnostic]) -> list[Card]:
+    """The cards of one note, in line order (its rendered HTML filled in already)."""
+    maker = _NoteCards(note, options, diagnostics)
+    cards = []
+    for made in maker.cards():
+        kind, line = maker.origins.get(made.guid, (made.model, 1))
+        cards.append(replace(made, note=note.relpath, kind=kind, line=line))
+    return cards
+
+
+def unique_cards(per_note: list[tuple[str, list[Card]]], diagnostics: list[Diagnostic]
+                 ) -> list[Card]:
+    """Each note's cards in note order, less those whose identity an earlier note holds."""
     cards: list[Card] = []
     owners: dict[str, str] = {}
-    for note in vault.notes:
-        maker = _NoteCards(note, options, vault.diagnostics)
-        for made in maker.cards():
-            kind, line = maker.origins.get(made.guid, (made.model, 1))
-            card = replace(made, note=note.relpath, kind=kind, line=line)
+    for relpath, made in per_note:
+        for card in made:
             if card.guid in owners:
                 # Only two notes pinned to one anki-id get here; Anki would merge their cards.
-                vault.diagnostics.append(Diagnostic(
-                    note.relpath, 1, 1, "error", f"a card has the same identity as one in "
+                diagnostics.append(Diagnostic(
+                    relpath, 1, 1, "error", f"a card has the same identity as one in "
                     f"'{owners[card.guid]}' (same anki-id?); left out", "duplicate-identity"))
                 continue
-            owners[card.guid] = note.relpath
+            owners[card.guid] = relpath
             cards.append(card)
     return cards
 

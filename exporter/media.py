@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
+
+# Names already worked out in this process, by path and the file's stat: a warm build or a
+# watch round applies cached renderings and checks their images without reading them again.
+_NAMES: dict[Path, tuple[tuple[int, int, int, int], str]] = {}
 
 
 def content_name(path: Path) -> str:
     """``stem-<12 hex digits of the bytes' SHA-256>.suffix`` in lower case, as Anki stores media
     it is given (and safe on case-insensitive file systems); the path's hash if unreadable."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return _content_name(path)
+    # a rewrite changes the change time (ctime) even when size and mtime are put back
+    stamp = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+    known = _NAMES.get(path)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    name = _content_name(path)
+    _NAMES[path] = (stamp, name)
+    return name
+
+
+def _content_name(path: Path) -> str:
     digest = hashlib.sha256()
     try:
         with path.open("rb") as handle:

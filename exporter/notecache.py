@@ -29,96 +29,23 @@ from . import __version__
 from .config import Config
 from .errors import BadEntryError
 from .media import content_name
-from .model import Diagnostic, Note, Severity
+from .model import Diagnostic, Note
 from .render import NoteRendering, Renderer
+from .rendering_json import _dict, _list, _pair, _str
+from .rendering_json import from_json as from_json  # re-exported
+from .rendering_json import to_json as to_json  # re-exported
 from .sheet_stage import CACHE_DIR, NOTES_DIR
 
 log = logging.getLogger(__name__)
 MAX_ENTRY_BYTES = 64 * 1024 * 1024  # a note is at most 5 MB; its HTML a few times that
-SEVERITIES = ("warning", "error", "notice")
 # Rendered from the state of files outside the note (an image missing, unreadable, fetched,
 # or a crash): such a note is rendered again every time rather than trusted from the cache.
 UNCACHED_CODES = frozenset({"missing-image", "bad-image", "render-failed", "remote-image",
                             "remote-image-failed"})
+SESSION_FILE = "session.pickle"  # snapshot.py's, beside the entries
 _EMBED = re.compile(r"!\[\[([^\[\]\n|#^]*)")
 _SRC = re.compile(r'src="([^"]+)"')
 _BLOCK_IDS = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.M)
-
-
-# --- the one place that knows NoteRendering's shape ----------------------------------------
-
-def to_json(rendering: NoteRendering) -> dict[str, object]:
-    """A rendering as plain JSON data (images are stored by the cache, with fingerprints)."""
-    return {
-        "sections": [[html, heading, front, [[f, b] for f, b in items]]
-                     for html, heading, front, items in rendering.sections],
-        "tags": sorted(rendering.tags),
-        "diagnostics": [[d.path, d.line, d.col, d.severity, d.message, d.code]
-                        for d in rendering.diagnostics],
-    }
-
-
-def from_json(data: object, note: Note, images: list[Path]) -> NoteRendering:
-    """The rendering ``to_json`` wrote, checked against ``note``; BadEntryError when not."""
-    data = _dict(data)
-    sections = _list(data.get("sections"))
-    if len(sections) != len(note.sections):
-        raise BadEntryError("section count")
-    shaped: list[tuple[str, str, str, list[tuple[str, str]]]] = []
-    for raw, section in zip(sections, note.sections, strict=True):
-        fields = _list(raw)
-        if len(fields) != 4:
-            raise BadEntryError("section")
-        html, heading, front, items = fields
-        pairs = [_pair(item) for item in _list(items)]
-        if len(pairs) != len(section.items):
-            raise BadEntryError("item count")
-        shaped.append((_str(html), _str(heading), _str(front),
-                       [(_str(f), _str(b)) for f, b in pairs]))
-    tags = {_str(tag) for tag in _list(data.get("tags"))}
-    diagnostics = [_diagnostic(raw) for raw in _list(data.get("diagnostics"))]
-    return NoteRendering(sections=shaped, tags=tags, diagnostics=diagnostics, images=images)
-
-
-def _diagnostic(raw: object) -> Diagnostic:
-    items = _list(raw)
-    if len(items) != 6 or items[3] not in SEVERITIES:
-        raise BadEntryError("diagnostic")
-    path, line, col, _, message, code = items
-    severity: Severity = "warning" if items[3] == "warning" else \
-        "error" if items[3] == "error" else "notice"
-    return Diagnostic(_str(path), _int(line), _int(col), severity, _str(message), _str(code))
-
-
-def _dict(value: object) -> dict[str, object]:
-    if not isinstance(value, dict):
-        raise BadEntryError("not an object")
-    return value
-
-
-def _list(value: object) -> list[object]:
-    if not isinstance(value, list):
-        raise BadEntryError("not a list")
-    return value
-
-
-def _pair(value: object) -> tuple[object, object]:
-    items = _list(value)
-    if len(items) != 2:
-        raise BadEntryError("not a pair")
-    return items[0], items[1]
-
-
-def _str(value: object) -> str:
-    if not isinstance(value, str):
-        raise BadEntryError("not a string")
-    return value
-
-
-def _int(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise BadEntryError("not an integer")
-    return value
 
 
 # --- keys ---------------------------------------------------------------------------------
@@ -142,23 +69,31 @@ def source_digest() -> str:
     return digest.hexdigest()
 
 
-def vault_digest(config: Config, renderer: Renderer) -> str:
+def vault_digest(config: Config, renderer: Renderer, targets: list[object] | None = None
+                 ) -> str:
     """What every note's HTML may depend on besides its own text: options, code, and the names,
-    aliases, headings, anchors and block ids of all notes and the files links may reach."""
+    aliases, headings, anchors and block ids of all notes and the files links may reach
+    (``targets``: each note's :func:`link_targets`, when known already)."""
     digest = hashlib.sha256(source_digest().encode())
     index = renderer.index
     options = [renderer.check_links, config.cloze_highlights, str(index.notes_dir),
                [str(d) for d in index.asset_dirs], str(index.attachments),
                str(getattr(index, "note_attachments", None))]
-    # ^block ids may stand at the end of any line, and [[Note#^id]] links to them
-    targets = [[note.relpath, note.title, note.anchor, note.aliases,
-                [[s.heading, s.level, s.path, s.anchor, s.block_id, [i.block_id for i in s.items],
-                  _BLOCK_IDS.findall("\n".join(s.body)) if "^" in "".join(s.body) else []]
-                 for s in note.sections]] for note in renderer.vault.notes]
+    if targets is None:
+        targets = [link_targets(note) for note in renderer.vault.notes]
     digest.update(json.dumps([options, targets]).encode())
     files = sorted(str(p) for paths in index._by_name.values() for p in paths)  # no public view
     digest.update("\0".join(files).encode())
     return digest.hexdigest()
+
+
+def link_targets(note: Note) -> object:
+    """What links into ``note`` may name: its path, title, aliases, headings and block ids."""
+    # ^block ids may stand at the end of any line, and [[Note#^id]] links to them
+    return [note.relpath, note.title, note.anchor, note.aliases,
+            [[s.heading, s.level, s.path, s.anchor, s.block_id, [i.block_id for i in s.items],
+              _BLOCK_IDS.findall("\n".join(s.body)) if "^" in "".join(s.body) else []]
+             for s in note.sections]]
 
 
 class _Embeds:
@@ -193,15 +128,11 @@ class NoteCache:
     """Renderings of earlier runs, found by key; unused entries are removed at the end."""
 
     def __init__(self, folder: Path, secret: bytes, config: Config, renderer: Renderer,
-                 texts: dict[str, str]) -> None:
+                 texts: dict[str, str], keys: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.secret = secret
         self.renderer = renderer
-        base = vault_digest(config, renderer)
-        embeds = _Embeds(renderer.vault.notes, texts)
-        states = {note.relpath: parsed_state(note) for note in renderer.vault.notes}
-        self.keys = {note.relpath: _note_key(base, note.relpath, texts, embeds, states)
-                     for note in renderer.vault.notes if note.relpath in texts}
+        self.keys = note_keys(config, renderer, texts) if keys is None else keys
         self.hits = 0
         self._media_names: dict[Path, str] | None = None
         self._paths: dict[str, Path] | None = None  # the reverse
@@ -251,7 +182,7 @@ class NoteCache:
 
     def prune(self) -> None:
         """Keep only the entries this run used: the cache never outgrows one vault's notes."""
-        keep = {f"{key}.json" for key in self.keys.values()}
+        keep = {f"{key}.json" for key in self.keys.values()} | {SESSION_FILE}
         log.debug("%d of %d notes taken from the note cache", self.hits, len(keep))
         try:
             for path in self.folder.iterdir():
@@ -289,8 +220,14 @@ class NoteCache:
         missed."""
         if self._paths is None:
             self._paths = {name: path for path, name in self._media().items()}
-        names = {name for text in _strings(html) if "src=" in text for name in _SRC.findall(text)}
-        return sorted({self._paths[n] for n in names if n in self._paths} | set(images))
+        return shown_images(html, images, self._paths)
+
+
+def shown_images(html: object, images: list[Path], paths: dict[str, Path]) -> list[Path]:
+    """``images`` and every image (of ``paths``, by media name) the HTML, any nesting of lists
+    of strings, shows by name."""
+    names = {name for text in _strings(html) if "src=" in text for name in _SRC.findall(text)}
+    return sorted({paths[n] for n in names if n in paths} | set(images))
 
 
 def _strings(value: object) -> list[str]:
@@ -300,6 +237,19 @@ def _strings(value: object) -> list[str]:
     if isinstance(value, list):
         return [text for item in value for text in _strings(item)]
     return []
+
+
+def note_keys(config: Config, renderer: Renderer, texts: dict[str, str],
+              states: dict[str, str] | None = None, targets: list[object] | None = None
+              ) -> dict[str, str]:
+    """Each note's key by path (``states``, ``targets``: their :func:`parsed_state` and
+    :func:`link_targets`, in note order, when known already)."""
+    base = vault_digest(config, renderer, targets)
+    embeds = _Embeds(renderer.vault.notes, texts)
+    if states is None:
+        states = {note.relpath: parsed_state(note) for note in renderer.vault.notes}
+    return {note.relpath: _note_key(base, note.relpath, texts, embeds, states)
+            for note in renderer.vault.notes if note.relpath in texts}
 
 
 def _note_key(base: str, relpath: str, texts: dict[str, str], embeds: _Embeds,
@@ -346,7 +296,8 @@ _FIELDS: dict[type, list[str]] = {}
 
 
 def open_cache(config: Config, renderer: Renderer, texts: dict[str, str],
-               diagnostics: list[Diagnostic]) -> NoteCache | None:
+               diagnostics: list[Diagnostic], keys: dict[str, str] | None = None
+               ) -> NoteCache | None:
     """The note cache of ``config.out_dir``, or None when it must not or cannot be used."""
     out = config.out_dir
     top, folder = out / CACHE_DIR, out / CACHE_DIR / NOTES_DIR
@@ -365,7 +316,7 @@ def open_cache(config: Config, renderer: Renderer, texts: dict[str, str],
     except OSError as exc:
         log.debug("note cache folder %s cannot be made: %s", folder, exc)
         return None
-    return NoteCache(folder, secret, config, renderer, texts)
+    return NoteCache(folder, secret, config, renderer, texts, keys)
 
 
 def _secret() -> bytes | None:

@@ -92,6 +92,9 @@ def _check(config: Config, work: Path, progress: Progress | None,
     """The stages ``check`` runs, and ``build`` before its writers: read, card syntax and
     render (:func:`load_vault`), then cards."""
     remote = RemoteImages(work / "remote") if config.allow_remote else None
+    if use_cache and remote is None:  # notes, renderings and cards of the last run (session.py)
+        from .session import warm_check
+        return warm_check(config, progress)
     vault = load_vault(config, remote, progress, use_cache)
     return Result(vault=vault, cards=_make_cards(config, vault))  # cards
 

@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from html import escape as html_escape
 from pathlib import Path
 
@@ -124,9 +125,19 @@ class Renderer:
         self.index = index
         self.notes_dir = notes_dir
         self.ext = ObsidianExtension()
-        self.md = markdown.Markdown(extensions=[*_EXTENSIONS, self.ext],
-                                    extension_configs=_EXTENSION_CONFIGS, output_format="html")
         self.resolver = Resolver(index, notes_dir, vault.notes, check_links, remote)
+
+    def take_markdown(self, earlier: Renderer) -> None:
+        """Use the Markdown set up by an earlier renderer, if it made one (``watch`` makes a
+        renderer per round; setting Markdown up costs more than rendering a note)."""
+        if "md" in earlier.__dict__:  # what cached_property made
+            self.ext, self.__dict__["md"] = earlier.ext, earlier.md
+
+    @cached_property
+    def md(self) -> markdown.Markdown:
+        """One Markdown instance, made when a first note is rendered (a warm run may not)."""
+        return markdown.Markdown(extensions=[*_EXTENSIONS, self.ext],
+                                 extension_configs=_EXTENSION_CONFIGS, output_format="html")
 
     def render_note(self, note: Note) -> NoteRendering:
         """Render every section of ``note``; what it produced, to apply in another process."""

@@ -83,22 +83,35 @@ def plain(text: str) -> str:
 # --- the state file -------------------------------------------------------------------------------
 
 
+# json.dumps with options makes an encoder per call; a state file makes one per card
+_RECORD = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+# The lines the last write wrote, by entry: ``watch`` writes mostly the same cards again.
+_LINES: dict[Entry, str] = {}
+
+
 def write(path: Path, entries: Iterable[Entry]) -> None:
     """Write the state file: deterministic JSON, one card per line, streamed (it holds every
     card's fields, so a big vault's state is tens of megabytes)."""
+    global _LINES
+    lines: dict[Entry, str] = {}
     with path.open("w", encoding="utf-8") as out:
         out.write(f'{{"version": {VERSION}, "cards": {{')
         for number, e in enumerate(sorted(entries, key=lambda e: e.guid)):
-            record: dict[str, Any] = {
-                "hash": e.hash, "mod": e.mod, "natural": e.natural, "note": e.note,
-                "kind": e.kind, "pos": e.pos, "model": e.model, "deck": e.deck,
-                "front": e.front, "back": e.back, "context": e.context, "source": e.source,
-                "tags": list(e.tags)}
-            if e.removed:
-                record["removed"] = True
-            out.write(("," if number else "") + f"\n{json.dumps(e.guid)}: "
-                      + json.dumps(record, sort_keys=True, ensure_ascii=False))
+            line = lines[e] = _LINES.get(e) or _line(e)
+            out.write(("," if number else "") + line)
         out.write("\n}}\n")
+    _LINES = lines
+
+
+def _line(e: Entry) -> str:
+    record: dict[str, Any] = {
+        "hash": e.hash, "mod": e.mod, "natural": e.natural, "note": e.note,
+        "kind": e.kind, "pos": e.pos, "model": e.model, "deck": e.deck,
+        "front": e.front, "back": e.back, "context": e.context, "source": e.source,
+        "tags": list(e.tags)}
+    if e.removed:
+        record["removed"] = True
+    return f"\n{json.dumps(e.guid)}: " + _RECORD.encode(record)
 
 
 def load_file(path: Path, diagnostics: list[Diagnostic]) -> State:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,8 +24,10 @@ def _inside(path: Path, roots: Iterable[Path]) -> bool:
 
 
 def walk_files(root: Path, allowed: Iterable[Path],
-               diagnostics: list[Diagnostic] | None = None) -> Iterator[Path]:
-    """Yield files under ``root``, skipping hidden folders and links that escape ``allowed``.
+               diagnostics: list[Diagnostic] | None = None, resolved: bool = False
+               ) -> Iterator[Path]:
+    """Yield files under ``root``, skipping hidden folders and links that escape ``allowed``
+    (``resolved``: each as its real path, as ``Path.resolve`` gives it).
 
     Each folder is walked once, by its real path: a link back to a parent (``ln -s . self``)
     neither repeats notes nor loops; names that are not UTF-8 are skipped. Both are reported
@@ -37,7 +40,9 @@ def walk_files(root: Path, allowed: Iterable[Path],
         folder = stack.pop() if stack else linked.pop(0)
         try:
             real = folder.resolve(strict=True)
-            entries = sorted(folder.iterdir(), key=lambda p: p.name, reverse=True)
+            # scandir knows each entry's type without a stat per file (links are stat-ed)
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name, reverse=True)
         except (OSError, RuntimeError):  # a link loop, or a folder gone meanwhile
             report(_walk_warning(folder, root, "cannot be read; skipped"))
             continue
@@ -46,23 +51,28 @@ def walk_files(root: Path, allowed: Iterable[Path],
                                  f"('{_shown(real, root)}'); skipped"))
             continue
         seen.add(real)
-        for entry in entries:
-            if entry.name.startswith(".") or entry.name in _SKIPPED_DIRS:
+        for found in entries:
+            if found.name.startswith(".") or found.name in _SKIPPED_DIRS:
                 continue
-            if not _utf8(entry.name):
+            entry = folder / found.name
+            if not _utf8(found.name):
                 report(_walk_warning(entry, root, "has a name that is not UTF-8; skipped"))
                 continue
             try:
                 # A symlink that leads out of the allowed folders is never followed or read.
-                if entry.is_symlink() and not _inside(entry.resolve(strict=True), roots):
+                link = found.is_symlink()
+                if link and not _inside(entry.resolve(strict=True), roots):
                     continue
-                is_dir, is_file = entry.is_dir(), entry.is_file()
+                is_dir, is_file = found.is_dir(), found.is_file()
             except (OSError, RuntimeError):
                 report(_walk_warning(entry, root, "is a broken or looping symbolic link; "
                                      "skipped"))
                 continue
             if is_dir:
-                (linked if entry.is_symlink() else stack).append(entry)
+                (linked if link else stack).append(entry)
+            elif is_file and resolved:
+                # the folder's real path is known: only a link needs resolving
+                yield entry.resolve() if link else real / found.name
             elif is_file:
                 yield entry
     # Sorting per folder with a stack gives depth-first order; callers sort again when needed.
@@ -145,9 +155,9 @@ class AssetIndex:
         self.notes_dir = self.notes_dir.resolve()
         self.asset_dirs = [d.resolve() for d in self.asset_dirs if d.is_dir()]
         for folder in [*self.asset_dirs, self.notes_dir]:
-            for path in walk_files(folder, self.roots):
+            for path in walk_files(folder, self.roots, resolved=True):
                 if path.suffix.lower() != NOTE_SUFFIX:
-                    self._add(path.resolve())
+                    self._add(path)
 
     @property
     def roots(self) -> list[Path]:

@@ -1,4 +1,5 @@
-"""``notes-export watch``: rebuild whenever a note or image is saved."""
+"""``notes-export watch``: rebuild whenever a note or image is saved, keeping the vault in
+memory between builds (session.py): a round reads and renders only what changed."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from . import snapshot
 from .config import Config
 from .errors import ExportError
-from .pipeline import Result, export
+from .pipeline import Result
+from .session import Session
 from .sheet_stage import Progress
 
 Report = Callable[[Result | ExportError, set[str] | None], None]
@@ -35,7 +38,11 @@ def watch(config: Config, report: Report, stop: threading.Event | None = None,
     """
     from watchfiles import watch as watch_files
 
-    _build(config, report, None, progress)
+    session = Session(config)
+    kept = None if config.allow_remote else snapshot.load(config)
+    if kept is not None:  # what the last build or check saved in the output folder
+        session.restore(kept)
+    _build(session, report, None, progress)
     folders = [config.notes_dir, *(d for d in config.asset_dirs if d.is_dir())]
     notes_root = config.notes_dir.resolve()
     for changes in watch_files(*folders, watch_filter=_relevant(config), stop_event=stop,
@@ -45,12 +52,12 @@ def watch(config: Config, report: Report, stop: threading.Event | None = None,
             resolved = Path(path).resolve()
             if notes_root in resolved.parents and resolved.suffix == ".md":
                 changed.add(resolved.relative_to(notes_root).as_posix())
-        _build(config, report, changed, progress)
+        _build(session, report, changed, progress)
 
 
-def _build(config: Config, report: Report, changed: set[str] | None,
+def _build(session: Session, report: Report, changed: set[str] | None,
            progress: Progress | None) -> None:
     try:
-        report(export(config, progress), changed)
+        report(session.build(progress), changed)
     except ExportError as exc:
         report(exc, changed)

@@ -69,7 +69,7 @@ def test_a_known_library_error_says_what_failed(notes: Path, tmp_path: Path,
 
 def test_an_unknown_error_is_an_internal_error(notes: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    _fail_with(monkeypatch, "exporter.cards.make_cards", KeyError("qa-reversed"))
+    _fail_with(monkeypatch, "exporter.cards.note_cards", KeyError("qa-reversed"))
     code, err = run("check", str(notes))
     assert code == 1
     assert ("Error: internal error: KeyError: 'qa-reversed' (run with -v for the traceback)"
@@ -79,7 +79,7 @@ def test_an_unknown_error_is_an_internal_error(notes: Path, tmp_path: Path,
 
 def test_verbose_prints_the_traceback_of_an_internal_error(
         notes: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _fail_with(monkeypatch, "exporter.cards.make_cards", KeyError("qa-reversed"))
+    _fail_with(monkeypatch, "exporter.cards.note_cards", KeyError("qa-reversed"))
     code, err = run("check", str(notes), "-v")
     assert code == 1
     assert "Traceback (most recent call last)" in err
