@@ -120,7 +120,7 @@ def test_failed_build_leaves_previous_outputs_untouched(sample: Path,
     note.write_text(note.read_text(encoding="utf-8") + "\n# New\n- new section\n",
                     encoding="utf-8")
 
-    def explode(*args: object) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("layout engine crashed")
 
     monkeypatch.setattr(sheet_layout, "write_sheet", explode)
