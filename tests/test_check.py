@@ -152,10 +152,11 @@ def test_pdf_crash_is_reported_with_the_note_and_the_rest_printed(
     (tmp_path / "assets").mkdir()
     real = sheet_layout.write_sheet
 
-    def fragile(target: Path, vault: Vault, options: SheetOptions) -> str:
+    def fragile(target: Path, vault: Vault, options: SheetOptions, *args: object,
+                **kwargs: object) -> str:
         if any("CRASH-ME" in s.html for n in vault.notes for s in n.sections):
             raise ZeroDivisionError("layout bug")
-        return real(target, vault, options)
+        return real(target, vault, options, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sheet_layout, "write_sheet", fragile)
     result = build(tmp_path, deck="C")
