@@ -14,18 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import hmac
 import json
 import logging
 import os
 import re
-import secrets
-import shutil
-import stat
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__
+from . import __version__, cachefiles
 from .config import Config
 from .errors import BadEntryError
 from .media import content_name
@@ -144,10 +140,7 @@ class NoteCache:
             return None
         path = self.folder / f"{key}.json"
         try:
-            data = _read_regular(path)
-            mac, _, body = data.partition(b"\n")
-            if not hmac.compare_digest(mac, self._sign(body)):
-                raise BadEntryError("signature")
+            body = cachefiles.signed(self.secret, cachefiles.read_regular(path, MAX_ENTRY_BYTES))
             entry = _dict(json.loads(body))
             images = self._images(_list(entry.get("images")))
             rendering = from_json(entry.get("rendering"), note, images)
@@ -171,12 +164,8 @@ class NoteCache:
         if len(body) > MAX_ENTRY_BYTES:
             return
         target = self.folder / f"{key}.json"
-        tmp = self.folder / f".{key}.{os.getpid()}.tmp"
         try:
-            _remove(tmp)
-            _remove(target)
-            tmp.write_bytes(self._sign(body) + b"\n" + body)
-            os.replace(tmp, target)
+            cachefiles.write_atomic(target, cachefiles.sign(self.secret, body) + b"\n" + body)
         except OSError as exc:  # a full disk or a folder gone: the build goes on uncached
             log.debug("note cache entry %s not written: %s", target, exc)
 
@@ -186,8 +175,8 @@ class NoteCache:
         log.debug("%d of %d notes taken from the note cache", self.hits, len(keep))
         try:
             for path in self.folder.iterdir():
-                if path.name not in keep or not _regular(path):
-                    _remove(path)
+                if path.name not in keep or not cachefiles.regular(path):
+                    cachefiles.remove(path)
         except OSError as exc:
             log.debug("note cache %s not pruned: %s", self.folder, exc)
 
@@ -197,9 +186,6 @@ class NoteCache:
             used = self.renderer.index.used.values()
             self._media_names = {asset.path: asset.media_name for asset in used}
         return self._media_names
-
-    def _sign(self, body: bytes) -> bytes:
-        return hmac.new(self.secret, body, hashlib.sha256).hexdigest().encode()
 
     def _images(self, raw: list[object]) -> list[Path]:
         """The images an entry shows, each unchanged since it was rendered and still usable."""
@@ -306,56 +292,14 @@ def open_cache(config: Config, renderer: Renderer, texts: dict[str, str],
                                       "the note cache folder is (under) a symbolic link; not "
                                       "used (remove it)", "bad-cache"))
         return None
-    secret = _secret()
+    secret = cachefiles.secret()
     if secret is None:
         return None
     try:
         if folder.exists() and not folder.is_dir():
-            _remove(folder)
+            cachefiles.remove(folder)
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         log.debug("note cache folder %s cannot be made: %s", folder, exc)
         return None
     return NoteCache(folder, secret, config, renderer, texts, keys)
-
-
-def _secret() -> bytes | None:
-    """This user's key for signing entries, made once, kept outside any output folder."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = Path(base) / "notes-export" / "note-cache.key"
-    try:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(secrets.token_hex(32).encode())
-        secret = path.read_bytes().strip()
-    except OSError as exc:  # no home, read-only, or another run made it meanwhile
-        log.debug("note cache key %s unusable: %s", path, exc)
-        return None
-    return secret if len(secret) == 64 else None
-
-
-def _read_regular(path: Path) -> bytes:
-    """The bytes of a regular file of bounded size, never through a link; OSError otherwise."""
-    # no link is followed, and a planted FIFO does not block the build
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    descriptor = os.open(path, flags)
-    with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
-            raise OSError(f"{path} is not a regular file of at most {MAX_ENTRY_BYTES} bytes")
-        return handle.read(MAX_ENTRY_BYTES + 1)
-
-
-def _regular(path: Path) -> bool:
-    """A real file, not a link to one."""
-    return path.is_file() and not path.is_symlink()
-
-
-def _remove(path: Path) -> None:
-    """Delete an entry without following links: a link goes, never what it names."""
-    if path.is_symlink() or path.is_file():
-        path.unlink(missing_ok=True)
-    elif path.is_dir():
-        shutil.rmtree(path)  # rmtree unlinks links inside, never descends into them

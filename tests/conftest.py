@@ -13,7 +13,9 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.scheduler.v3 import CardAnswer
 
+from exporter.model import Note
 from exporter.pipeline import Config, Result, export
+from exporter.render import NoteRendering, Renderer
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_NOTES = ROOT / "source_notes"
@@ -21,6 +23,26 @@ SAMPLE_ASSETS = ROOT / "assets"
 SAMPLE_NOTE = "AWS Other Compute Services.md"
 CORPUS = ROOT.parent / "shared" / "corpus" / "sr-demo-vault"
 EPOCH = 1_767_225_600  # 2026-01-01
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The notes rendered (not taken from a cache), in order; small vaults render serially."""
+    seen: list[str] = []
+    original = Renderer.render_note
+
+    def spy(self: Renderer, note: Note) -> NoteRendering:
+        seen.append(note.relpath)
+        return original(self, note)
+
+    monkeypatch.setattr(Renderer, "render_note", spy)
+    yield seen
+
+
+@pytest.fixture
+def own_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test signs cache entries with its own key, outside the real home."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
 
 
 @pytest.fixture

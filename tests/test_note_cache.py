@@ -8,7 +8,7 @@ import hmac
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,6 @@ from exporter import notecache, pipeline, sheet_stage
 from exporter.config import Config
 from exporter.model import Note, Section
 from exporter.pipeline import check
-from exporter.render import NoteRendering, Renderer
 
 from .conftest import SAMPLE_ASSETS, build, write_note
 
@@ -32,10 +31,7 @@ NOTES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _own_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test signs with its own key, outside the real home."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+pytestmark = pytest.mark.usefixtures("own_key")
 
 
 @pytest.fixture
@@ -46,19 +42,6 @@ def project(tmp_path: Path) -> Path:
     shutil.copyfile(SAMPLE_ASSETS / PICTURE, tmp_path / "assets" / PICTURE)
     return tmp_path
 
-
-@pytest.fixture
-def rendered(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The notes rendered (not taken from the cache), in order; small vaults render serially."""
-    seen: list[str] = []
-    original = Renderer.render_note
-
-    def spy(self: Renderer, note: Note) -> NoteRendering:
-        seen.append(note.relpath)
-        return original(self, note)
-
-    monkeypatch.setattr(Renderer, "render_note", spy)
-    yield seen
 
 
 def _outputs(out: Path) -> dict[str, bytes]:

@@ -17,11 +17,7 @@ from exporter.session import Session, warm_check
 
 from .test_warm_watch import _config, _outputs, cold_export, make_vault
 
-
-@pytest.fixture(autouse=True)
-def _own_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test signs with its own key, outside the real home."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+pytestmark = pytest.mark.usefixtures("own_key")
 
 
 @pytest.fixture

@@ -18,9 +18,7 @@ from exporter import anki, media, pipeline
 from exporter import session as session_module
 from exporter.config import Config
 from exporter.errors import ExportError
-from exporter.model import Note
 from exporter.pipeline import Result
-from exporter.render import NoteRendering, Renderer
 from exporter.session import Session
 from exporter.watch import watch
 
@@ -38,10 +36,7 @@ NOTES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _own_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test signs note-cache entries with its own key, outside the real home."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+pytestmark = pytest.mark.usefixtures("own_key")
 
 
 @pytest.fixture
@@ -217,15 +212,7 @@ def test_a_note_left_out_by_tag_and_folders_match_a_cold_build(vault: Path) -> N
 
 
 def test_watch_renders_only_the_saved_note_and_writes_a_cold_build_s_deck(
-        vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    rendered: list[str] = []
-    real = Renderer.render_note
-
-    def counted(self: Renderer, note: Note) -> NoteRendering:
-        rendered.append(note.relpath)
-        return real(self, note)
-
-    monkeypatch.setattr(Renderer, "render_note", counted)
+        vault: Path, monkeypatch: pytest.MonkeyPatch, rendered: list[str]) -> None:
     read: list[str] = []
     for module in (session_module, pipeline):  # the plain pipeline would read every note again
         monkeypatch.setattr(module, "read_note", lambda path, relpath, real=module.read_note:
