@@ -41,7 +41,7 @@ from html import unescape as html_unescape
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own spelling)
 
-from markdown import Extension, Markdown
+from markdown import Extension, Markdown, treeprocessors
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
@@ -270,6 +270,27 @@ _HASH_HEADING = re.compile(
     r"(?:^|\n)(?P<level>#{1,6})(?=[ \t]|\n|$)(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)")
 
 
+# Every inline pattern the renderer registers needs one of these to match; text without any is
+# left as it is without trying each pattern on it (most of the inline pass on plain prose).
+# tests/test_quick_inline.py fails when a pattern is added, so that this list is looked at.
+INLINE_PATTERNS = frozenset({
+    "backtick", "arithmatex-inline", "escape", "footnote", "reference", "link", "image_link",
+    "image_reference", "short_reference", "short_image_ref", "autolink", "automail",
+    "linebreak", "html", "magic-link", "magic-mail", "entity", "em_strong", "delimiter", "nl",
+    "obsidian-display-math", "obsidian-tag", "obsidian-embed", "obsidian-link"})
+_TRIGGERS = re.compile(r"[`$\\\[!<&@*_~=#:^\n]|www\.|ftp\.", re.IGNORECASE)
+
+
+class _QuickInline(treeprocessors.InlineProcessor):
+    """Python-Markdown's inline pass, which skips a text no inline pattern can match."""
+
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802,N803
+        if not isinstance(data, AtomicString) and not _TRIGGERS.search(data):
+            return data
+        handle = super()._InlineProcessor__handleInline
+        return str(handle(data, patternIndex))
+
+
 class ObsidianExtension(Extension):
     """Registers the wikilink, embed and image handling on a Markdown instance."""
 
@@ -288,6 +309,8 @@ class ObsidianExtension(Extension):
         for processor, name, priority in inline:
             processor.md = md
             md.inlinePatterns.register(processor, name, priority)
+        if hasattr(treeprocessors.InlineProcessor, "_InlineProcessor__handleInline"):
+            md.treeprocessors.register(_QuickInline(md), "inline", 20)  # Markdown's own place
         md.treeprocessors.register(_ImageTreeprocessor(md, self), "obsidian-images", 12)
         md.treeprocessors.register(CalloutTreeprocessor(md), "obsidian-callouts", 11)
         md.treeprocessors.register(BlockTreeprocessor(md), "obsidian-blocks", 10)
