@@ -25,6 +25,15 @@ class FitError(ExportError):
     """The sheet does not fit the pages asked for, even at the smallest font allowed."""
 
 
+class ChunkError(Exception):
+    """A chunk of a large sheet (sheet_chunks.py) could not be laid out: its notes, and why."""
+
+    def __init__(self, notes: list[str], cause: Exception) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.notes = notes
+        self.cause = cause
+
+
 class NoteError(Exception):
     """A note that cannot be read at all; carries the diagnostic to report."""
 

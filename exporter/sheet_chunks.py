@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import __version__, cachefiles, weasy
+from .errors import ChunkError
 from .model import Note, Vault
 from .sheet_html import (
     Content,
@@ -260,7 +261,10 @@ def lay_out_all(vault: Vault, chunks: list[Chunk], options: SheetOptions,
     tick(len(chunks) - len(todo), len(chunks))
     if workers <= 1 or len(todo) <= 1:
         for i in todo:
-            layouts[i] = lay_out(vault, chunks[i], options, scratch / f"{chunks[i].key}.pdf")
+            try:
+                layouts[i] = lay_out(vault, chunks[i], options, scratch / f"{chunks[i].key}.pdf")
+            except Exception as exc:
+                raise _failed(chunks[i], exc) from exc
             _keep(cache, layouts[i])
             tick(sum(layout is not None for layout in layouts), len(chunks))
     else:
@@ -270,12 +274,17 @@ def lay_out_all(vault: Vault, chunks: list[Chunk], options: SheetOptions,
             for i, future in futures.items():
                 try:
                     layouts[i] = future.result()
-                except BaseException:
+                except Exception as exc:
                     pool.shutdown(cancel_futures=True)  # the sheet has failed: stop at once
-                    raise
+                    raise _failed(chunks[i], exc) from exc
                 _keep(cache, layouts[i])
                 tick(sum(layout is not None for layout in layouts), len(chunks))
     return [layout for layout in layouts if layout is not None]
+
+
+def _failed(chunk: Chunk, exc: Exception) -> ChunkError:
+    """The error that names the notes of the chunk that failed (the culprit is among them)."""
+    return ChunkError([note.relpath for note, _ in chunk.shown.notes], exc)
 
 
 def _keep(cache: ChunkCache | None, layout: Layout | None) -> None:

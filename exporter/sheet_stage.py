@@ -21,7 +21,7 @@ from pathlib import Path
 from . import __version__, select, sheet_html
 from .cachefiles import regular, remove
 from .config import Config
-from .errors import ExportError, FitError
+from .errors import ChunkError, ExportError, FitError
 from .model import Diagnostic, Note, Vault
 from .parse import slugify
 
@@ -278,8 +278,13 @@ def _write_sheet(target: Path, vault: Vault, options: sheet_html.SheetOptions,
     except Exception as exc:
         log.debug("PDF layout failed", exc_info=True)
         failure = exc
+    suspects = vault.notes
+    if isinstance(failure, ChunkError):  # one chunk of a large sheet: the culprit is in it
+        inside = set(failure.notes)
+        suspects = [note for note in vault.notes if note.relpath in inside]
+        failure = failure.cause
     culprits = []
-    for note in vault.notes:
+    for note in suspects:
         alone = Vault(root=vault.root, notes=[note], assets=vault.assets)
         try:
             sheet_layout.write_sheet(target, alone, options)
@@ -293,7 +298,7 @@ def _write_sheet(target: Path, vault: Vault, options: sheet_html.SheetOptions,
         raise ExportError(f"writing the PDF failed{where}: {type(failure).__name__}: {failure}")
     kept = Vault(root=vault.root, notes=[n for n in vault.notes if n not in culprits],
                  assets=vault.assets)
-    try:
-        return sheet_layout.write_sheet(target, kept, options)
+    try:  # the other chunks are taken from the cache
+        return sheet_layout.write_sheet(target, kept, options, chunks, tick=chunked)
     except Exception as exc:
         raise ExportError(f"writing the PDF failed: {type(exc).__name__}: {exc}") from exc

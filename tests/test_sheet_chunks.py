@@ -15,6 +15,7 @@ from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader
 
 from exporter import sheet_chunks
+from exporter.flow import Flow
 from exporter.pipeline import Config, export
 from exporter.sheet_stage import Progress
 
@@ -186,3 +187,30 @@ def test_a_tampered_chunk_cache_is_laid_out_again(tmp_path: Path) -> None:
 
     shutil.rmtree(root / "dist" / ".notes-export-cache")  # deleting the cache is always safe
     assert _build(root).read_bytes() == cold
+
+
+@pytest.mark.usefixtures("chunked")
+def test_a_note_that_breaks_the_layout_is_looked_for_in_its_chunk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _vault(tmp_path)
+    note = root / "notes" / "Storage" / "Storage 1.md"
+    note.write_text(note.read_text() + "\nCRASH-ME\n")
+    alone: set[str] = set()
+    real = Flow.lay_out
+
+    def fragile(self: Flow, *args: object, **kwargs: object) -> object:
+        if any("CRASH-ME" in s.html for n in self.vault.notes for s in n.sections):
+            raise ZeroDivisionError("layout bug")
+        if len(self.vault.notes) == 1:
+            alone.add(self.vault.notes[0].relpath)
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Flow, "lay_out", fragile)
+    result = export(Config(notes_dir=root / "notes", asset_dirs=[root / "assets"],
+                           out_dir=root / "dist", write_anki=False, epoch=1_767_225_600))
+    failed = [d for d in result.diagnostics if d.code == "pdf-failed"]
+    assert [(d.path, d.severity) for d in failed] == [("Storage/Storage 1.md", "error")]
+    assert "ZeroDivisionError: layout bug" in failed[0].message
+    assert alone == {"Storage/Storage 0.md", "Storage/Storage 2.md"}  # its chunk, not all nine
+    text = _text(PdfReader(root / "dist" / "notes.pdf"))
+    assert "limit 3 of Storage 0" in text and "limit 3 of Storage 1" not in text
