@@ -19,8 +19,9 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import __version__, cachefiles, weasy
+from . import __version__, cachefiles
 from .errors import ChunkError
 from .model import Note, Vault
 from .sheet_html import (
@@ -29,10 +30,14 @@ from .sheet_html import (
     Plan,
     SheetOptions,
     build_html,
+    content,
     estimate_wide,
     measures,
     whole,
 )
+
+if TYPE_CHECKING:  # WeasyPrint loads slowly: a build whose sheet is cached never needs it
+    from . import weasy
 
 log = logging.getLogger(__name__)
 EVERY = 24  # on average a chunk closes after this many notes …
@@ -79,6 +84,17 @@ def plan(vault: Vault, shown: Content, options: SheetOptions) -> list[Chunk]:
     return chunks
 
 
+def prepare(vault: Vault, options: SheetOptions) -> list[Chunk]:
+    """The sheet's content in chunks, each with its key; one chunk when the sheet is small or
+    fitted to pages (``--pages`` lays it out whole)."""
+    options = options.resolved()
+    shown = content(vault, options)
+    chunks = [Chunk(shown, whole(vault))] if options.pages else plan(vault, shown, options)
+    for chunk in chunks:
+        chunk.key = key(vault, chunk, options)
+    return chunks
+
+
 def _closes(note: Note) -> bool:
     return int(hashlib.sha256(note.relpath.encode()).hexdigest()[:8], 16) % EVERY == 0
 
@@ -114,6 +130,7 @@ class Layout:
 
 def lay_out(vault: Vault, chunk: Chunk, options: SheetOptions, pdf: Path) -> Layout:
     """Lay ``chunk`` out (full columns) and write its column pages to ``pdf``."""
+    from . import weasy
     from .flow import Flow
     from .sheet_layout import VaultFetcher
 
@@ -252,7 +269,7 @@ def lay_out_all(vault: Vault, chunks: list[Chunk], options: SheetOptions,
     ``tick`` hears how many are done of how many."""
     layouts: list[Layout | None] = []
     for chunk in chunks:
-        chunk.key = key(vault, chunk, options)
+        chunk.key = chunk.key or key(vault, chunk, options)
         layouts.append(cache.get(chunk.key) if cache else None)
     todo = [i for i, layout in enumerate(layouts) if layout is None]
     log.debug("%d of %d chunks taken from the cache", len(chunks) - len(todo), len(chunks))

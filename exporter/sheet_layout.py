@@ -30,7 +30,6 @@ from .sheet_html import (
     Geometry,
     Plan,
     SheetOptions,
-    content,
     estimate_wide,
     frame_html,
     geometry,
@@ -148,22 +147,22 @@ def write(target: Path, columns: Document, source: str,
 
 
 def write_sheet(target: Path, vault: Vault, options: SheetOptions, cache: Path | None = None,
-                workers: int = 0, tick: Callable[[int, int], None] | None = None) -> str:
+                workers: int = 0, tick: Callable[[int, int], None] | None = None,
+                prepared: list[Chunk] | None = None) -> str:
     """Write ``vault`` as a PDF sheet to ``target``; return the HTML that was laid out.
 
-    A sheet of many notes is laid out in chunks (sheet_chunks.py), kept in ``cache`` and laid
-    out on ``workers`` processes (every core by default); fitting to pages lays it out whole.
+    A sheet of many notes is laid out in chunks (sheet_chunks.py, ``prepared`` when the caller
+    has worked them out), kept in ``cache`` and laid out on ``workers`` processes (every core
+    by default); fitting to pages lays it out whole.
     """
+    from . import sheet_chunks
     from .flow import Flow  # the passes use this module's functions
 
     options = options.resolved()
-    shown = content(vault, options)
-    if not options.pages:
-        from . import sheet_chunks
-
-        chunks = sheet_chunks.plan(vault, shown, options)
-        if len(chunks) > 1:
-            return _write_chunks(target, vault, chunks, options, cache, workers, tick)
+    chunks = prepared or sheet_chunks.prepare(vault, options)
+    if len(chunks) > 1:
+        return _write_chunks(target, vault, chunks, options, cache, workers, tick)
+    shown = chunks[0].shown
     fetcher = VaultFetcher(vault.assets)
     fonts = weasy.new_fonts()
     flow = Flow(vault, shown, fetcher, fonts)

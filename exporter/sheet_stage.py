@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, select, sheet_html
 from .cachefiles import regular, remove
@@ -24,6 +25,9 @@ from .config import Config
 from .errors import ChunkError, ExportError, FitError
 from .model import Diagnostic, Note, Vault
 from .parse import slugify
+
+if TYPE_CHECKING:
+    from .sheet_chunks import Chunk
 
 log = logging.getLogger(__name__)
 CACHE_DIR = ".notes-export-cache"
@@ -42,6 +46,7 @@ class SheetJob:
     options: sheet_html.SheetOptions
     key: str = ""
     chunks: Path | None = None  # where the sheet's laid-out chunks are kept
+    prepared: list[Chunk] | None = None  # its content in chunks, with their keys
 
 
 def plan_sheets(config: Config, vault: Vault, date: object) -> list[SheetJob]:
@@ -95,11 +100,14 @@ def fit_note(source: str) -> str:
 
 
 def cache_key(job: SheetJob) -> str:
-    """What the PDF depends on: the exporter's version, options and HTML (with our CSS), which
-    names each image by a hash of its bytes (media.content_name)."""
-    digest = hashlib.sha256(f"{__version__}\0{job.options!r}".encode())
-    digest.update(sheet_html.build_html(job.vault, job.options).encode())
-    return digest.hexdigest()
+    """What the PDF depends on: the exporter's version, options and the keys of its chunks
+    (sheet_chunks.py: their HTML, with our CSS, names each image by a hash of its bytes). The
+    chunks are kept on the job for the layout."""
+    from . import sheet_chunks
+
+    job.prepared = sheet_chunks.prepare(job.vault, job.options)
+    keys = "\0".join(chunk.key for chunk in job.prepared)
+    return hashlib.sha256(f"{__version__}\0{job.options!r}\0{keys}".encode()).hexdigest()
 
 
 def write_sheets(jobs: list[SheetJob], targets: list[Path], out_dir: Path,
@@ -215,12 +223,12 @@ def _render_all(work: list[tuple[Path, SheetJob]], diagnostics: list[Diagnostic]
         results = []
         for n, (target, job) in enumerate(work):
             results.append((n, write_sheet(target, job.vault, job.options, diagnostics,
-                                           job.chunks, chunked)))
+                                           job.chunks, chunked, job.prepared)))
             tick(n + 1)
         return results
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_render_one, target, job.vault, job.options, job.chunks)
-                   for target, job in work]
+        futures = [pool.submit(_render_one, target, job.vault, job.options, job.chunks,
+                               job.prepared) for target, job in work]
         results = []
         for n, future in enumerate(futures):
             error = future.exception()
@@ -235,11 +243,12 @@ def _render_all(work: list[tuple[Path, SheetJob]], diagnostics: list[Diagnostic]
 
 
 def _render_one(target: Path, vault: Vault, options: sheet_html.SheetOptions,
-                chunks: Path | None) -> str:
+                chunks: Path | None, prepared: list[Chunk] | None) -> str:
     from . import sheet_layout
 
     with source_date(options.date):  # one sheet per core already: its chunks on this one
-        return sheet_layout.write_sheet(target, vault, options, chunks, workers=1)
+        return sheet_layout.write_sheet(target, vault, options, chunks, workers=1,
+                                        prepared=prepared)
 
 
 @contextmanager
@@ -260,19 +269,20 @@ def source_date(date: dt.date) -> Iterator[None]:
 
 def write_sheet(target: Path, vault: Vault, options: sheet_html.SheetOptions,
                 diagnostics: list[Diagnostic], chunks: Path | None = None,
-                chunked: Tick | None = None) -> str:
+                chunked: Tick | None = None, prepared: list[Chunk] | None = None) -> str:
     """Write one PDF; when layout fails, find the notes that make it fail and leave them out."""
     with source_date(options.date):
-        return _write_sheet(target, vault, options, diagnostics, chunks, chunked)
+        return _write_sheet(target, vault, options, diagnostics, chunks, chunked, prepared)
 
 
 def _write_sheet(target: Path, vault: Vault, options: sheet_html.SheetOptions,
                  diagnostics: list[Diagnostic], chunks: Path | None,
-                 chunked: Tick | None) -> str:
+                 chunked: Tick | None, prepared: list[Chunk] | None) -> str:
     from . import sheet_layout  # WeasyPrint loads slowly: only when a PDF is wanted
 
     try:
-        return sheet_layout.write_sheet(target, vault, options, chunks, tick=chunked)
+        return sheet_layout.write_sheet(target, vault, options, chunks, tick=chunked,
+                                        prepared=prepared)
     except FitError:
         raise  # the notes are fine; the pages asked for are too few
     except Exception as exc:
