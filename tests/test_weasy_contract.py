@@ -180,10 +180,13 @@ def test_old_numbering_is_not_supported(version: str) -> None:
 
 
 def test_ci_runs_the_seam_against_the_oldest_and_newest_allowed_release() -> None:
+    """WeasyPrint and pypdf: the oldest together, then the newest together."""
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     step = script.split("OLDEST=", 1)[1].split("apt-get remove", 1)[0]
-    assert 'for release in "weasyprint==$OLDEST" "$PIN"; do' in step
+    assert 'for pair in "weasyprint==$OLDEST|pypdf==$PYPDF_OLDEST" "$PIN|$PYPDF_PIN"; do' in step
+    assert '"${pair%%|*}" "${pair##*|}"' in step  # both halves of each pair are installed
     assert "tests/test_weasy_contract.py" in step and "tests/test_layout.py" in step
+    assert "tests/test_sheet_chunks.py" in step  # the join with pypdf
 
 
 def test_take_marks_reads_links_anchors_and_bookmarks_and_leaves_no_link() -> None:
