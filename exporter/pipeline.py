@@ -108,16 +108,24 @@ def _export(config: Config, work: Path, progress: Progress | None) -> Result:
               len(result.cards), time.perf_counter() - started)
     config.out_dir.mkdir(parents=True, exist_ok=True)
     build = follow(config, result, progress)  # cards keep the GUIDs of the previous build
-    # Every output is written beside its target first; all are moved into place together,
-    # so a failure at any stage leaves the previous deck, PDF and state untouched.
+    result.outputs = write_outputs(config, build, lambda name: log.debug(
+        "%s written at %.2f s", name, time.perf_counter() - started))
+    return result
+
+
+def write_outputs(config: Config, build: Build,
+                  written_one: Callable[[str], object] | None = None) -> list[Output]:
+    """Every enabled writer's outputs, each written beside its target first and all moved into
+    place together, so a failure at any stage leaves the previous deck, PDF and state untouched;
+    ``written_one`` hears each writer's name when it is done."""
     written: list[Path] = []
     with staged() as stage:
         for writer in WRITERS:
             if writer.enabled(config):
                 written += writer.write(build, stage)
-                log.debug("%s written at %.2f s", writer.name, time.perf_counter() - started)
-    result.outputs = [Output(path, path.stat().st_size) for path in written]
-    return result
+                if written_one:
+                    written_one(writer.name)
+    return [Output(path, path.stat().st_size) for path in written]
 
 
 def _card_syntax(config: Config, vault: Vault, settings: plugins.VaultSettings) -> None:

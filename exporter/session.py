@@ -19,7 +19,7 @@ from .excalidraw import Drawings, is_drawing, rewrite_embeds
 from .media import content_name
 from .model import Card, Diagnostic, Note, Vault
 from .parse import read_note, split_sections
-from .pipeline import Output, Result, follow, staged
+from .pipeline import Result, follow
 from .render import NoteRendering, Renderer
 from .rendering_json import to_json
 from .sheet_stage import Progress
@@ -89,14 +89,8 @@ class Session:
         self.config.out_dir.mkdir(parents=True, exist_ok=True)
         built = follow(self.config, result, progress, previous=self._previous_state(result.vault))
         clock("follow")
-        written: list[Path] = []
-        with staged() as stage:
-            for writer in pipeline.WRITERS:
-                if writer.enabled(self.config):
-                    written += writer.write(built, stage)
-                    clock(writer.name)
+        result.outputs = pipeline.write_outputs(self.config, built, clock)
         clock("replace")
-        result.outputs = [Output(path, path.stat().st_size) for path in written]
         if self.config.write_anki and self.config.previous is None:
             self._previous = (_stamp(history.state_path(self.config)), built.history.entries)
         return result

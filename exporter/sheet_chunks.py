@@ -44,7 +44,7 @@ EVERY = 24  # on average a chunk closes after this many notes …
 MIN_NOTES = 8  # … once it holds this many
 MAX_COLUMNS = 36  # and always before its estimated length passes this many columns
 WHOLE_UP_TO = 108  # columns: a sheet estimated shorter is laid out whole, with no chunk gaps
-CHUNKS_DIR = "chunks"  # inside the sheet cache folder
+Tick = Callable[[int, int], None]  # chunks done, of how many
 
 
 @dataclass
@@ -264,7 +264,7 @@ def open_cache(folder: Path | None) -> ChunkCache | None:
 
 def lay_out_all(vault: Vault, chunks: list[Chunk], options: SheetOptions,
                 cache: ChunkCache | None, scratch: Path, workers: int = 0,
-                tick: Callable[[int, int], None] | None = None) -> list[Layout]:
+                tick: Tick | None = None) -> list[Layout]:
     """Every chunk's layout: from the cache, or laid out (on every core when several);
     ``tick`` hears how many are done of how many."""
     layouts: list[Layout | None] = []

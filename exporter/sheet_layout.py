@@ -37,7 +37,7 @@ from .sheet_html import (
 from .weasy import Document, Fonts, Page, Resource
 
 if TYPE_CHECKING:
-    from .sheet_chunks import Chunk
+    from .sheet_chunks import Chunk, Tick
 
 MAX_PASSES = 3
 log = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ def write(target: Path, columns: Document, source: str,
 
 
 def write_sheet(target: Path, vault: Vault, options: SheetOptions, cache: Path | None = None,
-                workers: int = 0, tick: Callable[[int, int], None] | None = None,
+                workers: int = 0, tick: Tick | None = None,
                 prepared: list[Chunk] | None = None) -> str:
     """Write ``vault`` as a PDF sheet to ``target``; return the HTML that was laid out.
 
@@ -178,7 +178,7 @@ def write_sheet(target: Path, vault: Vault, options: SheetOptions, cache: Path |
 
 def _write_chunks(target: Path, vault: Vault, chunks: list[Chunk], options: SheetOptions,
                   cache: Path | None, workers: int,
-                  tick: Callable[[int, int], None] | None) -> str:
+                  tick: Tick | None) -> str:
     """Lay the chunks out (or take them from ``cache``), then join their column pages."""
     from . import sheet_chunks, sheet_join
 

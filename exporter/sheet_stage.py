@@ -27,14 +27,13 @@ from .model import Diagnostic, Note, Vault
 from .parse import slugify
 
 if TYPE_CHECKING:
-    from .sheet_chunks import Chunk
+    from .sheet_chunks import Chunk, Tick
 
 log = logging.getLogger(__name__)
 CACHE_DIR = ".notes-export-cache"
 NOTES_DIR = "notes"  # inside CACHE_DIR: the rendered notes of notecache.py
 CHUNKS_DIR = "chunks"  # inside CACHE_DIR: a folder per sheet of its laid-out chunks
 Progress = Callable[[str, int, int], None]
-Tick = Callable[[int, int], None]  # done, total
 
 
 @dataclass
@@ -99,26 +98,25 @@ def fit_note(source: str) -> str:
     return html.unescape(found.group(1)) if found else ""
 
 
-def cache_key(job: SheetJob) -> str:
+def cache_key(options: sheet_html.SheetOptions, chunks: list[Chunk]) -> str:
     """What the PDF depends on: the exporter's version, options and the keys of its chunks
-    (sheet_chunks.py: their HTML, with our CSS, names each image by a hash of its bytes). The
-    chunks are kept on the job for the layout."""
-    from . import sheet_chunks
-
-    job.prepared = sheet_chunks.prepare(job.vault, job.options)
-    keys = "\0".join(chunk.key for chunk in job.prepared)
-    return hashlib.sha256(f"{__version__}\0{job.options!r}\0{keys}".encode()).hexdigest()
+    (sheet_chunks.py: their HTML, with our CSS, names each image by a hash of its bytes)."""
+    keys = "\0".join(chunk.key for chunk in chunks)
+    return hashlib.sha256(f"{__version__}\0{options!r}\0{keys}".encode()).hexdigest()
 
 
 def write_sheets(jobs: list[SheetJob], targets: list[Path], out_dir: Path,
                  diagnostics: list[Diagnostic], progress: Progress | None = None,
                  workers: int | None = None) -> list[str]:
     """Write each job's PDF to its target, reusing cached ones; return the HTML of each."""
+    from . import sheet_chunks  # no WeasyPrint: a build whose sheets are cached never loads it
+
     cache = SheetCache(out_dir / CACHE_DIR, diagnostics)
     sources: list[str | None] = [None] * len(jobs)
     todo = []
     for index, (job, target) in enumerate(zip(jobs, targets, strict=True)):
-        job.key = cache_key(job)
+        job.prepared = sheet_chunks.prepare(job.vault, job.options)  # laid out from these
+        job.key = cache_key(job.options, job.prepared)
         job.chunks = cache.chunks(job.stem)
         sources[index] = cache.get(job.key, target)
         if sources[index] is None:
@@ -193,7 +191,7 @@ class SheetCache:
             return
         for path in sorted(self.folder.iterdir()):
             if path.name in (NOTES_DIR, CHUNKS_DIR) and path.is_dir() and not path.is_symlink():
-                continue  # the note cache's own folder (notecache.py), pruned by it
+                continue  # the note and chunk caches' folders, pruned below or by notecache.py
             if path.stem not in keep or not regular(path):
                 self._remove(path)
         folder = self.folder / CHUNKS_DIR
