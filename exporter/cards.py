@@ -13,16 +13,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
-import genanki
-
 from . import kinds as registry
 from .cloze import cloze_spans
 from .excalidraw import BASE_CLASS
 from .model import Card, CardItem, Diagnostic, Note, Section, Vault, fields_hash
+from .vaultid import VaultId, legacy_guid
 
 FRONT_SEPARATOR = " › "
 _INTERNAL_LINK = re.compile(r'<a class="(internal|embed-link)" href="#[^"]*">(.*?)</a>', re.S)
 _MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.S)
+
+
+DEFAULT_VAULT = VaultId("notes")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class CardOptions:
     folder_decks: bool = True
     folder_tags: bool = False
     vault_name: str | None = None
+    vault: VaultId = DEFAULT_VAULT  # namespaces every GUID, and tags every note
 
 
 def card_html(section_html: str) -> str:
@@ -58,8 +61,8 @@ def note_cards(note: Note, options: CardOptions, diagnostics: list[Diagnostic]) 
     maker = _NoteCards(note, options, diagnostics)
     cards = []
     for made in maker.cards():
-        kind, line = maker.origins.get(made.guid, (made.model, 1))
-        cards.append(replace(made, note=note.relpath, kind=kind, line=line))
+        kind, line, legacy = maker.origins.get(made.guid, (made.model, 1, ""))
+        cards.append(replace(made, note=note.relpath, kind=kind, line=line, legacy_guid=legacy))
     return cards
 
 
@@ -88,11 +91,13 @@ class _NoteCards:
         self.diagnostics = diagnostics
         self.kinds = _note_kinds(note, options.kinds, diagnostics)
         self.deck = _deck(note, options)
-        self.tags = tuple(sorted({anki_tag(t) for t in note.tags} | _folder_tags(note, options)))
+        self.tags = tuple(sorted({anki_tag(t) for t in note.tags} | _folder_tags(note, options)
+                                 | {options.vault.tag}))
         self.context = html.escape(note.title)
         self.source = _source(note, options.vault_name)
         self.seen: dict[tuple[str, ...], int] = {}
-        self.origins: dict[str, tuple[str, int]] = {}  # guid → kind and line, for identity.py
+        # guid → kind, line and 0.1's GUID, for identity.py
+        self.origins: dict[str, tuple[str, int, str]] = {}
 
     def cards(self) -> Iterator[Card]:
         for section in self.note.sections:
@@ -141,8 +146,8 @@ class _NoteCards:
                 self.note.relpath, line or section.line, 1, "warning",
                 f"'{FRONT_SEPARATOR.join(key[1:-1])}' appears {count} times in this note; "
                 "these cards are told apart by their order", "duplicate-card"))
-        guid = str(genanki.guid_for(self.note.identity, *key))
-        self.origins[guid] = (kind, where)
+        guid = self.options.vault.guid(self.note.identity, *key)
+        self.origins[guid] = (kind, where, legacy_guid(self.note.identity, *key))
         return guid
 
     def _card(self, guid: str, model: str, front: str, back: str, section: Section,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from . import kinds, sheet_html
+from . import kinds, sheet_html, vaultid
 from .errors import ConfigError as ConfigError  # re-exported: the old import path
 from .errors import ExportError as ExportError
 from .parse import slugify
@@ -37,6 +37,7 @@ class Config:
     folder_decks: bool = True
     folder_tags: bool = False
     vault_name: str | None = None
+    vault_id: str | None = None  # the vault's identity (vaultid.py); default: its name
     layout: str = "cheatsheet"
     paper: str = "a4"
     orientation: str | None = None
@@ -81,6 +82,11 @@ class Config:
         return " ".join(w if w.isupper() else w.capitalize() for w in name.split()) or "Notes"
 
     @property
+    def vault(self) -> vaultid.VaultId:
+        """This vault's identity: GUID namespace and Anki tag (vaultid.py)."""
+        return vaultid.of(self.vault_id, self.vault_name, self.notes_dir.resolve().name)
+
+    @property
     def stem(self) -> str:
         """File name (without suffix) shared by the outputs."""
         return slugify(self.title)
@@ -93,6 +99,12 @@ def _text(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise TypeError("a non-empty string")
     return value
+
+
+def _identity(value: object) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > vaultid.MAX_LENGTH:
+        raise TypeError(f"a non-empty string of at most {vaultid.MAX_LENGTH} characters")
+    return value.strip()
 
 
 def _flag(value: object) -> bool:
@@ -147,6 +159,7 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "folder_decks": ("folder_decks", _flag),
     "folder_tags": ("folder_tags", _flag),
     "vault": ("vault_name", _text),
+    "vault_id": ("vault_id", _identity),
     "check_links": ("check_links", _flag),
     "allow_remote": ("allow_remote", _flag),
     "anki": ("write_anki", _flag),

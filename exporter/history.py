@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import anki, identity, state
+from . import anki, identity, state, vaultid
 from .config import Config
 from .model import Card, Diagnostic
 from .state import Entry, State
@@ -39,10 +39,14 @@ def state_path(config: Config) -> Path:
 
 
 def previous_state(config: Config, diagnostics: list[Diagnostic]) -> State:
-    """The previous build: the deck ``--previous`` names, else the state file."""
+    """The previous build: the deck ``--previous`` names, else the state file; less any card
+    another vault made (a card of another vault never lends this vault its GUID)."""
     if config.previous is not None:
-        return state.load_deck(config.previous)
-    return state.load_file(state_path(config), diagnostics)
+        found = state.load_deck(config.previous)
+    else:
+        found = state.load_file(state_path(config), diagnostics)
+    ours = config.vault
+    return {g: e for g, e in found.items() if vaultid.owner(e.tags, ours) != "other"}
 
 
 def follow(cards: list[Card], previous: State, epoch: int, tag_removed: bool,

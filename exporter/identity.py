@@ -73,6 +73,7 @@ def pair(cards: list[Card], previous: State, diagnostics: list[Diagnostic]) -> P
     guids = [c.guid for c in cards]
     natural: dict[str, str] = {}
     _follow_aliases(guids, live, natural)
+    _follow_legacy(cards, guids, live, natural)
     taken = set(guids)
     added = [i for i, g in enumerate(guids) if g not in live]
     gone = [e for g, e in live.items() if g not in taken]
@@ -99,6 +100,18 @@ def _follow_aliases(guids: list[str], live: State, natural: dict[str, str]) -> N
             direct.add(kept)
             natural[kept] = guid
             guids[i] = kept
+
+
+def _follow_legacy(cards: list[Card], guids: list[str], live: State,
+                   natural: dict[str, str]) -> None:
+    """A card made before GUIDs had a vault namespace (0.1) keeps that GUID, and its history."""
+    taken = {g for g in guids if g in live}
+    for i, card in enumerate(cards):
+        old = card.legacy_guid
+        if guids[i] not in live and old and old != guids[i] and old in live and old not in taken:
+            taken.add(old)
+            natural[old] = guids[i]
+            guids[i] = old
 
 
 class _Matcher:

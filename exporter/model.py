@@ -132,6 +132,7 @@ class Card:
     note: str = ""  # the note's path relative to the notes folder
     kind: str = ""  # "section", "qa", "qa-reversed", "cloze", "definition"
     line: int = 0
+    legacy_guid: str = ""  # the GUID notes-export 0.1 gave it, without a vault (vaultid.py)
 
 
 @dataclass

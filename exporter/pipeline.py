@@ -135,12 +135,16 @@ def _card_syntax(config: Config, vault: Vault, settings: plugins.VaultSettings) 
         kinds.read_extra(note, vault.diagnostics)
 
 
+def card_options(config: Config) -> cards.CardOptions:
+    """What cards to make, as the options choose."""
+    return cards.CardOptions(root_deck=config.title, kinds=config.card_kinds,
+                             folder_decks=config.folder_decks, folder_tags=config.folder_tags,
+                             vault_name=config.vault_name, vault=config.vault)
+
+
 def _make_cards(config: Config, vault: Vault) -> list[Card]:
     """Every card of every note, as the options choose (cards.py)."""
-    options = cards.CardOptions(root_deck=config.title, kinds=config.card_kinds,
-                                folder_decks=config.folder_decks, folder_tags=config.folder_tags,
-                                vault_name=config.vault_name)
-    return cards.make_cards(vault, options)
+    return cards.make_cards(vault, card_options(config))
 
 
 def follow(config: Config, result: Result, progress: Progress | None = None,

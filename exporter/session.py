@@ -288,10 +288,7 @@ class Session:
     def _cards(self, vault: Vault) -> list[Card]:
         """cards.make_cards, reusing the cards of each note whose note and rendering are the
         very objects they were made from."""
-        config = self.config
-        options = cards.CardOptions(root_deck=config.title, kinds=config.card_kinds,
-                                    folder_decks=config.folder_decks,
-                                    folder_tags=config.folder_tags, vault_name=config.vault_name)
+        options = pipeline.card_options(self.config)
         carded: dict[str, _Carded] = {}
         for note in vault.notes:
             rendering = self._applied[note.relpath]

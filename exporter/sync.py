@@ -4,8 +4,10 @@ An ``.apkg`` import can add and update notes, but never delete one or move a car
 deck. Sync does all four with Anki's own Python library (the code the desktop app runs): new
 cards come in through a package import, so note types and GUIDs are exactly an import's; edited
 notes are updated in place (review history kept); cards whose deck changed are moved; and the
-notes whose cards left the vault are deleted, but only notes of this tool's note types that this
-vault made (their GUIDs are in its state or in the list sync keeps in the collection).
+notes whose cards left the vault are deleted. Only this vault's notes are touched: a note is
+ours when it is of this tool's note types and carries this vault's tag (vaultid.py); a deck
+name, a GUID list or a state file never makes a note ours. A note made before vault identities
+(notes-export 0.1) is taken over only by the card whose 0.1 GUID it has, and never deleted.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import anki, history, pipeline, state
+from . import anki, history, pipeline, state, vaultid
 from .config import Config
 from .errors import ExportError
 from .model import MODEL_NAMES, Card, Diagnostic
 from .pipeline import Result
 
 INSTALL_HINT = "pip install 'notes-export[sync]'"
-_CONFIG_KEY = "notesExport:{stem}:guids"  # the GUIDs this vault put into the collection
+_UNOWNED_SEARCH = '"note:notes-export*" -"tag:notes-export::vault::*"'
 
 
 @dataclass
@@ -58,23 +60,21 @@ def sync(config: Config, collection: Path, dry_run: bool = False,
     """Bring the collection at ``collection`` in line with the vault; print deletions first."""
     _require_anki()
     result = pipeline.check(config)
-    previous = history.previous_state(config, result.vault.diagnostics)
-    # removed cards are deleted here, never re-sent tagged
-    followed = pipeline.follow(replace(config, tag_removed=False), result,
-                               previous=previous).history
-    result.report = followed.report
+    diagnostics = result.vault.diagnostics
+    previous = history.previous_state(config, diagnostics)
     col = _open(collection)
     try:
-        key = _CONFIG_KEY.format(stem=config.stem)
-        known = set(col.get_config(key, []) or []) | set(previous)
-        plan = _plan(col, followed.cards, known, result.vault.diagnostics)
+        notes = _notes(col)
+        previous.update(_made_by_0_1(notes, result.cards, previous))
+        # removed cards are deleted here, never re-sent tagged
+        followed = pipeline.follow(replace(config, tag_removed=False), result,
+                                   previous=previous).history
+        result.report = followed.report
+        plan = _plan(col, notes, followed.cards, config.vault, diagnostics)
         for line in plan.lines():
             echo(("would " if dry_run else "") + line)
         if not dry_run:
             _apply(col, plan, followed, result, config)
-            guids = sorted(c.guid for c in followed.cards)
-            if col.get_config(key, None) != guids:
-                col.set_config(key, guids)
     finally:
         col.close()
     if not dry_run:
@@ -110,13 +110,44 @@ def _open(path: Path) -> Any:
         raise ExportError(f"cannot open the Anki collection '{path}': {exc}") from exc
 
 
-def _plan(col: Any, cards: list[Card], known: set[str], diagnostics: list[Diagnostic]) -> Plan:
-    """Compare the collection's notes of our note types with the vault's cards."""
+@dataclass(frozen=True)
+class _Found:
+    """A note of the collection, as sync compares it."""
+
+    nid: int
+    mid: int
+    flds: str
+    tags: str
+    mod: int
+
+
+def _notes(col: Any) -> dict[str, _Found]:
+    """Every note of the collection by GUID."""
+    return {str(guid): _Found(int(nid), int(mid), str(flds), str(tags), int(mod))
+            for nid, guid, mid, flds, tags, mod in col.db.all(
+                "select id, guid, mid, flds, tags, mod from notes")}
+
+
+def _made_by_0_1(notes: dict[str, _Found], cards: list[Card], previous: state.State
+                 ) -> state.State:
+    """Notes that 0.1 made for this vault's cards (no vault tag, the card's 0.1 GUID), as the
+    previous state: the cards keep those notes (identity.py) when no state file says so."""
+    found: state.State = {}
+    for card in cards:
+        note = notes.get(card.legacy_guid)
+        if note is None or card.guid in previous or card.legacy_guid in previous \
+                or vaultid.vault_tags(note.tags.split()):
+            continue
+        found[card.legacy_guid] = state.Entry(card.legacy_guid, "", note.mod, card.legacy_guid,
+                                              card.note, card.kind, model=card.model)
+    return found
+
+
+def _plan(col: Any, notes: dict[str, _Found], cards: list[Card], vault: vaultid.VaultId,
+          diagnostics: list[Diagnostic]) -> Plan:
+    """Compare this vault's notes in the collection with its cards."""
     mids = {kind: _model_id(col, name) for kind, name in MODEL_NAMES.items()}
     ours = {mid for mid in mids.values() if mid is not None}
-    notes = {str(guid): (int(nid), int(mid), str(flds), str(tags))
-             for nid, guid, mid, flds, tags in col.db.all(
-                 "select id, guid, mid, flds, tags from notes")}
     plan = Plan()
     current = {c.guid for c in cards}
     for card in cards:
@@ -124,25 +155,49 @@ def _plan(col: Any, cards: list[Card], known: set[str], diagnostics: list[Diagno
         if found is None:
             plan.add.append(card)
             continue
-        nid, mid, flds, tags = found
-        if mid != mids.get(card.model):
+        why = _not_ours(found, card, mids.get(card.model), vault)
+        if why:
             diagnostics.append(Diagnostic(
                 card.note, card.line or 1, 1, "warning", f"'{state.plain(card.front)[:60]}': "
-                "the collection holds a note with this card's identity but another note type; "
-                "left as it is", "sync-conflict"))
+                f"the collection holds a note with this card's identity but {why}; left as it "
+                "is", "sync-conflict"))
             continue
-        if flds.split("\x1f") != _fields(card) or _tags(tags) != _tags(" ".join(card.tags)):
-            plan.update.append((nid, card))
+        if found.flds.split("\x1f") != _fields(card) \
+                or _tags(found.tags) != _tags(" ".join(card.tags)):
+            plan.update.append((found.nid, card))
         deck_id = col.decks.id_for_name(card.deck) if card.deck else None
         cids = [int(cid) for cid, did, odid in col.db.all(
-            "select id, did, odid from cards where nid = ?", nid)
+            "select id, did, odid from cards where nid = ?", found.nid)
             if not odid and did != deck_id]  # a card in a filtered deck stays there
         if cids and card.deck:
             plan.move.append((cids, card))
-    for guid, (nid, mid, flds, _) in sorted(notes.items(), key=lambda n: n[1][0]):
-        if mid in ours and guid in known and guid not in current:
-            plan.delete.append((nid, state.plain(flds.split("\x1f")[0])[:80]))
+    unowned = 0
+    for guid, note in sorted(notes.items(), key=lambda n: n[1].nid):
+        if note.mid not in ours or guid in current:
+            continue
+        owner = vaultid.owner(note.tags.split(), vault)
+        if owner == "ours":
+            plan.delete.append((note.nid, state.plain(note.flds.split("\x1f")[0])[:80]))
+        unowned += owner == "none"
+    if unowned:
+        diagnostics.append(Diagnostic(
+            str(col.path), 1, 1, "notice", f"{unowned} notes of notes-export's note types carry "
+            "no vault's tag (made before vault identities, or by hand): sync leaves them; find "
+            f"them in Anki's browser with {_UNOWNED_SEARCH}", "sync-unowned"))
     return plan
+
+
+def _not_ours(found: _Found, card: Card, mid: int | None, vault: vaultid.VaultId) -> str:
+    """Why the note holding a card's GUID is not this vault's to change; '' when it is."""
+    if found.mid != mid:
+        return "another note type"
+    owner = vaultid.owner(found.tags.split(), vault)
+    if owner == "other":
+        return "another vault's tag (" + ", ".join(sorted(vaultid.vault_tags(
+            found.tags.split()))) + ")"
+    if owner == "none" and card.guid != card.legacy_guid:
+        return "no vault's tag, and not the GUID notes-export 0.1 gave this card"
+    return ""
 
 
 def _model_id(col: Any, name: str) -> int | None:
