@@ -101,6 +101,9 @@ _COMMON = [
                  help="Also warn about wikilinks to notes that are not in NOTES_DIR."),
     click.option("--allow-remote", is_flag=True,
                  help="Fetch http(s) images into the deck and PDF (default: keep as links)."),
+    click.option("--allow-private-remote", is_flag=True,
+                 help="With --allow-remote, also fetch from loopback, private and link-local "
+                      "addresses (not settable in a config file)."),
     click.option("--cards", "card_kinds", callback=_card_kinds, metavar="KINDS",
                  help="Card kinds, comma-separated: " + ", ".join(kinds.names())
                       + "  [default: " + ",".join(kinds.defaults()) + "]"),

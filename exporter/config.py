@@ -32,6 +32,7 @@ class Config:
     epoch: int | None = None
     check_links: bool = False
     allow_remote: bool = False
+    allow_private_remote: bool = False  # command line only: see _COMMAND_LINE_ONLY
     card_kinds: tuple[str, ...] = DEFAULT_CARD_KINDS
     cloze_highlights: bool = False
     folder_decks: bool = True
@@ -184,6 +185,10 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "tags": ("tags", _texts),
 }
 _PATHS = {"out_dir", "css", "state_file"}
+# A config file comes with the notes, from a pull request too: one that could allow private
+# addresses would let a note make CI (or your laptop) fetch from its internal network (cloud
+# metadata at 169.254.169.254, admin pages on localhost) and put the answer in the deck.
+_COMMAND_LINE_ONLY = {"allow_private_remote": "--allow-private-remote"}
 
 
 def find_config_file(notes_dir: Path) -> tuple[Path, Mapping[str, Any]] | None:
@@ -218,6 +223,9 @@ def file_values(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
                 raise ConfigError(f"{where}: 'assets' must be a list of folders")
             values["asset_dirs"] = [_contained(path, where, key, v) for v in raw]
             continue
+        if key in _COMMAND_LINE_ONLY:
+            raise ConfigError(f"{where}: '{key}' is not read from a config file; only the "
+                              f"command line may give it ({_COMMAND_LINE_ONLY[key]})")
         if key not in _KEYS:
             known = ", ".join(sorted([*_KEYS, "assets"]))
             raise ConfigError(f"{where}: unknown key '{key}' (known keys: {known})")

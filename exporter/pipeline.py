@@ -91,7 +91,8 @@ def _check(config: Config, work: Path, progress: Progress | None,
            use_cache: bool = True) -> Result:
     """The stages ``check`` runs, and ``build`` before its writers: read, card syntax and
     render (:func:`load_vault`), then cards."""
-    remote = RemoteImages(work / "remote") if config.allow_remote else None
+    remote = RemoteImages(work / "remote", config.allow_private_remote) \
+        if config.allow_remote else None
     if use_cache and remote is None:  # notes, renderings and cards of the last run (session.py)
         from .session import warm_check
         return warm_check(config, progress)

@@ -142,7 +142,7 @@ def test_a_huge_remote_image_stays_a_link(tmp_path: Path) -> None:
     body = huge_png()  # every path serves the 30000×30000 PNG
     with local_server(lambda path: (200, {"Content-Type": "image/png"}, body)) as base:
         write_note(tmp_path / "notes", "r.md", f"# R\ntext\n![big]({base}/big.png)\n")
-        result = check(_config(tmp_path, allow_remote=True))
+        result = check(_config(tmp_path, allow_remote=True, allow_private_remote=True))
     assert _found(result) == [("r.md", 3, "remote-image-failed")]
     assert "30000×30000 pixels" in result.diagnostics[0].message
     assert result.vault.assets == {} and 'class="remote-image"' in result.cards[0].back

@@ -115,7 +115,8 @@ def test_allow_remote_fetches_real_images_only(tmp_path: Path) -> None:
         write_note(tmp_path / "notes", "r.md", f"# R\n![logo]({base}/logo.png)\n"
                    f"![page]({base}/page.html)\n![r]({base}/redirect.png)\n")
         config = Config(notes_dir=tmp_path / "notes", asset_dirs=[], out_dir=tmp_path / "dist",
-                        deck_name="R", allow_remote=True, epoch=EPOCH)
+                        deck_name="R", allow_remote=True, allow_private_remote=True,
+                        epoch=EPOCH)  # the test server is on 127.0.0.1
         result = export(config)
     assert len(result.vault.assets) == 1
     name = next(iter(result.vault.assets))
