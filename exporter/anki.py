@@ -7,7 +7,6 @@ import itertools
 import json
 import shutil
 import sqlite3
-import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
-from . import state
+from . import processes, state
 from .model import MODEL_NAMES, Asset, Card
 from .state import Entry
 
@@ -140,7 +139,7 @@ def write_package(target: Path, deck_name: str, cards: list[Card], media: dict[s
     for card in cards:
         by_deck[card.deck or deck_name].append(card)
     timestamp = max(times.values(), default=0)
-    with tempfile.TemporaryDirectory(prefix="notes-export-") as tmp:
+    with processes.temporary_folder() as tmp:
         db_path = Path(tmp) / "collection.anki2"
         conn = sqlite3.connect(db_path)
         try:

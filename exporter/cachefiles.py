@@ -33,15 +33,22 @@ def secret() -> bytes | None:
     return key if len(key) == 64 else None
 
 
-def sign(key: bytes, body: bytes) -> bytes:
-    """The signature that opens a signed entry's first line."""
-    return hmac.new(key, body, hashlib.sha256).hexdigest().encode()
+def sign(key: bytes, name: str, body: bytes) -> bytes:
+    """The signature that opens a signed entry's first line: it covers the entry's ``name``
+    (its kind and key) too, so an entry copied under another entry's name does not verify."""
+    return hmac.new(key, name.encode() + b"\0" + body, hashlib.sha256).hexdigest().encode()
 
 
-def signed(key: bytes, data: bytes) -> bytes:
-    """The body of a signed entry; ValueError when the signature does not match it."""
+def seal(key: bytes, name: str, body: bytes) -> bytes:
+    """A signed entry: the signature of ``name`` and ``body``, a newline, then ``body``."""
+    return sign(key, name, body) + b"\n" + body
+
+
+def signed(key: bytes, name: str, data: bytes) -> bytes:
+    """The body of an entry sealed under ``name``; ValueError when the signature does not match
+    it (forged, truncated, or another entry's file under this name)."""
     mac, _, body = data.partition(b"\n")
-    if not hmac.compare_digest(mac, sign(key, body)):
+    if not hmac.compare_digest(mac, sign(key, name, body)):
         raise ValueError("bad signature")
     return body
 

@@ -1,12 +1,13 @@
 """Rendered notes kept across runs in ``OUT/.notes-export-cache/notes/``, one file per note.
 
 An entry is found by a key over everything that changes the note's HTML: the exporter's
-version and source (and its rendering libraries'), the options that reach rendering, the
+version, code and libraries (codedigest.py), the options that reach rendering, the
 note's text and parsed state, those of the notes it embeds, and a digest of the whole vault's
 link targets (names, aliases, headings, anchors, block ids) and file names. The images a note
 shows are checked by the hash of their bytes when it is taken back. The folder sits in an
-output folder a pull request can fill: every entry is signed with a key kept outside it (in
-the user's cache folder), and its shape is checked before use; anything else is ignored,
+output folder a pull request can fill: every entry is signed, together with its own key (so
+an entry copied under another's name is refused), with a key kept outside it (in the user's
+cache folder), and its shape is checked before use; anything else is ignored,
 rendered again and replaced. Deleting the folder is safe.
 """
 
@@ -18,10 +19,9 @@ import json
 import logging
 import os
 import re
-from importlib import metadata
 from pathlib import Path
 
-from . import __version__, cachefiles
+from . import cachefiles, codedigest
 from .config import Config
 from .errors import BadEntryError
 from .media import content_name
@@ -46,31 +46,12 @@ _BLOCK_IDS = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.M)
 
 # --- keys ---------------------------------------------------------------------------------
 
-# The libraries whose upgrade may change a note's HTML (or what Pillow deems an image).
-RENDERING_LIBRARIES = ("markdown", "pymdown-extensions", "Pygments", "nh3", "PyYAML", "Pillow")
-
-
-def source_digest() -> str:
-    """The exporter's version, the bytes of its own source and the versions of the libraries
-    that render: any change to the code that renders makes every entry stale."""
-    digest = hashlib.sha256(__version__.encode() + b"\0")
-    for name in RENDERING_LIBRARIES:
-        try:
-            digest.update(f"{name}={metadata.version(name)}\0".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{name}?\0".encode())
-    package = Path(__file__).parent
-    for path in sorted([*package.glob("*.py"), *package.glob("templates/*")]):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
 def vault_digest(config: Config, renderer: Renderer, targets: list[object] | None = None
                  ) -> str:
     """What every note's HTML may depend on besides its own text: options, code, and the names,
     aliases, headings, anchors and block ids of all notes and the files links may reach
     (``targets``: each note's :func:`link_targets`, when known already)."""
-    digest = hashlib.sha256(source_digest().encode())
+    digest = hashlib.sha256(codedigest.source_digest().encode())
     index = renderer.index
     options = [renderer.check_links, config.cloze_highlights, str(index.notes_dir),
                [str(d) for d in index.asset_dirs], str(index.attachments),
@@ -140,7 +121,8 @@ class NoteCache:
             return None
         path = self.folder / f"{key}.json"
         try:
-            body = cachefiles.signed(self.secret, cachefiles.read_regular(path, MAX_ENTRY_BYTES))
+            body = cachefiles.signed(self.secret, _name(key),
+                                     cachefiles.read_regular(path, MAX_ENTRY_BYTES))
             entry = _dict(json.loads(body))
             images = self._images(_list(entry.get("images")))
             rendering = from_json(entry.get("rendering"), note, images)
@@ -165,7 +147,7 @@ class NoteCache:
             return
         target = self.folder / f"{key}.json"
         try:
-            cachefiles.write_atomic(target, cachefiles.sign(self.secret, body) + b"\n" + body)
+            cachefiles.write_atomic(target, cachefiles.seal(self.secret, _name(key), body))
         except OSError as exc:  # a full disk or a folder gone: the build goes on uncached
             log.debug("note cache entry %s not written: %s", target, exc)
 
@@ -207,6 +189,11 @@ class NoteCache:
         if self._paths is None:
             self._paths = {name: path for path, name in self._media().items()}
         return shown_images(html, images, self._paths)
+
+
+def _name(key: str) -> str:
+    """What an entry's signature binds it to: a note entry under this key, nothing else."""
+    return f"note {key}"
 
 
 def shown_images(html: object, images: list[Path], paths: dict[str, Path]) -> list[Path]:

@@ -6,15 +6,13 @@ import logging
 import multiprocessing
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import anki, cards, flashcards, history, kinds, notecache, plugins, select
+from . import anki, cards, flashcards, history, kinds, notecache, plugins, processes, select
 from .config import Config
 from .deck_writer import DeckWriter
 from .errors import ExportError, NoteError
@@ -72,14 +70,16 @@ class Result:
 
 def check(config: Config, progress: Progress | None = None) -> Result:
     """Parse and render everything and make the cards, but write nothing and lay out no PDF."""
-    with tempfile.TemporaryDirectory(prefix="notes-export-") as work:
+    processes.remove_stale_folders()  # those of a build that was killed
+    with processes.temporary_folder() as work:
         # the note cache of an earlier build is used, but no output folder is made for it
         return _check(config, Path(work), progress, config.out_dir.is_dir())
 
 
 def export(config: Config, progress: Progress | None = None) -> Result:
     """Run every stage: read notes, render, make cards, write the deck, write the PDF."""
-    with tempfile.TemporaryDirectory(prefix="notes-export-") as work:
+    processes.remove_stale_folders()  # those of a build that was killed
+    with processes.temporary_folder() as work:
         return _export(config, Path(work), progress)
 
 
@@ -232,7 +232,7 @@ def _render_in_workers(renderer: Renderer, todo: list[int], cached: dict[int, No
     applied = 0
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=_fork_workers(), mp_context=context) as pool:
+        with processes.pool(_fork_workers(), context) as pool:
             for chunk, renderings in zip(chunks, pool.map(_render_chunk, chunks), strict=True):
                 fresh.update(zip(chunk, renderings, strict=True))
                 while applied < len(notes) and (applied in fresh or applied in cached):
@@ -336,10 +336,4 @@ def _running(pid: int) -> bool:
     """True when a process with this id exists (another build may be writing beside us)."""
     if pid == os.getpid():
         return False  # our own leftovers from an earlier build in this process
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
+    return processes.running(pid)

@@ -16,12 +16,11 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, cachefiles
+from . import cachefiles, codedigest, processes
 from .errors import ChunkError
 from .model import Note, Vault
 from .sheet_html import (
@@ -100,9 +99,9 @@ def _closes(note: Note) -> bool:
 
 
 def key(vault: Vault, chunk: Chunk, options: SheetOptions) -> str:
-    """What a chunk's layout depends on: the exporter's version, the options and its HTML
-    (which names each image by a hash of its bytes)."""
-    digest = hashlib.sha256(f"{__version__}\0{options!r}\0".encode())
+    """What a chunk's layout depends on: the exporter's code and libraries (codedigest.py), the
+    options and its HTML (which names each image by a hash of its bytes)."""
+    digest = hashlib.sha256(f"{codedigest.source_digest()}\0{options!r}\0".encode())
     digest.update(build_html(vault, options, None, None, chunk.shown, chunk.part).encode())
     return digest.hexdigest()
 
@@ -154,8 +153,9 @@ def _lay_out_in_worker(vault: Vault, chunk: Chunk, options: SheetOptions, pdf: P
 
 
 class ChunkCache:
-    """Laid-out chunks of earlier builds, by key: a PDF and a signed description of its pages
-    (with the PDF's hash). Anything else under our names is laid out again and replaced."""
+    """Laid-out chunks of earlier builds, by key: a PDF and a description of its pages (with
+    the PDF's hash) signed together with the key, so an entry copied under another key's name
+    is refused. Anything else under our names is laid out again and replaced."""
 
     def __init__(self, folder: Path, secret: bytes) -> None:
         self.folder = folder
@@ -164,7 +164,7 @@ class ChunkCache:
     def get(self, key: str) -> Layout | None:
         pdf = self.folder / f"{key}.pdf"
         try:
-            body = cachefiles.signed(self.secret, cachefiles.read_regular(
+            body = cachefiles.signed(self.secret, f"chunk {key}", cachefiles.read_regular(
                 self.folder / f"{key}.json"))
             entry = json.loads(body)
             data = cachefiles.read_regular(pdf)
@@ -188,7 +188,7 @@ class ChunkCache:
         try:
             cachefiles.write_atomic(self.folder / f"{layout.key}.pdf", data)
             cachefiles.write_atomic(self.folder / f"{layout.key}.json",
-                                    cachefiles.sign(self.secret, body) + b"\n" + body)
+                                    cachefiles.seal(self.secret, f"chunk {layout.key}", body))
         except OSError as exc:  # a full disk: the build goes on uncached
             log.debug("chunk %s not cached: %s", layout.key, exc)
 
@@ -196,7 +196,7 @@ class ChunkCache:
         """The frame's PDF kept under ``key`` (its pages, options and the exporter's version),
         when its signature holds."""
         try:
-            return cachefiles.signed(self.secret, cachefiles.read_regular(
+            return cachefiles.signed(self.secret, f"frame {key}", cachefiles.read_regular(
                 self.folder / f"{key}.frame"))
         except FileNotFoundError:
             return None
@@ -207,7 +207,7 @@ class ChunkCache:
     def keep_frame(self, key: str, data: bytes) -> None:
         try:
             cachefiles.write_atomic(self.folder / f"{key}.frame",
-                                    cachefiles.sign(self.secret, data) + b"\n" + data)
+                                    cachefiles.seal(self.secret, f"frame {key}", data))
         except OSError as exc:
             log.debug("frame %s not cached: %s", key, exc)
 
@@ -285,7 +285,7 @@ def lay_out_all(vault: Vault, chunks: list[Chunk], options: SheetOptions,
             _keep(cache, layouts[i])
             tick(sum(layout is not None for layout in layouts), len(chunks))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with processes.pool(workers) as pool:
             futures = {i: pool.submit(_lay_out_in_worker, _slim(vault, chunks[i]), chunks[i],
                                       options, scratch / f"{chunks[i].key}.pdf") for i in todo}
             for i, future in futures.items():

@@ -14,7 +14,6 @@ import html
 import io
 import logging
 import mimetypes
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from . import __version__, weasy
+from . import codedigest, processes, weasy
 from .mathsvg import MathImages
 from .model import Asset, Vault
 from .sheet_html import (
@@ -184,7 +183,7 @@ def _write_chunks(target: Path, vault: Vault, chunks: list[Chunk], options: Shee
 
     store = sheet_chunks.open_cache(cache)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="notes-export-") as scratch:
+    with processes.temporary_folder() as scratch:
         layouts = sheet_chunks.lay_out_all(vault, chunks, options, store, Path(scratch),
                                            workers, tick)
         laid = time.perf_counter()
@@ -192,7 +191,8 @@ def _write_chunks(target: Path, vault: Vault, chunks: list[Chunk], options: Shee
         printed = sheet_join.slots(layouts, g)
         source = joined([layout.source for layout in layouts])
         kinds = sheet_join.kinds(printed, layouts, g)
-        frame_key = hashlib.sha256(f"{__version__}\0{options!r}\0{kinds}".encode()).hexdigest()
+        code = codedigest.source_digest()
+        frame_key = hashlib.sha256(f"{code}\0{options!r}\0{kinds}".encode()).hexdigest()
         frame = store.frame(frame_key) if store else None
         if frame is None:
             frame = _frame(options, kinds, vault)

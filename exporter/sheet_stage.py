@@ -7,19 +7,18 @@ import calendar
 import datetime as dt
 import hashlib
 import html
+import json
 import logging
 import os
 import re
-import shutil
 import unicodedata
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, select, sheet_html
+from . import cachefiles, codedigest, processes, select, sheet_html
 from .cachefiles import regular, remove
 from .config import Config
 from .errors import ChunkError, ExportError, FitError
@@ -99,10 +98,12 @@ def fit_note(source: str) -> str:
 
 
 def cache_key(options: sheet_html.SheetOptions, chunks: list[Chunk]) -> str:
-    """What the PDF depends on: the exporter's version, options and the keys of its chunks
-    (sheet_chunks.py: their HTML, with our CSS, names each image by a hash of its bytes)."""
+    """What the PDF depends on: the exporter's code and libraries (codedigest.py), options and
+    the keys of its chunks (sheet_chunks.py: their HTML names each image by a hash of its bytes).
+    """
     keys = "\0".join(chunk.key for chunk in chunks)
-    return hashlib.sha256(f"{__version__}\0{options!r}\0{keys}".encode()).hexdigest()
+    code = codedigest.source_digest()
+    return hashlib.sha256(f"{code}\0{options!r}\0{keys}".encode()).hexdigest()
 
 
 def write_sheets(jobs: list[SheetJob], targets: list[Path], out_dir: Path,
@@ -138,13 +139,17 @@ def write_sheets(jobs: list[SheetJob], targets: list[Path], out_dir: Path,
 
 
 class SheetCache:
-    """PDFs and their HTML from earlier builds, by content key. The folder may hold anything
-    (it sits in an output folder a pull request can fill): links are never followed, read or
-    written through, and what is not a file of ours is removed, with a warning."""
+    """PDFs and their HTML from earlier builds, by content key: ``KEY.pdf`` and ``KEY.json``,
+    which holds the HTML and the PDF's hash, signed together with the key by this user's key
+    (cachefiles.py). The folder may hold anything (it sits in an output folder a pull request
+    can fill): an entry that is planted, forged, cut short, linked or another key's is laid
+    out again and replaced; links are never followed, read or written through, and what is
+    not a file of ours is removed, with a warning."""
 
     def __init__(self, folder: Path, diagnostics: list[Diagnostic]) -> None:
         self.folder = folder
         self.diagnostics = diagnostics
+        self.secret = cachefiles.secret()
         self.usable = not folder.is_symlink()
         if not self.usable:
             self._warn(folder, "the PDF cache folder is a symbolic link; not used (remove it)")
@@ -156,25 +161,42 @@ class SheetCache:
             self._warn(folder, f"the PDF cache folder cannot be made ({exc.strerror}); not used")
 
     def get(self, key: str, target: Path) -> str | None:
-        """Copy the cached PDF to ``target`` and return its HTML, or None when not cached."""
-        pdf_file, html_file = self.folder / f"{key}.pdf", self.folder / f"{key}.html"
-        if not self.usable or not (regular(pdf_file) and regular(html_file)):
+        """Write the cached PDF to ``target`` and return its HTML, or None when it is not
+        cached or not to be trusted."""
+        if not self.usable or self.secret is None:
             return None
         try:
-            source = html_file.read_text(encoding="utf-8")
-            shutil.copyfile(pdf_file, target)
-        except (OSError, UnicodeDecodeError):
-            return None  # garbage under our name: render again, and the put replaces it
+            body = cachefiles.signed(self.secret, f"sheet {key}", cachefiles.read_regular(
+                self.folder / f"{key}.json"))
+            entry = json.loads(body)
+            data = cachefiles.read_regular(self.folder / f"{key}.pdf")
+            if entry["pdf"] != hashlib.sha256(data).hexdigest():
+                raise ValueError("the PDF changed")
+            if not isinstance(source := entry["source"], str):
+                raise TypeError("no HTML")
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            # garbage under our name: laid out again, and the put replaces it
+            log.debug("%s.pdf not taken from the PDF cache: %s", key, exc)
+            return None
+        target.write_bytes(data)
         return source
 
     def put(self, key: str, pdf_file: Path, source: str) -> None:
         """Keep a rendered PDF and its HTML; whatever held those names goes first."""
-        if not self.usable:
+        if not self.usable or self.secret is None:
             return
-        for name in (f"{key}.pdf", f"{key}.html"):
+        for name in (f"{key}.pdf", f"{key}.json", f"{key}.html"):
             self._remove(self.folder / name)
-        shutil.copyfile(pdf_file, self.folder / f"{key}.pdf")
-        (self.folder / f"{key}.html").write_text(source, encoding="utf-8")
+        data = pdf_file.read_bytes()
+        body = json.dumps({"pdf": hashlib.sha256(data).hexdigest(), "source": source}).encode()
+        try:
+            cachefiles.write_atomic(self.folder / f"{key}.pdf", data)
+            cachefiles.write_atomic(self.folder / f"{key}.json",
+                                    cachefiles.seal(self.secret, f"sheet {key}", body))
+        except OSError as exc:  # a full disk: the build goes on uncached
+            log.debug("%s.pdf not cached: %s", key, exc)
 
     def chunks(self, stem: str) -> Path | None:
         """The folder of one sheet's laid-out chunks (sheet_chunks.py), or None."""
@@ -192,7 +214,8 @@ class SheetCache:
         for path in sorted(self.folder.iterdir()):
             if path.name in (NOTES_DIR, CHUNKS_DIR) and path.is_dir() and not path.is_symlink():
                 continue  # the note and chunk caches' folders, pruned below or by notecache.py
-            if path.stem not in keep or not regular(path):
+            if path.suffix not in (".pdf", ".json") or path.stem not in keep \
+                    or not regular(path):
                 self._remove(path)
         folder = self.folder / CHUNKS_DIR
         if folder.is_dir() and not folder.is_symlink():
@@ -224,7 +247,7 @@ def _render_all(work: list[tuple[Path, SheetJob]], diagnostics: list[Diagnostic]
                                            job.chunks, chunked, job.prepared)))
             tick(n + 1)
         return results
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with processes.pool(workers) as pool:
         futures = [pool.submit(_render_one, target, job.vault, job.options, job.chunks,
                                job.prepared) for target, job in work]
         results = []

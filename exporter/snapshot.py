@@ -18,9 +18,9 @@ import pickle
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import cachefiles
+from . import cachefiles, codedigest
 from .config import Config
-from .notecache import SESSION_FILE, source_digest
+from .notecache import SESSION_FILE
 from .sheet_stage import CACHE_DIR, NOTES_DIR
 
 if TYPE_CHECKING:
@@ -50,7 +50,8 @@ def stamp(config: Config) -> bytes:
     note's reading, rendering or cards."""
     options = {name: value for name, value in sorted(vars(config).items())
                if name not in OUTPUT_ONLY}
-    return hashlib.sha256(f"{source_digest()}\0{options!r}".encode()).hexdigest().encode()
+    code = codedigest.source_digest()
+    return hashlib.sha256(f"{code}\0{options!r}".encode()).hexdigest().encode()
 
 
 def load(config: Config) -> dict[str, object] | None:
@@ -61,7 +62,7 @@ def load(config: Config) -> dict[str, object] | None:
         return None
     try:
         head, _, data = cachefiles.read_regular(path, MAX_BYTES).partition(b"\n")
-        made, _, body = cachefiles.signed(key, data).partition(b"\n")
+        made, _, body = cachefiles.signed(key, SESSION_FILE, data).partition(b"\n")
         if head + b"\n" != _HEAD or made != stamp(config):
             return None
         state = pickle.loads(body)  # signed by us: never a planted file's bytes
@@ -81,7 +82,7 @@ def save(config: Config, session: Session) -> None:
     try:
         data = stamp(config) + b"\n" + pickle.dumps(session.kept(), pickle.HIGHEST_PROTOCOL)
         path.parent.mkdir(parents=True, exist_ok=True)
-        cachefiles.write_atomic(path, _HEAD + cachefiles.sign(key, data) + b"\n" + data)
+        cachefiles.write_atomic(path, _HEAD + cachefiles.seal(key, SESSION_FILE, data))
     except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
         # the run goes on; the next one starts from the note cache
         log.debug("session snapshot %s not written: %s", path, exc)

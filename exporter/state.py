@@ -14,13 +14,13 @@ import html
 import json
 import re
 import sqlite3
-import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import processes
 from .errors import BadStateError, ExportError
 from .model import MODEL_NAMES, Card, Diagnostic, fields_hash
 
@@ -201,7 +201,7 @@ def _time(value: object) -> int:
 def load_deck(path: Path) -> State:
     """The state a deck this tool wrote carries; an ExportError naming it when it is broken."""
     try:
-        with tempfile.TemporaryDirectory(prefix="notes-export-") as tmp:
+        with processes.temporary_folder() as tmp:
             db = Path(tmp) / "collection.anki2"
             _extract_collection(path, db)
             conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)

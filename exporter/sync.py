@@ -12,13 +12,12 @@ name, a GUID list or a state file never makes a note ours. A note made before va
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import anki, history, pipeline, state, vaultid
+from . import anki, history, pipeline, processes, state, vaultid
 from .config import Config
 from .errors import ExportError
 from .model import MODEL_NAMES, Card, Diagnostic
@@ -218,7 +217,7 @@ def _apply(col: Any, plan: Plan, followed: history.History, result: Result,
                     asset.path.name, 1, 1, "warning", f"Anki stored image '{asset.media_name}' "
                     f"as '{stored}': cards showing it need a rebuild", "sync-media"))
     if plan.add:
-        with tempfile.TemporaryDirectory(prefix="notes-export-") as tmp:
+        with processes.temporary_folder() as tmp:
             package = Path(tmp) / "sync.apkg"
             anki.write_package(package, config.title, plan.add, {}, followed.times)
             col.import_anki_package(ImportAnkiPackageRequest(

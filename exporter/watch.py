@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from . import snapshot
+from . import processes, snapshot
 from .config import Config
 from .errors import ExportError
 from .pipeline import Result
@@ -38,6 +38,7 @@ def watch(config: Config, report: Report, stop: threading.Event | None = None,
     """
     from watchfiles import watch as watch_files
 
+    processes.remove_stale_folders()  # those of a build that was killed
     session = Session(config)
     kept = None if config.allow_remote else snapshot.load(config)
     if kept is not None:  # what the last build or check saved in the output folder

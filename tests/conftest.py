@@ -13,6 +13,7 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.scheduler.v3 import CardAnswer
 
+from exporter import codedigest
 from exporter.model import Note
 from exporter.pipeline import Config, Result, export
 from exporter.render import NoteRendering, Renderer
@@ -43,6 +44,15 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 def own_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The test signs cache entries with its own key, outside the real home."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+
+@pytest.fixture
+def fresh_digest(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The code digest (made once per process) is made again from what the test patches, and
+    forgotten afterwards."""
+    codedigest.source_digest.cache_clear()
+    yield
+    codedigest.source_digest.cache_clear()  # before the test's patches are undone
 
 
 @pytest.fixture

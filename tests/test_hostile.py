@@ -122,8 +122,8 @@ def test_links_and_folders_inside_the_cache_are_removed_without_following_them(
     # what a pull request could commit into a checked-in output folder
     (cache / f"{key}.pdf").unlink()
     (cache / f"{key}.pdf").mkdir()
-    (cache / f"{key}.html").unlink()
-    os.symlink(project / "assets" / PICTURE, cache / f"{key}.html")
+    (cache / f"{key}.json").unlink()
+    os.symlink(project / "assets" / PICTURE, cache / f"{key}.json")
     os.symlink(project / "assets", cache / "stale.pdf")
     os.symlink(project / "assets" / PICTURE, cache / "old.html")
     (cache / "folder").mkdir()
@@ -131,7 +131,7 @@ def test_links_and_folders_inside_the_cache_are_removed_without_following_them(
     result = build(project, deck="Deck")
     assert _digests(project / "assets") == before
     assert (project / "dist" / "deck.pdf").read_bytes() == first_pdf
-    assert sorted(p.name for p in cache.iterdir()) == [f"{key}.html", f"{key}.pdf",
+    assert sorted(p.name for p in cache.iterdir()) == [f"{key}.json", f"{key}.pdf",
                                                        sheet_stage.NOTES_DIR]
     assert not any(p.is_symlink() for p in cache.iterdir())
     assert [d.code for d in result.diagnostics] == ["bad-cache", "bad-cache"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter import notecache, pipeline, sheet_stage
+from exporter import codedigest, notecache, pipeline, sheet_stage
 from exporter.config import Config
 from exporter.model import Note, Section
 from exporter.pipeline import check
@@ -187,7 +187,7 @@ def test_a_planted_entry_with_a_script_is_not_trusted(
 def test_another_version_of_the_exporter_renders_everything_again(
         project: Path, rendered: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     build(project, pdf=False)
-    monkeypatch.setattr(notecache, "__version__", "999.0")
+    monkeypatch.setattr(codedigest, "source_digest", lambda: "999.0")
     rendered.clear()
     build(project, pdf=False)
     assert sorted(rendered) == sorted(NOTES)
@@ -282,12 +282,35 @@ def test_a_fifo_or_link_planted_under_an_entry_name_neither_blocks_nor_is_follow
     assert not any(p.is_symlink() or not p.is_file() for p in _entries(project))
 
 
+def test_an_entry_swapped_with_another_notes_is_rendered_again(
+        project: Path, rendered: list[str]) -> None:
+    """Each entry is signed with its own key: a real entry copied under the key of another note
+    of the same shape would give that note this one's HTML."""
+    for name in ("e", "f"):
+        write_note(project / "notes", f"{name}.md", f"# {name}\n- only in {name}.md\n")
+    build(project, pdf=False)
+    cold = _outputs(project / "dist")
+    (project / "dist" / sheet_stage.CACHE_DIR / sheet_stage.NOTES_DIR
+     / notecache.SESSION_FILE).unlink()  # the snapshot would serve every note itself
+    first, second = (next(p for p in _note_entries(project) if f"only in {n}.md".encode()
+                          in p.read_bytes()) for n in ("e", "f"))
+    data = first.read_bytes()
+    first.write_bytes(second.read_bytes())
+    second.write_bytes(data)
+    rendered.clear()
+    build(project, pdf=False)
+    assert sorted(rendered) == ["e.md", "f.md"]
+    assert _outputs(project / "dist") == cold
+
+
+@pytest.mark.usefixtures("fresh_digest")
 def test_an_upgraded_rendering_library_renders_everything_again(
         project: Path, rendered: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     build(project, pdf=False)
-    real = notecache.metadata.version
-    monkeypatch.setattr(notecache.metadata, "version",
+    real = codedigest.metadata.version
+    monkeypatch.setattr(codedigest.metadata, "version",
                         lambda name: "99.0" if name == "Pygments" else real(name))
+    codedigest.source_digest.cache_clear()  # made once per process
     rendered.clear()
     build(project, pdf=False)
     assert sorted(rendered) == sorted(NOTES)

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader
 
-from exporter import sheet_chunks
+from exporter import codedigest, sheet_chunks
 from exporter.flow import Flow
 from exporter.pipeline import Config, export
 from exporter.sheet_stage import Progress
@@ -147,7 +147,7 @@ def test_warm_and_edited_sheets_equal_cold_ones(tmp_path: Path, monkeypatch: pyt
     kept = list((root / "dist" / ".notes-export-cache" / "chunks").glob("*/*.json"))
     assert len(kept) == 3  # the chunk the edit replaced is gone
 
-    monkeypatch.setattr(sheet_chunks, "__version__", "another version")
+    monkeypatch.setattr(codedigest, "source_digest", lambda: "another version")
     _sheet_cache(root / "dist")
     caplog.clear()
     with caplog.at_level(logging.DEBUG, logger="exporter.sheet_chunks"):
@@ -187,6 +187,27 @@ def test_a_tampered_chunk_cache_is_laid_out_again(tmp_path: Path) -> None:
 
     shutil.rmtree(root / "dist" / ".notes-export-cache")  # deleting the cache is always safe
     assert _build(root).read_bytes() == cold
+
+
+@pytest.mark.usefixtures("chunked")
+def test_a_chunk_entry_swapped_with_another_keys_is_laid_out_again(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Each entry is signed with its own key: a real entry copied under another chunk's name
+    (both files, so the PDF's hash matches) is refused, and the sheet keeps its order."""
+    root = _vault(tmp_path)
+    cold = _build(root).read_bytes()
+    folder = next((root / "dist" / ".notes-export-cache" / "chunks").iterdir())
+    first, second, _ = (entry.with_suffix("") for entry in sorted(folder.glob("*.json")))
+    for suffix in (".json", ".pdf"):
+        swap = folder / f"swap{suffix}"
+        first.with_suffix(suffix).rename(swap)
+        second.with_suffix(suffix).rename(first.with_suffix(suffix))
+        swap.rename(second.with_suffix(suffix))
+    _sheet_cache(root / "dist")
+    with caplog.at_level(logging.DEBUG, logger="exporter.sheet_chunks"):
+        assert _build(root).read_bytes() == cold
+    assert CHUNKS.search(caplog.text).groups() == ("1", "3")  # type: ignore[union-attr]
+    assert "bad signature" in caplog.text
 
 
 @pytest.mark.usefixtures("chunked")

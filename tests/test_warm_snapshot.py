@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter import notecache, pipeline, snapshot
+from exporter import codedigest, notecache, pipeline, snapshot
 from exporter.config import Config
 from exporter.session import Session, warm_check
 
@@ -129,7 +129,7 @@ def test_other_code_makes_the_snapshot_stale(vault: Path, monkeypatch: pytest.Mo
                                              ) -> None:
     config = _config(vault, "warm")
     pipeline.export(config)
-    monkeypatch.setattr(snapshot, "source_digest", lambda: "another version")
+    monkeypatch.setattr(codedigest, "source_digest", lambda: "another version")
     assert snapshot.load(config) is None
 
 
