@@ -174,7 +174,8 @@ def _write_collection(cursor: sqlite3.Cursor, by_deck: dict[str, list[Card]],
 def _write_note(cursor: sqlite3.Cursor, card: Card, model: genanki.Model, mod: int,
                 deck_id: int, ids: Iterator[int]) -> None:
     """``genanki.Note.write_to_db``: the note's row, then one row per card it makes."""
-    fields = [card.front, card.back, card.context, card.source]
+    # U+001F separates fields in Anki's row: one inside a field would make a fifth field
+    fields = [f.replace("\x1f", "") for f in (card.front, card.back, card.context, card.source)]
     if len(fields) != len(model.fields):
         raise ValueError(f"{len(fields)} fields for note type {model.name!r}")
     for tag in card.tags:

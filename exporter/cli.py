@@ -168,6 +168,9 @@ _SYNC = [
                  type=click.Path(dir_okay=False, path_type=Path),
                  help="The Anki collection (collection.anki2 in your profile's folder)."),
     click.option("--dry-run", is_flag=True, help="List what would change; change nothing."),
+    click.option("--upgrade", is_flag=True,
+                 help="Allow upgrading an older collection's schema (older Anki versions then "
+                      "cannot open it)."),
     _BUILD[0], _BUILD[1], _BUILD[4], _BUILD[5],  # --out, --deck, --state, --previous
 ]
 _common = _with(*_COMMON)
@@ -249,7 +252,9 @@ SYNC_HELP = """Write NOTES_DIR's cards straight into an Anki collection (Anki mu
 Adds and updates notes as an import would (same identities, review history kept), moves cards
 whose deck changed, and deletes the notes whose cards left the vault: only notes of this tool's
 note types that this vault made, each printed first. A second sync with no edits changes
-nothing. Needs Anki's library: pip install 'notes-export[sync]'.
+nothing. --dry-run works on a copy: the collection keeps every byte. An older
+collection's schema is upgraded only with --upgrade (older Anki versions then cannot open it).
+Needs Anki's library: pip install 'notes-export[sync]'.
 
 \b
 Examples:
@@ -263,7 +268,8 @@ Examples:
 @_with(*_SYNC)
 @click.pass_context
 def sync_command(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, quiet: bool,
-                 verbose: bool, collection: Path, dry_run: bool, **options: Any) -> None:
+                 verbose: bool, collection: Path, dry_run: bool, upgrade: bool,
+                 **options: Any) -> None:
     """Sync the vault's cards into a collection and print what changed."""
     from .sync import sync
 
@@ -273,7 +279,7 @@ def sync_command(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool,
 
     def run(config: Config, progress: Progress | None) -> Result:
         echo = (lambda line: click.echo(line, err=True)) if fmt == "json" else click.echo
-        result, plan = sync(config, collection, dry_run, echo)
+        result, plan = sync(config, collection, dry_run, echo, upgrade)
         plans.append(plan)
         return result
 

@@ -12,12 +12,21 @@ name, a GUID list or a state file never makes a note ours. A note made before va
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import anki, history, pipeline, processes, state, vaultid
+from .collection import (
+    field_as_stored,
+    filtered_decks,
+    filtered_parent,
+    normalizes_text,
+    open_collection,
+    tags_as_stored,
+)
 from .config import Config
 from .errors import ExportError
 from .model import MODEL_NAMES, Card, Diagnostic
@@ -55,13 +64,13 @@ class Plan:
 
 
 def sync(config: Config, collection: Path, dry_run: bool = False,
-         echo: Callable[[str], None] = print) -> tuple[Result, Plan]:
+         echo: Callable[[str], None] = print, upgrade: bool = False) -> tuple[Result, Plan]:
     """Bring the collection at ``collection`` in line with the vault; print deletions first."""
     _require_anki()
     result = pipeline.check(config)
     diagnostics = result.vault.diagnostics
     previous = history.previous_state(config, diagnostics)
-    col = _open(collection)
+    col = _open(collection, dry_run, upgrade, echo)
     try:
         notes = _notes(col)
         previous.update(_made_by_0_1(notes, result.cards, previous))
@@ -69,7 +78,8 @@ def sync(config: Config, collection: Path, dry_run: bool = False,
         followed = pipeline.follow(replace(config, tag_removed=False), result,
                                    previous=previous).history
         result.report = followed.report
-        plan = _plan(col, notes, followed.cards, config.vault, diagnostics)
+        plan = _plan(col, notes, followed.cards, config.vault, diagnostics,
+                     config.notes_dir)
         for line in plan.lines():
             echo(("would " if dry_run else "") + line)
         if not dry_run:
@@ -91,22 +101,10 @@ def _require_anki() -> None:
                           f"{INSTALL_HINT}") from exc
 
 
-def _open(path: Path) -> Any:
-    """Open the collection; refuse, saying why, while Anki itself has it open (it locks it)."""
-    from anki.collection import Collection
-    from anki.errors import DBError
-
-    if not path.is_file():
-        raise ExportError(f"no Anki collection at '{path}' (it is the collection.anki2 file "
-                          "in your Anki profile's folder)")
-    try:
-        return Collection(str(path))
-    except DBError as exc:
-        raise ExportError(f"the collection '{path}' is open in Anki (or being synced): close "
-                          f"Anki, or switch it to another profile, then run sync again ({exc})"
-                          ) from exc
-    except Exception as exc:
-        raise ExportError(f"cannot open the Anki collection '{path}': {exc}") from exc
+def _open(path: Path, dry_run: bool, upgrade: bool, echo: Callable[[str], None]) -> Any:
+    """Open the collection after checking it is one nobody holds (collection.py); a dry run
+    opens a copy; an older schema is upgraded only with ``upgrade``, and said first."""
+    return open_collection(path, dry_run=dry_run, upgrade=upgrade, echo=echo)
 
 
 @dataclass(frozen=True)
@@ -143,16 +141,19 @@ def _made_by_0_1(notes: dict[str, _Found], cards: list[Card], previous: state.St
 
 
 def _plan(col: Any, notes: dict[str, _Found], cards: list[Card], vault: vaultid.VaultId,
-          diagnostics: list[Diagnostic]) -> Plan:
+          diagnostics: list[Diagnostic], root: Path | None = None) -> Plan:
     """Compare this vault's notes in the collection with its cards."""
+    nfc, filtered = normalizes_text(col), filtered_decks(col)
     mids = {kind: _model_id(col, name) for kind, name in MODEL_NAMES.items()}
     ours = {mid for mid in mids.values() if mid is not None}
     plan = Plan()
     current = {c.guid for c in cards}
     for card in cards:
+        stays = _into_filtered(card, filtered, root, diagnostics)
         found = notes.get(card.guid)
         if found is None:
-            plan.add.append(card)
+            if not stays:
+                plan.add.append(card)
             continue
         why = _not_ours(found, card, mids.get(card.model), vault)
         if why:
@@ -161,14 +162,14 @@ def _plan(col: Any, notes: dict[str, _Found], cards: list[Card], vault: vaultid.
                 f"the collection holds a note with this card's identity but {why}; left as it "
                 "is", "sync-conflict"))
             continue
-        if found.flds.split("\x1f") != _fields(card) \
-                or _tags(found.tags) != _tags(" ".join(card.tags)):
+        if found.flds.split("\x1f") != _stored(card, nfc) or _tags(found.tags) != _tags(
+                " ".join(tags_as_stored(card.tags))):
             plan.update.append((found.nid, card))
         deck_id = col.decks.id_for_name(card.deck) if card.deck else None
         cids = [int(cid) for cid, did, odid in col.db.all(
             "select id, did, odid from cards where nid = ?", found.nid)
             if not odid and did != deck_id]  # a card in a filtered deck stays there
-        if cids and card.deck:
+        if cids and card.deck and not stays:
             plan.move.append((cids, card))
     unowned = 0
     for guid, note in sorted(notes.items(), key=lambda n: n[1].nid):
@@ -236,6 +237,45 @@ def _apply(col: Any, plan: Plan, followed: history.History, result: Result,
 
 def _fields(card: Card) -> list[str]:
     return [card.front, card.back, card.context, card.source]
+
+
+def _stored(card: Card, nfc: bool) -> list[str]:
+    """The card's fields as Anki stores them (NFC, no control characters): what it compares."""
+    return [field_as_stored(value, nfc) for value in _fields(card)]
+
+
+def _into_filtered(card: Card, filtered: set[str], root: Path | None,
+                   diagnostics: list[Diagnostic]) -> bool:
+    """True (and a warning, once per note) when the card's deck is a filtered deck, or lies
+    under one: Anki moves no card into one, so the card stays where it is (a new one out)."""
+    deck = filtered_parent(card.deck, filtered) if filtered and card.deck else None
+    if deck is None:
+        return False
+    where = (f"deck '{deck}' is a filtered deck" if deck == card.deck
+             else f"deck '{card.deck}' lies under the filtered deck '{deck}'")
+    warning = Diagnostic(card.note, _deck_line(root, card), 1, "warning", f"{where} in the "
+                         "collection, and Anki moves no card into one: this note's cards stay "
+                         "where they are, new ones are not added; name a regular deck",
+                         "sync-filtered")
+    if warning not in diagnostics:
+        diagnostics.append(warning)
+    return True
+
+
+def _deck_line(root: Path | None, card: Card) -> int:
+    """The line of the note's ``deck:`` (or ``cards-deck:``) in its front matter, else 1."""
+    try:
+        lines = (root / card.note).read_text(encoding="utf-8").splitlines() if root else []
+    except (OSError, UnicodeDecodeError):
+        return 1
+    if not lines or lines[0].strip() != "---":
+        return 1
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() in ("---", "..."):
+            break
+        if re.match(r"\s*(cards-)?deck\s*:", line):
+            return number
+    return 1
 
 
 def _tags(text: str) -> set[str]:
