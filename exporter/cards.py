@@ -181,9 +181,9 @@ def _note_kinds(note: Note, default: tuple[str, ...], diagnostics: list[Diagnost
     if isinstance(chosen, str):
         chosen = [chosen]
     if not isinstance(chosen, list) or any(k not in registry.names() for k in chosen):
-        diagnostics.append(Diagnostic(note.relpath, 1, 1, "warning", "front matter 'cards' must "
-                                      "list kinds from: " + ", ".join(registry.names())
-                                      + "; ignored",
+        diagnostics.append(Diagnostic(note.relpath, note.meta_lines.get("cards", 1), 1,
+                                      "warning", "front matter 'cards' must list kinds from: "
+                                      + ", ".join(registry.names()) + "; ignored",
                                       "bad-front-matter"))
         return default
     return tuple(chosen)

@@ -105,6 +105,7 @@ class Note:
     tags: set[str] = field(default_factory=set)
     aliases: list[str] = field(default_factory=list)
     meta: dict[str, object] = field(default_factory=dict)
+    meta_lines: dict[str, int] = field(default_factory=dict)  # each front matter key's line
     # ``[^label]: text`` definitions, wherever written: (file line, text) per line
     footnotes: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 

@@ -7,9 +7,8 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
-
 from .errors import NoteError as NoteError  # re-exported: the old import path
+from .frontmatter import block_end, read_front_matter
 from .model import Diagnostic, Note, Section
 from .scan import INDENTED, TEXT, kinds, strip_comments
 from .text import BLOCK_ID_LINE, TAG_NAME, is_literal, literal_spans, split_block_id
@@ -77,86 +76,6 @@ def _looks_utf16(data: bytes) -> bool:
     return max(even.count(0), odd.count(0)) > 0.9 * (len(head) // 2) > 0
 
 
-def _front_matter_end(lines: list[str]) -> int:
-    """Index of the first line after a leading YAML front matter block (0 if none)."""
-    if lines and lines[0].strip() == "---":
-        for index in range(1, len(lines)):
-            if lines[index].strip() in ("---", "..."):
-                return index + 1
-    return 0
-
-
-MAX_FRONT_MATTER_VALUES = 10_000
-
-
-class _TooLargeError(Exception):
-    """Front matter whose aliases expand past the limit (a "billion laughs")."""
-
-
-class _FrontMatterLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing documents whose aliases expand past a limit: the values
-    are shared while loading, but everything that reads them afterwards sees every copy."""
-
-    def get_single_node(self) -> yaml.Node | None:
-        node = super().get_single_node()
-        if node is not None:
-            _expanded_size(node, {}, MAX_FRONT_MATTER_VALUES)
-        return node
-
-
-def _expanded_size(node: yaml.Node, sizes: dict[int, int], limit: int) -> int:
-    """How many values ``node`` holds with every alias copied out; raise _TooLargeError past the
-    limit. Each node is counted once (memoised), and a node inside itself is refused."""
-    known = sizes.get(id(node))
-    if known is not None:
-        if known < 0:
-            raise _TooLargeError  # an alias inside its own anchor: endless when copied out
-        return known
-    sizes[id(node)] = -1
-    size = 1
-    if isinstance(node, yaml.SequenceNode):
-        children: list[yaml.Node] = list(node.value)
-    elif isinstance(node, yaml.MappingNode):
-        children = [part for pair in node.value for part in pair]
-    else:
-        children = []
-    for child in children:
-        size += _expanded_size(child, sizes, limit)
-        if size > limit:
-            raise _TooLargeError
-    sizes[id(node)] = size
-    return size
-
-
-def _front_matter(lines: list[str], end: int, relpath: str,
-                  diagnostics: list[Diagnostic]) -> dict[str, object]:
-    """Parse the YAML between the ``---`` lines; a broken block is reported and ignored."""
-    if not end:
-        return {}
-    try:
-        data = yaml.load("\n".join(lines[1:end - 1]), Loader=_FrontMatterLoader)
-    except (_TooLargeError, RecursionError):
-        diagnostics.append(Diagnostic(relpath, 2, 1, "error", "front matter expands to over "
-                                      f"{MAX_FRONT_MATTER_VALUES:,} values or nests too deep "
-                                      "(YAML aliases); ignored", "bad-front-matter"))
-        return {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        diagnostics.append(Diagnostic(relpath, line, 1, "error",
-                                      f"front matter is not valid YAML: {problem}; ignored",
-                                      "bad-front-matter"))
-        return {}
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        diagnostics.append(Diagnostic(relpath, 2, 1, "error", "front matter is not a mapping of "
-                                      "keys to values; ignored", "bad-front-matter"))
-        return {}
-    return {str(k): v for k, v in data.items()}
-
-
 def _words(value: object) -> list[str]:
     """A front matter list, or a comma/space separated string, as a list of strings."""
     if isinstance(value, str):
@@ -183,12 +102,14 @@ def split_sections(text: str, relpath: str, title: str,
     """
     diagnostics = diagnostics if diagnostics is not None else []
     raw = text.split("\n")
-    start = _front_matter_end(raw)
-    meta = _front_matter(raw, start, relpath, diagnostics)
+    start = block_end(raw)
+    front = read_front_matter(raw, start, relpath, diagnostics)
+    meta = front.values
     if isinstance(meta.get("title"), str) and str(meta["title"]).strip():
         title = str(meta["title"]).strip()
     note = Note(relpath=relpath, title=title, anchor=slugify(relpath.removesuffix(".md")),
-                meta=meta, tags=set(_words(meta.get("tags"))), aliases=_aliases(meta))
+                meta=meta, meta_lines=front.lines, tags=set(_words(meta.get("tags"))),
+                aliases=_aliases(meta))
     lines, unclosed = strip_comments(raw[start:])
     if unclosed is not None:
         diagnostics.append(Diagnostic(relpath, start + unclosed + 1, 1, "warning",
