@@ -12,7 +12,7 @@ import click
 from click.core import ParameterSource
 
 from . import __version__, kinds, report
-from .config import Config
+from .config import Config, default_notes_dir
 from .config import load as load_config
 from .errors import ConfigError, ExportError, describe, internal
 from .model import Diagnostic
@@ -21,10 +21,15 @@ from .sheet_html import LAYOUTS, PAPERS
 from .sheet_stage import Progress
 
 MAIN_HELP = "Turn Obsidian notes into an Anki deck and a printable PDF cheat sheet."
-BUILD_HELP = """Export NOTES_DIR (default: source_notes) to an Anki deck and a PDF cheat sheet.
+NOTES_DIR_HELP = """With no NOTES_DIR: source_notes/ when it is here, else the current folder when
+it is a vault (.obsidian/ or .md notes). OUT is never read as notes; the default OUT inside the
+notes folder gets a .gitignore that keeps it out of git."""
+BUILD_HELP = f"""Export NOTES_DIR to an Anki deck and a PDF cheat sheet.
 
 Writes OUT/<deck>.apkg and OUT/<deck>.pdf. Re-importing a rebuilt deck into Anki updates the
 cards in place and keeps their review history.
+
+{NOTES_DIR_HELP}
 
 \b
 Examples:
@@ -45,8 +50,10 @@ Examples:
   notes-export watch
   notes-export watch ~/vault --pdf-per folder --no-anki
 """
-CHECK_HELP = """Check NOTES_DIR (default: source_notes) and report every problem; write nothing
-but the note cache of OUT, when a build made OUT already.
+CHECK_HELP = f"""Check NOTES_DIR and report every problem; write nothing but the note cache
+of OUT, when a build made OUT already.
+
+{NOTES_DIR_HELP}
 
 Missing images, links to headings that do not exist, broken front matter, embeds that leave the
 vault, notes that are not UTF-8, duplicate card identities, and more.
@@ -84,12 +91,12 @@ def _with(*options: Callable[[Any], Any]) -> Callable[[Callable[..., Any]], Call
 
 
 _COMMON = [
-    click.argument("notes_dir", default="source_notes",
+    click.argument("notes_dir", required=False,
                    type=click.Path(exists=True, file_okay=False, path_type=Path)),
     click.option("--assets", "asset_dirs", multiple=True,
                  type=click.Path(exists=True, file_okay=False, path_type=Path),
                  help="Folder of pasted images; repeat for several.  "
-                      "[default: assets, if present]"),
+                      "[default: assets, if present and not inside NOTES_DIR]"),
     click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="text",
                  show_default=True, help="How to print diagnostics and the summary."),
     click.option("--strict", is_flag=True, help="Exit with code 1 on any warning."),
@@ -191,7 +198,7 @@ def main() -> None:
 @_common
 @_build_options
 @click.pass_context
-def build(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, quiet: bool,
+def build(ctx: click.Context, /, notes_dir: Path | None, fmt: str, strict: bool, quiet: bool,
           verbose: bool, **options: Any) -> None:
     """Run the export and print diagnostics and a summary."""
     _once(ctx, export, notes_dir, fmt, strict, quiet, verbose, options)
@@ -203,46 +210,49 @@ def build(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, quiet:
               type=click.Path(file_okay=False, path_type=Path),
               help="Output folder of your builds: its note cache is used when it exists.")
 @click.pass_context
-def check_command(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, quiet: bool,
-                  verbose: bool, **options: Any) -> None:
+def check_command(ctx: click.Context, /, notes_dir: Path | None, fmt: str, strict: bool,
+                  quiet: bool, verbose: bool, **options: Any) -> None:
     """Parse everything and report problems without writing outputs."""
     _once(ctx, check, notes_dir, fmt, strict, quiet, verbose, options)
 
 
 def _once(ctx: click.Context, action: Callable[[Config, Progress | None], Result],
-          notes_dir: Path, fmt: str, strict: bool, quiet: bool, verbose: bool,
+          notes_dir: Path | None, fmt: str, strict: bool, quiet: bool, verbose: bool,
           options: dict[str, Any]) -> None:
     """What ``build`` and ``check`` share: configure, run, report, set the exit code."""
     _logging(verbose)
     config = _config(ctx, notes_dir, options)
-    _finish(_run(action, config, quiet), notes_dir, fmt, strict, quiet)
+    _finish(_run(action, config, quiet), config, fmt, strict, quiet)
 
 
 @main.command(name="watch", help=WATCH_HELP)
 @_common
 @_build_options
 @click.pass_context
-def watch_command(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, quiet: bool,
-                  verbose: bool, **options: Any) -> None:
+def watch_command(ctx: click.Context, /, notes_dir: Path | None, fmt: str, strict: bool,
+                  quiet: bool, verbose: bool, **options: Any) -> None:
     """Build, then rebuild on every change until interrupted."""
     from .watch import watch
 
     _logging(verbose)
     config = _config(ctx, notes_dir, options)
+    shown = report.place(config.notes_dir)
 
-    def report(outcome: Result | ExportError, changed: set[str] | None) -> None:
+    def print_round(outcome: Result | ExportError, changed: set[str] | None) -> None:
         if isinstance(outcome, ExportError):
             click.echo(f"Error: {outcome}", err=True)
             return
         _print_diagnostics([d for d in outcome.diagnostics
-                            if changed is None or d.path in changed], notes_dir, fmt)
+                            if changed is None or d.path in changed], config.notes_dir, fmt)
         when = "Built" if changed is None else f"Rebuilt after {len(changed)} changed note(s)"
         if not quiet:
             click.echo(f"{when}: {len(outcome.cards)} cards, {outcome.warnings} warnings, "
-                       f"{outcome.errors} errors; watching {notes_dir} (Ctrl-C stops)")
+                       f"{outcome.errors} errors; watching {shown}; Ctrl-C stops")
+            if changed is None and config.out_ignored:
+                click.echo(report.out_line(config))
 
     try:
-        watch(config, report, progress=_progress(quiet))
+        watch(config, print_round, progress=_progress(quiet))
     except Exception as exc:
         raise _failure(exc) from exc
 
@@ -267,8 +277,8 @@ Examples:
 @_common
 @_with(*_SYNC)
 @click.pass_context
-def sync_command(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool, quiet: bool,
-                 verbose: bool, collection: Path, dry_run: bool, upgrade: bool,
+def sync_command(ctx: click.Context, /, notes_dir: Path | None, fmt: str, strict: bool,
+                 quiet: bool, verbose: bool, collection: Path, dry_run: bool, upgrade: bool,
                  **options: Any) -> None:
     """Sync the vault's cards into a collection and print what changed."""
     from .sync import sync
@@ -287,11 +297,12 @@ def sync_command(ctx: click.Context, /, notes_dir: Path, fmt: str, strict: bool,
     if not quiet:
         verb = "Would change" if dry_run else "Synced"
         click.echo(f"{verb} {collection}: {plans[0].summary()}", err=fmt == "json")
-    _finish(result, notes_dir, fmt, strict, quiet=True)  # the build summary is not sync's
+    _finish(result, config, fmt, strict, quiet=True)  # the build summary is not sync's
 
 
-def _config(ctx: click.Context, notes_dir: Path, options: dict[str, Any]) -> Config:
-    """The config file's values, overridden by the options given on the command line."""
+def _config(ctx: click.Context, notes_dir: Path | None, options: dict[str, Any]) -> Config:
+    """The config file's values, overridden by the options given on the command line; with no
+    NOTES_DIR, the notes here (config.default_notes_dir)."""
     given: dict[str, Any] = {}
     for name, value in options.items():
         if ctx.get_parameter_source(name) in (None, ParameterSource.DEFAULT):
@@ -305,7 +316,7 @@ def _config(ctx: click.Context, notes_dir: Path, options: dict[str, Any]) -> Con
         else:
             given[name] = value
     try:
-        return load_config(notes_dir, given)
+        return load_config(default_notes_dir() if notes_dir is None else notes_dir, given)
     except ConfigError as exc:
         raise _ConfigProblem(str(exc)) from exc
 
@@ -381,13 +392,13 @@ def _print_diagnostics(diagnostics: list[Diagnostic], notes_dir: Path, fmt: str)
             click.echo(diagnostic.format(), err=True)
 
 
-def _finish(result: Result, notes_dir: Path, fmt: str, strict: bool, quiet: bool) -> None:
+def _finish(result: Result, config: Config, fmt: str, strict: bool, quiet: bool) -> None:
     """Print diagnostics and summary in the chosen format; exit 1 on errors (or strict)."""
     if fmt == "json":
-        click.echo(report.json_document(result, notes_dir))
+        click.echo(report.json_document(result, config.notes_dir))
     else:
-        _print_diagnostics(result.diagnostics, notes_dir, fmt)
-        for line in [] if quiet else report.summary_lines(result, notes_dir):
+        _print_diagnostics(result.diagnostics, config.notes_dir, fmt)
+        for line in [] if quiet else report.summary_lines(result, config):
             click.echo(line)
     if result.errors or (strict and result.warnings):
         raise SystemExit(1)

@@ -13,10 +13,18 @@ from . import kinds, sheet_html, vaultid
 from .errors import ConfigError as ConfigError  # re-exported: the old import path
 from .errors import ExportError as ExportError
 from .parse import slugify
+from .vault import is_vault
 
 CARD_KINDS = kinds.names()  # the registry in kinds.py; these names for older imports
 DEFAULT_CARD_KINDS = kinds.defaults()
 CONFIG_FILE = "notes-export.toml"
+SAMPLE_NOTES = Path("source_notes")  # the notes folder with no NOTES_DIR, when present
+DEFAULT_ASSETS = Path("assets")
+GITIGNORE = """\
+# Written by notes-export: its outputs (deck, sheet, state, caches) stay out of git.
+# Name the output folder (--out, or out = "..." in notes-export.toml) to decide yourself.
+*
+"""
 
 
 @dataclass
@@ -24,8 +32,9 @@ class Config:
     """Everything one export needs to know."""
 
     notes_dir: Path
-    asset_dirs: list[Path] = field(default_factory=lambda: [Path("assets")])
+    asset_dirs: list[Path] = field(default_factory=lambda: [DEFAULT_ASSETS])
     out_dir: Path = Path("dist")
+    out_by_default: bool = False  # out_dir is the default, named by no option or config file
     deck_name: str | None = None
     write_anki: bool = True
     write_pdf: bool = True
@@ -73,6 +82,12 @@ class Config:
             font_size=self.font_size, user_css=user_css, pages=self.pages,
             min_font_size=self.min_font_size, glance=self.glance, header=self.header,
             footer=self.footer)
+
+    @property
+    def out_ignored(self) -> bool:
+        """True when the default output folder lies inside the notes folder: it gets a
+        ``.gitignore`` of its own, so a vault's git repository never sees the outputs."""
+        return self.out_by_default and self.notes_dir.resolve() in self.out_dir.resolve().parents
 
     @property
     def title(self) -> str:
@@ -264,6 +279,26 @@ def _repository_root(folder: Path) -> Path | None:
     return None
 
 
+def default_notes_dir() -> Path:
+    """The notes folder when none is named: ``source_notes`` when it is here, else the current
+    folder when it is a vault (``.obsidian/`` or a Markdown note)."""
+    if SAMPLE_NOTES.is_dir():
+        return SAMPLE_NOTES
+    here = Path(".")
+    if is_vault(here):
+        return here
+    raise ConfigError(f"no notes found in '{here.resolve()}': no {SAMPLE_NOTES}/ folder, no "
+                      ".obsidian/ folder and no Markdown (.md) notes; run in your vault or name "
+                      "the notes folder (NOTES_DIR)")
+
+
+def _default_assets(notes_dir: Path) -> list[Path]:
+    """``assets`` unless it is inside the notes folder: there it is part of the vault, and
+    the vault's own attachment rules find its images."""
+    inside = notes_dir.resolve() in (DEFAULT_ASSETS.resolve(), *DEFAULT_ASSETS.resolve().parents)
+    return [] if inside else [DEFAULT_ASSETS]
+
+
 def load(notes_dir: Path, overrides: Mapping[str, Any]) -> Config:
     """Defaults, then the config file's values, then the command line's."""
     values: dict[str, Any] = {}
@@ -271,6 +306,8 @@ def load(notes_dir: Path, overrides: Mapping[str, Any]) -> Config:
     if found is not None:
         values.update(file_values(*found))
     values.update(overrides)
+    values.setdefault("out_by_default", "out_dir" not in values)
+    values.setdefault("asset_dirs", _default_assets(notes_dir))
     known = {f.name for f in fields(Config)}
     unknown = set(values) - known
     if unknown:  # a programming error in a caller, not a user's

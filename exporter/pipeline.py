@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import anki, cards, flashcards, history, kinds, notecache, plugins, processes, select
-from .config import Config
+from .config import GITIGNORE, Config
 from .deck_writer import DeckWriter
 from .errors import ExportError, NoteError
 from .model import Card, Diagnostic, Vault
@@ -104,14 +104,28 @@ def _export(config: Config, work: Path, progress: Progress | None) -> Result:
     """``check``'s stages, then each enabled writer; all outputs are replaced together."""
     started = time.perf_counter()
     writes = config.write_anki or config.write_pdf or config.out_dir.is_dir()
+    make_out_dir(config)  # before the note cache goes into it
     result = _check(config, work, progress, use_cache=writes)
     log.debug("read and rendered %d notes, %d cards in %.2f s", len(result.vault.notes),
               len(result.cards), time.perf_counter() - started)
-    config.out_dir.mkdir(parents=True, exist_ok=True)
     build = follow(config, result, progress)  # cards keep the GUIDs of the previous build
     result.outputs = write_outputs(config, build, lambda name: log.debug(
         "%s written at %.2f s", name, time.perf_counter() - started))
     return result
+
+
+def make_out_dir(config: Config) -> None:
+    """The output folder; the default one inside the notes folder gets a ``.gitignore`` that
+    keeps it out of the vault's repository (an existing one is the user's, and kept)."""
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    ignore = config.out_dir / ".gitignore"
+    # never written through a link: a checkout may hold one under either name
+    if config.out_ignored and not config.out_dir.is_symlink() and not ignore.is_symlink() \
+            and not ignore.exists():
+        try:
+            ignore.write_text(GITIGNORE, encoding="utf-8")
+        except OSError as exc:
+            raise ExportError(f"cannot write '{ignore}': {exc}") from exc
 
 
 def write_outputs(config: Config, build: Build,
@@ -177,7 +191,8 @@ def _render(config: Config, vault: Vault, texts: dict[str, str], remote: RemoteI
     """Render each section and card to HTML: from the note cache, on every core, or here."""
     index = AssetIndex(config.notes_dir, list(config.asset_dirs),
                        attachment_folder(config.notes_dir),
-                       note_attachments=note_attachment_folder(config.notes_dir))
+                       note_attachments=note_attachment_folder(config.notes_dir),
+                       skip=[config.out_dir])
     renderer = Renderer(vault, index, config.notes_dir, check_links=config.check_links,
                         remote=remote)
     # Fetched images live in a temporary folder: with --allow-remote nothing is cached.
@@ -253,7 +268,7 @@ def _read_notes(config: Config, texts: dict[str, str] | None = None
         raise ExportError(f"notes folder '{config.notes_dir}' does not exist or is not a folder")
     vault = Vault(root=config.notes_dir)
     settings = plugins.read_settings(config.notes_dir, vault.diagnostics)
-    for path in find_notes(config.notes_dir, vault.diagnostics):
+    for path in find_notes(config.notes_dir, vault.diagnostics, [config.out_dir]):
         relpath = path.relative_to(config.notes_dir).as_posix()
         if settings.is_template(relpath):
             continue  # Obsidian's templates folder: templates are not notes to study

@@ -7,17 +7,19 @@ import os
 from pathlib import Path
 
 from .anki import REMOVED_TAG, DeckReport
+from .config import Config
 from .model import Diagnostic
 from .pipeline import Result
 
 FORMATS = ("text", "json", "github")
 
 
-def summary_lines(result: Result, notes_dir: Path) -> list[str]:
+def summary_lines(result: Result, config: Config) -> list[str]:
     """The short human summary printed after a run."""
     vault = result.vault
     plural = "" if len(vault.notes) == 1 else "s"
-    lines = [f"Read {len(vault.notes)} note{plural} ({result.sections} sections) from {notes_dir}"]
+    lines = [f"Read {len(vault.notes)} note{plural} ({result.sections} sections) from "
+             f"{place(config.notes_dir)}"]
     if vault.left_out:
         lines.append(f"Left out {vault.left_out} note{'' if vault.left_out == 1 else 's'} "
                      "not chosen by --include, --exclude or --tag")
@@ -33,9 +35,35 @@ def summary_lines(result: Result, notes_dir: Path) -> list[str]:
     notices = len(result.vault.diagnostics) - result.warnings - result.errors
     lines.append(f"Warnings: {result.warnings}, errors: {result.errors}"
                  + (f", notices: {notices}" if notices else ""))
-    lines += [f"Wrote {o.path} ({_size(o.size)})" for o in result.outputs]
+    lines += [f"Wrote {shown(o.path)} ({_size(o.size)})" for o in result.outputs]
     lines += [f"PDF {note}" for note in result.fitted]
+    if result.outputs and config.out_ignored:
+        lines.append(out_line(config))
     return lines
+
+
+def out_line(config: Config) -> str:
+    """Where the default output folder went when it lies inside the notes folder, and why."""
+    out = shown(config.out_dir)
+    return (f"Outputs are in {out}/ inside the notes folder: never read as notes; "
+            f"{out}/.gitignore keeps them out of git (--out names another folder)")
+
+
+def shown(path: Path) -> str:
+    """``path`` relative to the current folder when it lies inside it, else as given."""
+    if not path.is_absolute():
+        return str(path)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def place(notes_dir: Path) -> str:
+    """The notes folder as the summary names it: the current folder by its name."""
+    if notes_dir.resolve() == Path.cwd().resolve():
+        return f"the current folder ({notes_dir.resolve().name})"
+    return shown(notes_dir)
 
 
 def _history_lines(report: DeckReport) -> list[str]:

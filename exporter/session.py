@@ -84,9 +84,9 @@ class Session:
         """Read, render, make cards and write every output, reusing what did not change."""
         if self.config.allow_remote:  # fetched images are never kept: a plain build
             return pipeline.export(self.config, progress)
+        pipeline.make_out_dir(self.config)  # before the note cache goes into it
         result = self.load(progress)
         clock = _Clock(self.timings)
-        self.config.out_dir.mkdir(parents=True, exist_ok=True)
         built = follow(self.config, result, progress, previous=self._previous_state(result.vault))
         clock("follow")
         result.outputs = pipeline.write_outputs(self.config, built, clock)
@@ -136,7 +136,7 @@ class Session:
         vault = Vault(root=config.notes_dir)
         settings = plugins.read_settings(config.notes_dir, vault.diagnostics)
         reads: dict[str, _Read] = {}
-        for path in find_notes(config.notes_dir, vault.diagnostics):
+        for path in find_notes(config.notes_dir, vault.diagnostics, [config.out_dir]):
             relpath = path.relative_to(config.notes_dir).as_posix()
             if settings.is_template(relpath):
                 continue
@@ -223,7 +223,8 @@ class Session:
         config = self.config
         index = AssetIndex(config.notes_dir, list(config.asset_dirs),
                            attachment_folder(config.notes_dir),
-                           note_attachments=note_attachment_folder(config.notes_dir))
+                           note_attachments=note_attachment_folder(config.notes_dir),
+                           skip=[config.out_dir])
         renderer = Renderer(vault, index, config.notes_dir, check_links=config.check_links)
         if self._renderer is not None:
             renderer.take_markdown(self._renderer)

@@ -39,10 +39,10 @@ def path_of(config: Config) -> Path:
 # Options that reach only the outputs (which files, the PDF's look, the state and times):
 # ``check`` and ``build``, with or without the PDF, share one snapshot. Every other option,
 # including any added later, makes a snapshot of other options unusable.
-OUTPUT_ONLY = frozenset({"out_dir", "epoch", "write_anki", "write_pdf", "layout", "paper",
-                         "orientation", "columns", "font_size", "css", "pdf_per", "write_html",
-                         "state_file", "previous", "tag_removed", "pages", "min_font_size",
-                         "glance", "header", "footer"})
+OUTPUT_ONLY = frozenset({"out_dir", "out_by_default", "epoch", "write_anki", "write_pdf",
+                         "layout", "paper", "orientation", "columns", "font_size", "css",
+                         "pdf_per", "write_html", "state_file", "previous", "tag_removed",
+                         "pages", "min_font_size", "glance", "header", "footer"})
 
 
 def stamp(config: Config) -> bytes:

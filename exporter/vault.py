@@ -24,15 +24,17 @@ def _inside(path: Path, roots: Iterable[Path]) -> bool:
 
 
 def walk_files(root: Path, allowed: Iterable[Path],
-               diagnostics: list[Diagnostic] | None = None, resolved: bool = False
-               ) -> Iterator[Path]:
-    """Yield files under ``root``, skipping hidden folders and links that escape ``allowed``
-    (``resolved``: each as its real path, as ``Path.resolve`` gives it).
+               diagnostics: list[Diagnostic] | None = None, resolved: bool = False,
+               skip: Iterable[Path] = ()) -> Iterator[Path]:
+    """Yield files under ``root``, skipping hidden folders, the folders ``skip`` names (the
+    output folder: outputs are never inputs) and links that escape ``allowed`` (``resolved``:
+    each as its real path, as ``Path.resolve`` gives it).
 
     Each folder is walked once, by its real path: a link back to a parent (``ln -s . self``)
     neither repeats notes nor loops; names that are not UTF-8 are skipped. Both are reported
     when ``diagnostics`` is given."""
     roots = [r.resolve() for r in allowed]
+    skipped = {s.resolve() for s in skip} - {root.resolve()}
     report = diagnostics.append if diagnostics is not None else lambda _: None
     seen: set[Path] = set()
     stack, linked = [root], list[Path]()  # linked folders last: read under their own names
@@ -45,6 +47,8 @@ def walk_files(root: Path, allowed: Iterable[Path],
                 entries = sorted(listing, key=lambda e: e.name, reverse=True)
         except (OSError, RuntimeError):  # a link loop, or a folder gone meanwhile
             report(_walk_warning(folder, root, "cannot be read; skipped"))
+            continue
+        if real in skipped:
             continue
         if real in seen:
             report(_walk_warning(folder, root, f"is a link to a folder already read "
@@ -101,11 +105,20 @@ def _walk_warning(path: Path, root: Path, message: str) -> Diagnostic:
                       "skipped-file")
 
 
-def find_notes(notes_dir: Path, diagnostics: list[Diagnostic] | None = None) -> list[Path]:
-    """All Markdown notes under ``notes_dir``, sorted by relative path."""
-    found = [p for p in walk_files(notes_dir, [notes_dir], diagnostics)
+def find_notes(notes_dir: Path, diagnostics: list[Diagnostic] | None = None,
+               skip: Iterable[Path] = ()) -> list[Path]:
+    """All Markdown notes under ``notes_dir`` but not under ``skip``, sorted by relative path."""
+    found = [p for p in walk_files(notes_dir, [notes_dir], diagnostics, skip=skip)
              if p.suffix.lower() == NOTE_SUFFIX]
     return sorted(found, key=lambda p: p.relative_to(notes_dir).as_posix())
+
+
+def is_vault(folder: Path) -> bool:
+    """True when ``folder`` holds ``.obsidian/`` or a Markdown note (found as the notes are:
+    the walk stops at the first one)."""
+    if (folder / ".obsidian").is_dir():
+        return True
+    return any(p.suffix.lower() == NOTE_SUFFIX for p in walk_files(folder, [folder]))
 
 
 def _attachment_setting(notes_dir: Path) -> str | None:
@@ -144,6 +157,7 @@ class AssetIndex:
     asset_dirs: list[Path]
     attachments: Path | None = None
     note_attachments: str | None = None  # "./files": a folder beside each note
+    skip: list[Path] = field(default_factory=list)  # the output folder: never read
     _by_name: dict[str, list[Path]] = field(default_factory=dict)
     _by_lower: dict[str, list[Path]] = field(default_factory=dict)
     _media: dict[Path, Asset] = field(default_factory=dict)
@@ -155,7 +169,7 @@ class AssetIndex:
         self.notes_dir = self.notes_dir.resolve()
         self.asset_dirs = [d.resolve() for d in self.asset_dirs if d.is_dir()]
         for folder in [*self.asset_dirs, self.notes_dir]:
-            for path in walk_files(folder, self.roots, resolved=True):
+            for path in walk_files(folder, self.roots, resolved=True, skip=self.skip):
                 if path.suffix.lower() != NOTE_SUFFIX:
                     self._add(path)
 

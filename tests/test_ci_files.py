@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 from click.testing import CliRunner
 
 from exporter.cli import main
 
+from .conftest import write_note
+
 ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW = ROOT / ".github" / "workflows" / "notes.yml"
 
 
 def test_workflow_checks_builds_and_uploads_on_note_changes() -> None:
-    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "notes.yml").read_text())
+    workflow = yaml.safe_load(WORKFLOW.read_text())
     triggers = workflow[True]  # YAML 1.1 reads the key `on` as a boolean
-    for event in ("push", "pull_request"):
-        assert triggers[event]["paths"] == ["source_notes/**", "assets/**"]
+    for event in ("push", "pull_request"):  # a vault at the root, or the sample's layout
+        paths = triggers[event]["paths"]
+        assert {"**/*.md", "**/*.png", "source_notes/**", "assets/**", ".obsidian/**"} <= set(
+            paths)
     steps = workflow["jobs"]["export"]["steps"]
     runs = "\n".join(step.get("run", "") for step in steps)
     assert "notes-export check --format github" in runs
@@ -33,3 +42,98 @@ def test_pre_commit_hook_runs_a_real_command() -> None:
     program, *args = hook["entry"].split()
     assert program == "notes-export"
     assert CliRunner().invoke(main, [*args, "--help"]).exit_code == 0
+
+
+def _notes_repo(folder: Path) -> Path:
+    """A notes repository as users have them: a vault at the root, one commit, no
+    source_notes/."""
+    write_note(folder, "Lambda.md", "# Lambda\n\n## Limits\n- 15 minutes ![[arch.png]]\n")
+    write_note(folder, "Storage/S3.md", "# S3\n\n## Classes\n- Standard\n- Glacier\n")
+    (folder / "Storage" / "arch.png").write_bytes((ROOT / "docs" / "cheatsheet-page1.png")
+                                                  .read_bytes())
+    (folder / ".obsidian").mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
+    subprocess.run(["git", "add", "."], cwd=folder, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "notes"], cwd=folder, check=True)
+    return folder
+
+
+def _tools(folder: Path, environ: dict[str, str]) -> dict[str, str]:
+    """``notes-export`` as this checkout's code and a ``pip`` that only writes down what it
+    was asked (nothing is installed), first on PATH."""
+    folder.mkdir()
+    (folder / "notes-export").write_text(
+        f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" -m exporter "$@"\n')
+    (folder / "pip").write_text(f'#!/bin/sh\necho "$@" >> "{folder}/pip.log"\n')
+    for tool in ("notes-export", "pip"):
+        (folder / tool).chmod(0o755)
+    return {**environ, "PATH": f"{folder}{os.pathsep}{environ['PATH']}"}
+
+
+def _environment(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+
+
+def _step(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A ``run:`` block as GitHub runs it on Linux: bash -e with pipefail."""
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _workflow() -> tuple[dict[str, str], list[dict[str, Any]]]:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    return dict(workflow.get("env", {})), workflow["jobs"]["export"]["steps"]
+
+
+def test_workflow_steps_run_as_is_in_a_notes_repository(tmp_path: Path) -> None:
+    """The workflow's shell steps, copied into a repository holding only a vault: the install
+    step asks for the release named at the top (here: this checkout), and the deck, the sheet
+    and every upload path are there; git sees no change."""
+    repo = _notes_repo(tmp_path / "notes")
+    variables, steps = _workflow()
+    env = _tools(tmp_path / "bin", {**_environment(tmp_path), **variables,
+                                    "NOTES_EXPORT": str(ROOT)})
+    for step in steps:
+        if "run" not in step or "apt-get" in step["run"]:
+            continue  # the system libraries are this machine's already
+        done = _step(step["run"], repo, env)
+        assert done.returncode == 0, (step.get("name"), done.stdout, done.stderr)
+    assert (tmp_path / "bin" / "pip.log").read_text().split() == ["install", str(ROOT)]
+    assert (repo / "dist" / "notes.apkg").stat().st_size > 10_000
+    assert (repo / "dist" / "notes.pdf").read_bytes().startswith(b"%PDF-")
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
+    for path in upload["with"]["path"].split():
+        assert (repo / path.lstrip("!")).exists(), path
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=repo, check=True,
+                            capture_output=True, text=True).stdout
+    assert status == ""
+
+
+def test_workflow_install_step_names_what_to_set_and_tests_this_repository(
+        tmp_path: Path) -> None:
+    repo = _notes_repo(tmp_path / "notes")
+    variables, steps = _workflow()
+    env = _tools(tmp_path / "bin", {**_environment(tmp_path), **variables})
+    install = next(s["run"] for s in steps if s.get("name") == "Install notes-export")
+    done = _step(install, repo, env)  # the template as copied, NOTES_EXPORT not yet set
+    assert done.returncode == 1
+    assert done.stdout.startswith("::error::set NOTES_EXPORT at the top of "
+                                  ".github/workflows/notes.yml")
+    assert _step(install, ROOT, env).returncode == 0  # here: this checkout, not a release
+    assert (tmp_path / "bin" / "pip.log").read_text().split() == ["install", "."]
+
+
+def test_pre_commit_hook_with_no_args_checks_a_notes_repository(tmp_path: Path) -> None:
+    """The hook's entry as pre-commit runs it: in the repository's root, no file names."""
+    repo = _notes_repo(tmp_path / "notes")
+    hook = next(h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+                if h["id"] == "notes-export-check")
+    env = _tools(tmp_path / "bin", _environment(tmp_path))
+    done = subprocess.run(hook["entry"].split(), cwd=repo, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == ("Read 2 notes (4 sections) from the current folder "
+                                           "(notes)")
+    assert not (repo / "dist").exists()
