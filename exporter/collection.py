@@ -14,13 +14,13 @@ import functools
 import re
 import shutil
 import sqlite3
-import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from . import processes
 from .errors import ExportError
 from .model import MODEL_NAMES
 
@@ -87,7 +87,7 @@ def library_schema() -> int:
     """The schema version the installed ``anki`` library writes (it upgrades older ones to it)."""
     from anki.collection import Collection
 
-    with tempfile.TemporaryDirectory(prefix="notes-export-") as tmp:
+    with processes.temporary_folder() as tmp:
         col: Any = Collection(str(Path(tmp) / "collection.anki2"))
         try:
             return int(col.db.scalar("select ver from col"))
@@ -231,7 +231,7 @@ def _unicase(a: str, b: str) -> int:
 
 def _open_copy(path: Path, upgrade: bool, echo: Callable[[str], None]) -> Any:
     """Open a private copy of the collection (and its -wal), so a dry run writes nothing."""
-    tmp = tempfile.TemporaryDirectory(prefix="notes-export-dry-run-")
+    tmp = processes.temporary_folder()
     try:
         copy = Path(tmp.name) / "collection.anki2"
         for suffix in ("", *_SIDE_FILES):
