@@ -4,8 +4,10 @@ The state is what lets a build pair a re-keyed card with its previous self (iden
 an edited card a later modification time than Anki holds (anki.py). It is read from the state
 file beside the deck (or the one ``--state`` names, which a user may commit), or from the
 previous ``.apkg`` itself (``--previous``): its ``collection.anki2`` holds every note's GUID,
-fields and time, and a small table of ours with each card's note and position. Both are
-untrusted input: a broken state file is a warning and is ignored; a broken deck is an error.
+fields and time, and a small table of ours with each card's note and position (a deck Anki
+exported has no such table, and in its newer format a ``collection.anki21b``: deck_reader.py).
+Both are untrusted input: a broken state file is a warning and is ignored; a broken deck is an
+error.
 """
 
 from __future__ import annotations
@@ -14,21 +16,19 @@ import html
 import json
 import re
 import sqlite3
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import processes
-from .errors import BadStateError, ExportError
+from . import deck_reader
+from .deck_reader import Budget
+from .errors import BadStateError
 from .model import MODEL_NAMES, Card, Diagnostic, fields_hash
 
 VERSION = 2
 TABLE = "notes_export_cards"  # our table inside the deck's collection.anki2; Anki ignores it
 MAX_STATE_BYTES = 256 << 20
-MAX_COLLECTION_BYTES = 512 << 20
-_MAX_STEPS = 20_000  # × 100,000 SQLite instructions: far more than reading 512 MiB takes
 MAX_MOD = 1 << 40  # seconds; far past any real time, far below Anki's 64-bit limit
 _MODEL_NAMES = {name: model for model, name in MODEL_NAMES.items()}
 _TAG = re.compile(r"<[^>]*>")
@@ -199,59 +199,24 @@ def _time(value: object) -> int:
 
 
 def load_deck(path: Path) -> State:
-    """The state a deck this tool wrote carries; an ExportError naming it when it is broken."""
-    try:
-        with processes.temporary_folder() as tmp:
-            db = Path(tmp) / "collection.anki2"
-            _extract_collection(path, db)
-            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-            steps = iter(range(_MAX_STEPS))  # a crafted file's views cannot run forever
-            conn.set_progress_handler(lambda: next(steps, None) is None, 100_000)
-            try:
-                return _read_collection(conn)
-            finally:
-                conn.close()
-    except ExportError:
-        raise
-    except (OSError, zipfile.BadZipFile, sqlite3.Error, ValueError, KeyError, TypeError,
-            IndexError, AttributeError, RecursionError) as exc:
-        raise ExportError(f"--previous '{path}' is not a readable Anki deck: "
-                          f"{type(exc).__name__}: {exc}") from exc
+    """The state a deck carries (ours, or Anki's export of it, either format); an ExportError
+    naming it when it is broken or hostile (deck_reader.py bounds the read)."""
+    return deck_reader.read(path, _read_collection)
 
 
-def _extract_collection(path: Path, target: Path) -> None:
-    """Copy the deck's collection out of the zip, refusing sizes past the bound."""
-    with zipfile.ZipFile(path) as archive:
-        names = set(archive.namelist())
-        member = next((n for n in ("collection.anki21", "collection.anki2") if n in names), None)
-        if member is None:
-            hint = (" (Anki's newer export format: pass the deck notes-export wrote)"
-                    if "collection.anki21b" in names else "")
-            raise ExportError(f"--previous '{path}' holds no collection.anki2{hint}")
-        if archive.getinfo(member).file_size > MAX_COLLECTION_BYTES:
-            raise ExportError(f"--previous '{path}': its collection is larger than "
-                              f"{MAX_COLLECTION_BYTES >> 20} MiB")
-        with archive.open(member) as source, target.open("wb") as sink:
-            copied = 0
-            for chunk in iter(lambda: source.read(1 << 20), b""):
-                copied += len(chunk)
-                if copied > MAX_COLLECTION_BYTES:  # the zip's own size field can lie
-                    raise ExportError(f"--previous '{path}': its collection is larger than "
-                                      f"{MAX_COLLECTION_BYTES >> 20} MiB")
-                sink.write(chunk)
-
-
-def _read_collection(conn: sqlite3.Connection) -> State:
-    models_json, decks_json = conn.execute("select models, decks from col").fetchone()
-    models = {int(mid): _MODEL_NAMES.get(m.get("name", ""), "")
-              for mid, m in json.loads(models_json).items()}
-    decks = {int(did): str(d.get("name", "")) for did, d in json.loads(decks_json).items()}
-    deck_of = dict(conn.execute("select nid, min(did) from cards group by nid").fetchall())
-    ours = _our_rows(conn)
+def _read_collection(conn: sqlite3.Connection, budget: Budget) -> State:
+    names = deck_reader.tables(conn, budget, "col", "notes", "cards")
+    models, decks = _models_and_decks(conn, budget)
+    deck_of = dict(conn.execute(  # ids are integers; text in them would escape the count
+        "select nid, min(did) from cards where typeof(nid) = 'integer' "
+        "and typeof(did) = 'integer' group by nid").fetchall())
+    ours = _our_rows(conn, budget) if TABLE in names else {}
     state: State = {}
     positions: dict[str, int] = {}
-    rows = conn.execute("select id, guid, mid, mod, flds, tags from notes order by id")
-    for nid, guid, mid, mod, flds, tags in rows:
+    rows = conn.execute("select id, guid, mid, mod, flds, tags, "  # length(): counted in C
+                        f"{_LENGTHS.format('guid', 'flds', 'tags')} from notes order by id")
+    for nid, guid, mid, mod, flds, tags, size in rows:
+        budget.take(size)
         model = models.get(int(mid), "")
         fields = str(flds).split("\x1f")
         if not model or len(fields) != 4 or not isinstance(guid, str):
@@ -270,14 +235,45 @@ def _read_collection(conn: sqlite3.Connection) -> State:
     return state
 
 
-def _our_rows(conn: sqlite3.Connection) -> dict[str, tuple[str, str, str, int, str, bool]]:
-    found = conn.execute("select 1 from sqlite_master where type = 'table' and name = ?",
-                         (TABLE,)).fetchone()
-    if not found:
-        return {}
-    rows = conn.execute(f"select guid, natural, note, kind, pos, hash, removed from {TABLE}")
-    return {str(g): (str(n), str(note), str(k), int(p), str(h), bool(r))
-            for g, n, note, k, p, h, r in rows}
+def _models_and_decks(conn: sqlite3.Connection,
+                      budget: Budget) -> tuple[dict[int, str], dict[int, str]]:
+    """Note type id → our model name (empty for others), deck id → deck name."""
+    models_json, decks_json = conn.execute("select models, decks from col").fetchone()
+    budget.spend(models_json, decks_json)
+    if models_json == "":  # Anki's schema 18 (collection.anki21b): tables instead of JSON
+        deck_reader.tables(conn, budget, "notetypes", "decks")
+        types, groups = _named(conn, budget, "notetypes"), _named(conn, budget, "decks")
+        return ({mid: _MODEL_NAMES.get(name, "") for mid, name in types},  # a parent deck and
+                {did: name.replace("\x1f", "::") for did, name in groups})  # its child: \x1f
+    models = {int(mid): _MODEL_NAMES.get(m.get("name", ""), "")
+              for mid, m in json.loads(models_json).items()}
+    decks = {int(did): str(d.get("name", "")) for did, d in json.loads(decks_json).items()}
+    return models, decks
+
+
+def _named(conn: sqlite3.Connection, budget: Budget, table: str) -> list[tuple[int, str]]:
+    """The (id, name) rows of schema 18's ``notetypes`` or ``decks``."""
+    rows = []
+    for rid, name in conn.execute(f"select id, name from {table}"):
+        budget.spend(rid, name)
+        rows.append((int(rid), str(name)))
+    return rows
+
+
+# the characters of three text columns, NULL counting none
+_LENGTHS = "coalesce(length({0}), 0) + coalesce(length({1}), 0) + coalesce(length({2}), 0)"
+
+
+def _our_rows(conn: sqlite3.Connection,
+              budget: Budget) -> dict[str, tuple[str, str, str, int, str, bool]]:
+    rows: dict[str, tuple[str, str, str, int, str, bool]] = {}
+    texts = f"{_LENGTHS.format('guid', 'natural', 'note')} + {_LENGTHS.format('kind', 'hash', 0)}"
+    for *row, size in conn.execute(f"select guid, natural, note, kind, pos, hash, removed, "
+                                   f"{texts} from {TABLE}"):
+        budget.take(size)
+        g, n, note, k, p, h, r = row
+        rows[str(g)] = (str(n), str(note), str(k), int(p), str(h), bool(r))
+    return rows
 
 
 def _note_of(source: str) -> str:

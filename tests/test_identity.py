@@ -11,7 +11,7 @@ import pytest
 from anki.collection import Collection
 from click.testing import CliRunner
 
-from exporter import state
+from exporter import deck_reader, state
 from exporter.cli import main
 from exporter.config import Config, ExportError
 from exporter.model import Card
@@ -268,7 +268,7 @@ def test_broken_previous_deck_is_a_clear_error(tmp_path: Path, cells: Path,
     with pytest.raises(ExportError, match=r"holds no collection\.anki2"):
         _build(tmp_path, previous=bad)
     _build(tmp_path)
-    monkeypatch.setattr(state, "MAX_COLLECTION_BYTES", 1000)
+    monkeypatch.setattr(deck_reader, "MAX_COLLECTION_BYTES", 1000)
     with pytest.raises(ExportError, match="larger than"):
         _build(tmp_path, previous=tmp_path / "dist" / "bio.apkg")
     run = CliRunner().invoke(main, ["build", str(tmp_path / "notes"), "--no-pdf",
@@ -352,6 +352,8 @@ def test_previous_deck_with_wrong_tables_is_a_clear_error(tmp_path: Path, cells:
     db = tmp_path / "collection.anki2"
     conn = sqlite3.connect(db)
     conn.execute("create table col (models text, decks text)")
+    conn.execute("create table notes (id, guid, mid, mod, flds, tags)")
+    conn.execute("create table cards (nid, did)")
     conn.execute("insert into col values ('[1, 2]', '{}')")
     conn.commit()
     conn.close()
