@@ -6,6 +6,7 @@ import html
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from itertools import islice, takewhile
 
 from .model import Note, Section, Vault
 
@@ -135,7 +136,10 @@ def _section_rows(note: Note) -> list[Row]:
     for index, section in enumerate(note.sections):
         if len(section.path) != 1 or section.level == 0:
             continue
-        own = [s for s in note.sections[index:] if s.path[:1] == section.path]
+        # its subsections follow it: a later section of the same name is not its own (and
+        # looking there made a note of 1,000 "# T" headings read each section 1,000 times)
+        under = takewhile(lambda s: len(s.path) > 1, islice(note.sections, index + 1, None))
+        own = [section, *(s for s in under if s.path[:1] == section.path)]
         short = summary(own, section.heading)
         if short:
             rows.append(Row(section.anchor, section.heading, short, term_html=section.heading_html))

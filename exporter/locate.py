@@ -31,7 +31,8 @@ class Finder:
             position += len(line) + 1
         self.text = "\n".join(line for _, line in lines)
         self.cursors: dict[str, int] = {}
-        self.claimed: dict[int, list[tuple[int, int]]] = {}
+        # per line, the claimed mentions as sorted starts and ends (they never overlap)
+        self.claimed: dict[int, tuple[list[int], list[int]]] = {}
 
     def locate(self, text: str, kind: str = "") -> tuple[int, int] | None:
         """Line and column (1-based) of the next unclaimed mention of ``text``."""
@@ -43,10 +44,19 @@ class Finder:
             while at != -1:
                 index = bisect.bisect_right(self.starts, at) - 1
                 start = at - self.starts[index]
-                taken = self.claimed.setdefault(index, [])
-                if not any(s < start + len(text) and start < e for s, e in taken):
-                    taken.append((start, start + len(text)))
+                if self._claim(index, start, start + len(text)):
                     self.cursors[kind] = at + len(text)
                     return self.numbers[index], start + 1
                 at = self.text.find(text, at + 1, end)
         return None
+
+    def _claim(self, index: int, start: int, end: int) -> bool:
+        """Claim ``start:end`` of line ``index`` unless it overlaps a claimed mention; found
+        by bisection, as one line may hold thousands of mentions (``[[#^x]]`` × 8,000)."""
+        starts, ends = self.claimed.setdefault(index, ([], []))
+        before = bisect.bisect_left(starts, end)  # the mentions starting before this one ends
+        if before and ends[before - 1] > start:
+            return False
+        starts.insert(before, start)
+        ends.insert(before, end)
+        return True

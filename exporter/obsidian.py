@@ -19,6 +19,7 @@ block ids ``^id``, long paragraphs
 ``#tag``                                       _TagProcessor (inline, 187)
 ``![[embed]]`` of images, files, notes         _EmbedProcessor (inline, 186)
 ``[[wikilink]]``                               _WikilinkProcessor (inline, 185)
+``[text](url)``, ``[ref]``, ``![img]``         brackets.py (Markdown's, with a linear scan)
 ``==highlight==``, ``~~strike~~``, bare URLs   pymdownx.mark, tilde, magiclink (inline)
 ``$math$``, ``$$math$$``                       pymdownx.arithmatex (inline 189.9, block)
 ``$$math$$`` inside a line of text             _DisplayMathProcessor (inline 189.95)
@@ -46,6 +47,7 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
+from . import brackets
 from .blocks import BlockTreeprocessor, CalloutTreeprocessor
 from .lines import MAX_NESTING as MAX_NESTING
 from .lines import normalize as normalize
@@ -309,6 +311,7 @@ class ObsidianExtension(Extension):
         for processor, name, priority in inline:
             processor.md = md
             md.inlinePatterns.register(processor, name, priority)
+        brackets.register(md)  # Markdown's [link] patterns, linear on unclosed "[["
         if hasattr(treeprocessors.InlineProcessor, "_InlineProcessor__handleInline"):
             md.treeprocessors.register(_QuickInline(md), "inline", 20)  # Markdown's own place
         md.treeprocessors.register(_ImageTreeprocessor(md, self), "obsidian-images", 12)

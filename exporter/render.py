@@ -333,7 +333,7 @@ class Renderer:
         other = note if not target else titles.get(target.removesuffix(".md").lower())
         if other is None:
             return None
-        return find(other, heading)
+        return find(other, heading, self.resolver.places)
 
     def _check_cloze(self, note: Note, section: Section) -> None:
         """A ``{{c1::`` without its ``}}`` would break the card: report where it opens."""

@@ -9,7 +9,7 @@ from .errors import OutsideVaultError, RemoteImageError
 from .model import Asset, Note
 from .obsidian import Problem
 from .remote import RemoteImages
-from .transclude import escapes, find_block, find_section
+from .transclude import Places, escapes, find_block, find_section
 from .vault import AssetIndex
 
 
@@ -22,6 +22,7 @@ class Resolver:
         self.notes_dir = notes_dir
         self.check_links = check_links
         self.remote = remote
+        self.places = Places()  # headings and block ids, each note read once
         self.notes_by_title: dict[str, Note] = {}
         for note in notes:
             name = note.relpath.rsplit("/", 1)[-1].removesuffix(".md")
@@ -58,13 +59,13 @@ class Resolver:
         if not heading:
             return "#" + target_note.anchor
         if heading.startswith("^"):
-            block = find_block(target_note, heading[1:].strip())
+            block = find_block(target_note, heading[1:].strip(), self.places)
             if block is not None:
                 return "#" + block[0].anchor
             problems.append(Problem(raw, "warning", f"link to block '#{heading}' that does not "
                                     f"exist in '{target_note.relpath}'", "missing-block"))
             return None
-        section = find_section(target_note, heading)
+        section = find_section(target_note, heading, self.places)
         if section is not None:
             return "#" + section.anchor
         problems.append(Problem(raw, "warning", f"link to heading '#{heading}' that does not "

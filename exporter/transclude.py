@@ -39,14 +39,12 @@ def _key(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip().lower()
 
 
-def find_section(note: Note, heading: str) -> Section | None:
+def find_section(note: Note, heading: str, places: Places | None = None) -> Section | None:
     """The section a ``#Heading`` or ``#H1#H2`` reference names, or None."""
     parts = [_key(p) for p in heading.split("#") if p.strip()]
     if not parts:
         return None
-    for section in note.sections:
-        if not section.level or _key(section.heading) != parts[-1]:
-            continue
+    for section in (places or Places()).of(note).headings.get(parts[-1], []):
         ancestors = iter(_key(p) for p in section.path[:-1])
         if all(part in ancestors for part in parts[:-1]):  # in order, gaps allowed
             return section
@@ -72,22 +70,70 @@ def heading_lines(note: Note, section: Section) -> list[str]:
     return lines
 
 
-def find_block(note: Note, block_id: str) -> tuple[Section, list[str]] | None:
-    """The section holding block ``^block_id`` and the block's lines, or None."""
+@dataclass
+class _Place:
+    """Where a block id is first: its section, and the line (-1: the heading itself)."""
+
+    section: Section
+    line: int
+    alone: bool  # ``^id`` alone on its line, naming the block above
+
+
+@dataclass
+class _NotePlaces:
+    """The headings (by key) and block ids of one note, found in one pass over its lines."""
+
+    note: Note
+    headings: dict[str, list[Section]]
+    blocks: dict[str, _Place]
+
+
+def _note_places(note: Note) -> _NotePlaces:
+    headings: dict[str, list[Section]] = {}
+    blocks: dict[str, _Place] = {}
     for section in note.sections:
-        if section.block_id == block_id and section.level:
-            return section, heading_lines(note, section)
+        if section.level:
+            headings.setdefault(_key(section.heading), []).append(section)
+            if section.block_id is not None:
+                blocks.setdefault(section.block_id, _Place(section, -1, False))
         body = section.body
         for index, kind in enumerate(kinds(body)):
             line = body[index]
-            if kind != TEXT or block_id not in line:
+            if kind != TEXT or "^" not in line:
                 continue
             alone = BLOCK_ID_LINE.match(line)
-            if alone and alone.group(1) == block_id:
-                return section, _block_above(body, index)
-            if not alone and split_block_id(line)[1] == block_id:
-                return section, _block_at(body, index)
-    return None
+            block = alone.group(1) if alone else split_block_id(line)[1]
+            if block is not None:
+                blocks.setdefault(block, _Place(section, index, bool(alone)))
+    return _NotePlaces(note, headings, blocks)
+
+
+class Places:
+    """Headings and block ids of the notes, each note read once: a note of thousands of
+    ``[[#^id]]`` or ``[[#Heading]]`` links would otherwise be read again for each link. Notes
+    must not change while one is in use (one per rendering pass)."""
+
+    def __init__(self) -> None:
+        self._notes: dict[str, _NotePlaces] = {}
+
+    def of(self, note: Note) -> _NotePlaces:
+        """What ``note`` holds, read at the first question about it."""
+        places = self._notes.get(note.relpath)
+        if places is None or places.note is not note:
+            places = self._notes[note.relpath] = _note_places(note)
+        return places
+
+
+def find_block(note: Note, block_id: str,
+               places: Places | None = None) -> tuple[Section, list[str]] | None:
+    """The section holding block ``^block_id`` and the block's lines, or None."""
+    place = (places or Places()).of(note).blocks.get(block_id)
+    if place is None:
+        return None
+    if place.line < 0:
+        return place.section, heading_lines(note, place.section)
+    body = place.section.body
+    return place.section, (_block_above if place.alone else _block_at)(body, place.line)
 
 
 def _block_above(body: list[str], index: int) -> list[str]:
@@ -117,17 +163,17 @@ def _block_at(body: list[str], index: int) -> list[str]:
     return body[start:index + 1]
 
 
-def find(note: Note, heading: str) -> Target | None:
+def find(note: Note, heading: str, places: Places | None = None) -> Target | None:
     """What ``Note#heading`` names (``heading`` may be empty, a path or a ``^block``)."""
     if not heading:
         return Target(note, note.sections[0] if note.sections else Section(
             note.title, 0, (note.title,), 1, note.anchor), whole_note(note), note.title)
     if heading.startswith("^"):
-        found = find_block(note, heading[1:].strip())
+        found = find_block(note, heading[1:].strip(), places)
         if found is None:
             return None
         return Target(note, found[0], found[1], f"{note.title} › {heading}")
-    section = find_section(note, heading)
+    section = find_section(note, heading, places)
     if section is None:
         return None
     return Target(note, section, heading_lines(note, section), f"{note.title} › {section.heading}")
