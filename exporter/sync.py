@@ -87,6 +87,7 @@ def sync(config: Config, collection: Path, dry_run: bool = False,
     finally:
         col.close()
     if not dry_run:
+        pipeline.make_out_dir(config)  # the state file goes there, out of the vault's git
         with pipeline.staged() as stage:
             state.write(stage(history.state_path(config)), followed.entries.values())
     return result, plan

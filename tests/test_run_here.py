@@ -116,12 +116,21 @@ def test_configured_out_folder_inside_the_vault_is_never_read(vault: Path) -> No
     assert not (vault / "exports" / ".gitignore").exists()
 
 
-def test_git_status_is_clean_after_a_build_in_a_vault_repository(vault: Path) -> None:
+@pytest.mark.parametrize("command", ["build", "sync"])
+def test_git_status_is_clean_after_a_build_in_a_vault_repository(vault: Path,
+                                                                 command: str) -> None:
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "."], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "notes"], check=True)
-    code, _, err = run("build", "--no-pdf")
+    if command == "sync":  # its state file goes into dist/ too
+        from anki.collection import Collection
+
+        collection = vault.parent / "collection.anki2"
+        Collection(str(collection)).close()
+        code, _, err = run("sync", "--collection", str(collection))
+    else:
+        code, _, err = run("build", "--no-pdf")
     assert code == 0, err
     status = subprocess.run(["git", "status", "--porcelain", "--ignored=no"], check=True,
                             capture_output=True, text=True).stdout
