@@ -90,6 +90,15 @@ def collection(tmp_path: Path) -> Iterator[Collection]:
     col.close()
 
 
+@pytest.fixture
+def col_path(tmp_path: Path) -> Iterator[Path]:
+    """A closed, empty collection on disk, as Anki leaves one when it quits."""
+    path = tmp_path / "anki" / "collection.anki2"
+    path.parent.mkdir()
+    Collection(str(path)).close()
+    yield path
+
+
 ImportLog = dict[str, int]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,15 +24,6 @@ def vault(tmp_path: Path) -> Path:
     write_note(tmp_path / "notes", "Biology/Cells.md", BIO)
     write_note(tmp_path / "notes", "Chemistry/Atoms.md", CHEM)
     return tmp_path / "notes"
-
-
-@pytest.fixture
-def col_path(tmp_path: Path) -> Iterator[Path]:
-    """A closed, empty collection on disk, as Anki leaves one when it quits."""
-    path = tmp_path / "anki" / "collection.anki2"
-    path.parent.mkdir()
-    Collection(str(path)).close()
-    yield path
 
 
 def _config(notes: Path, **values: object) -> Config:

@@ -10,7 +10,6 @@ import sqlite3
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,14 +34,6 @@ UPGRADE = ("the collection from schema 11 to 18 (Anki 2.1.50+ reads it; older An
 def vault(tmp_path: Path) -> Path:
     write_note(tmp_path / "notes", "Biology/Cells.md", NOTE)
     return tmp_path / "notes"
-
-
-@pytest.fixture
-def col_path(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "anki" / "collection.anki2"
-    path.parent.mkdir()
-    Collection(str(path)).close()
-    yield path
 
 
 def _config(notes: Path) -> Config:

@@ -5,7 +5,6 @@ keep every note and its history, by the deck route and by the sync route."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,14 +27,6 @@ def _config(notes: Path, out: Path, deck: str = "Biology", **values: object) -> 
     for name, value in values.items():
         setattr(config, name, value)
     return config
-
-
-@pytest.fixture
-def col_path(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "anki" / "collection.anki2"
-    path.parent.mkdir()
-    Collection(str(path)).close()
-    yield path
 
 
 def _notes(path: Path) -> dict[str, tuple[int, str, tuple[str, ...], int]]:
