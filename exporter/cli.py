@@ -97,6 +97,10 @@ _COMMON = [
                  type=click.Path(exists=True, file_okay=False, path_type=Path),
                  help="Folder of pasted images; repeat for several.  "
                       "[default: assets, if present and not inside NOTES_DIR]"),
+    click.option("-c", "--config", "config_file",
+                 type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="Read this config file (notes-export.toml, or a pyproject.toml's "
+                      "[tool.notes-export]) instead of the one beside NOTES_DIR."),
     click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="text",
                  show_default=True, help="How to print diagnostics and the summary."),
     click.option("--strict", is_flag=True, help="Exit with code 1 on any warning."),
@@ -156,7 +160,7 @@ _SHEET = [
                       '{pages}"]'),
 ]
 _BUILD = [
-    click.option("--out", "out_dir", default="dist", show_default=True,
+    click.option("-o", "--out", "out_dir", default="dist", show_default=True,
                  type=click.Path(file_okay=False, path_type=Path), help="Output folder."),
     click.option("--deck", "deck_name",
                  help="Deck name and PDF title (default: from NOTES_DIR)."),
@@ -171,15 +175,54 @@ _BUILD = [
                  help="Send removed cards once more, tagged notes-export::removed."),
 ]
 _SYNC = [
-    click.option("--collection", required=True,
-                 type=click.Path(dir_okay=False, path_type=Path),
-                 help="The Anki collection (collection.anki2 in your profile's folder)."),
+    click.option("--collection", type=click.Path(dir_okay=False, path_type=Path),
+                 help="The Anki collection file (collection.anki2 in your profile's folder)."),
+    click.option("--profile", metavar="NAME",
+                 help="Anki profile whose collection to sync (found in Anki's data folder)."),
+    click.option("--base", "anki_base", type=click.Path(file_okay=False, path_type=Path),
+                 help="Anki's data folder, when not the usual one (Anki's own --base)."),
     click.option("--dry-run", is_flag=True, help="List what would change; change nothing."),
     click.option("--upgrade", is_flag=True,
                  help="Allow upgrading an older collection's schema (older Anki versions then "
                       "cannot open it)."),
     _BUILD[0], _BUILD[1], _BUILD[4], _BUILD[5],  # --out, --deck, --state, --previous
 ]
+# How --help groups each command's options (Click's own sections: no extra dependency for
+# what is a few lines here); tests/test_cli.py checks that every option has its section.
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    "Notes": ("config_file", "asset_dirs", "include", "exclude", "tags", "check_links",
+              "allow_remote", "allow_private_remote", "vault_name"),
+    "Cards": ("card_kinds", "cloze_highlights", "deck_name", "state_file", "previous",
+              "tag_removed"),
+    "Outputs": ("out_dir", "no_pdf", "no_anki", "write_html", "pdf_per"),
+    "Cheat sheet": ("layout", "paper", "orientation", "columns", "font_size", "css", "pages",
+                    "min_font_size", "no_glance", "header", "footer"),
+    "Sync": ("collection", "profile", "anki_base", "dry_run", "upgrade"),
+    "Reporting": ("fmt", "strict", "quiet", "verbose", "help"),
+}
+OTHER_SECTION = "Other options"
+
+
+def section_of(name: str | None) -> str:
+    """The --help section an option is listed in."""
+    return next((title for title, names in _SECTIONS.items() if name in names), OTHER_SECTION)
+
+
+class _SectionedCommand(click.Command):
+    """A command whose --help lists its options in sections (Notes, Cards, Outputs, …)."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                groups.setdefault(section_of(param.name), []).append(record)
+        for title in [*_SECTIONS, OTHER_SECTION]:
+            if title in groups:
+                with formatter.section(title):
+                    formatter.write_dl(groups[title])
+
+
 _common = _with(*_COMMON)
 _build_options = _with(*_BUILD, *_SHEET)
 
@@ -192,9 +235,11 @@ def main() -> None:
     # WeasyPrint reports font and CSS details the user cannot act on; keep real errors only.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
+    # watchfiles says "KeyboardInterrupt caught, stopping watch" at Ctrl-C: the user knows
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)
 
 
-@main.command(help=BUILD_HELP)
+@main.command(help=BUILD_HELP, cls=_SectionedCommand)
 @_common
 @_build_options
 @click.pass_context
@@ -204,9 +249,9 @@ def build(ctx: click.Context, /, notes_dir: Path | None, fmt: str, strict: bool,
     _once(ctx, export, notes_dir, fmt, strict, quiet, verbose, options)
 
 
-@main.command(name="check", help=CHECK_HELP)
+@main.command(name="check", help=CHECK_HELP, cls=_SectionedCommand)
 @_common
-@click.option("--out", "out_dir", default="dist", show_default=True,
+@click.option("-o", "--out", "out_dir", default="dist", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Output folder of your builds: its note cache is used when it exists.")
 @click.pass_context
@@ -225,7 +270,7 @@ def _once(ctx: click.Context, action: Callable[[Config, Progress | None], Result
     _finish(_run(action, config, quiet), config, fmt, strict, quiet)
 
 
-@main.command(name="watch", help=WATCH_HELP)
+@main.command(name="watch", help=WATCH_HELP, cls=_SectionedCommand)
 @_common
 @_build_options
 @click.pass_context
@@ -237,8 +282,11 @@ def watch_command(ctx: click.Context, /, notes_dir: Path | None, fmt: str, stric
     _logging(verbose)
     config = _config(ctx, notes_dir, options)
     shown = report.place(config.notes_dir)
+    progress = _progress(quiet)
 
     def print_round(outcome: Result | ExportError, changed: set[str] | None) -> None:
+        if progress is not None:
+            progress.close()  # the round's progress line, before what it found
         if isinstance(outcome, ExportError):
             click.echo(f"Error: {outcome}", err=True)
             return
@@ -252,9 +300,14 @@ def watch_command(ctx: click.Context, /, notes_dir: Path | None, fmt: str, stric
                 click.echo(report.out_line(config))
 
     try:
-        watch(config, print_round, progress=_progress(quiet))
+        watch(config, print_round, progress=progress)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C during a round: stop as quietly as between rounds
     except Exception as exc:
         raise _failure(exc) from exc
+    finally:
+        if progress is not None:
+            progress.close()
 
 
 SYNC_HELP = """Write NOTES_DIR's cards straight into an Anki collection (Anki must be closed).
@@ -264,25 +317,36 @@ whose deck changed, and deletes the notes whose cards left the vault: only notes
 note types that this vault made, each printed first. A second sync with no edits changes
 nothing. --dry-run works on a copy: the collection keeps every byte. An older
 collection's schema is upgraded only with --upgrade (older Anki versions then cannot open it).
-Needs Anki's library: pip install 'notes-export[sync]'.
+Needs Anki's library: pip install 'anki>=25.2,<27' beside notes-export.
 
 \b
 Examples:
+  notes-export sync --profile "User 1" --dry-run
   notes-export sync --collection ~/.local/share/Anki2/"User 1"/collection.anki2 --dry-run
   notes-export sync ~/vault/AWS --collection ~/Anki2/"User 1"/collection.anki2
 """
 
 
-@main.command(name="sync", help=SYNC_HELP)
+@main.command(name="sync", help=SYNC_HELP, cls=_SectionedCommand)
 @_common
 @_with(*_SYNC)
 @click.pass_context
 def sync_command(ctx: click.Context, /, notes_dir: Path | None, fmt: str, strict: bool,
-                 quiet: bool, verbose: bool, collection: Path, dry_run: bool, upgrade: bool,
+                 quiet: bool, verbose: bool, collection: Path | None, profile: str | None,
+                 anki_base: Path | None, dry_run: bool, upgrade: bool,
                  **options: Any) -> None:
     """Sync the vault's cards into a collection and print what changed."""
+    from .profiles import ProfileError, find_collection
     from .sync import sync
 
+    if (collection is None) == (profile is None):
+        raise click.UsageError("name the collection with --collection FILE or --profile NAME "
+                               "(one of the two)")
+    if collection is None:
+        try:
+            collection = find_collection(profile or "", anki_base)
+        except ProfileError as exc:
+            raise click.UsageError(str(exc)) from exc
     _logging(verbose)
     config = _config(ctx, notes_dir, options)
     plans = []
@@ -304,6 +368,7 @@ def _config(ctx: click.Context, notes_dir: Path | None, options: dict[str, Any])
     """The config file's values, overridden by the options given on the command line; with no
     NOTES_DIR, the notes here (config.default_notes_dir)."""
     given: dict[str, Any] = {}
+    config_file = options.pop("config_file", None)
     for name, value in options.items():
         if ctx.get_parameter_source(name) in (None, ParameterSource.DEFAULT):
             continue
@@ -316,7 +381,8 @@ def _config(ctx: click.Context, notes_dir: Path | None, options: dict[str, Any])
         else:
             given[name] = value
     try:
-        return load_config(default_notes_dir() if notes_dir is None else notes_dir, given)
+        return load_config(default_notes_dir() if notes_dir is None else notes_dir, given,
+                           config_file)
     except ConfigError as exc:
         raise _ConfigProblem(str(exc)) from exc
 
@@ -401,4 +467,13 @@ def _finish(result: Result, config: Config, fmt: str, strict: bool, quiet: bool)
         for line in [] if quiet else report.summary_lines(result, config):
             click.echo(line)
     if result.errors or (strict and result.warnings):
+        click.echo(exit_reason(result.errors, result.warnings, strict), err=True)
         raise SystemExit(1)
+
+
+def exit_reason(errors: int, warnings: int, strict: bool) -> str:
+    """The last line of a run that exits with code 1 for what it found in the notes."""
+    if errors:
+        return f"Exit code 1: {errors} error{'' if errors == 1 else 's'} in the notes (above)"
+    return (f"Exit code 1: --strict, and {warnings} warning{'' if warnings == 1 else 's'} in "
+            "the notes (above)")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import logging
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -18,6 +20,7 @@ from .vault import is_vault
 CARD_KINDS = kinds.names()  # the registry in kinds.py; these names for older imports
 DEFAULT_CARD_KINDS = kinds.defaults()
 CONFIG_FILE = "notes-export.toml"
+log = logging.getLogger(__name__)
 SAMPLE_NOTES = Path("source_notes")  # the notes folder with no NOTES_DIR, when present
 DEFAULT_ASSETS = Path("assets")
 GITIGNORE = """\
@@ -206,6 +209,18 @@ _PATHS = {"out_dir", "css", "state_file"}
 _COMMAND_LINE_ONLY = {"allow_private_remote": "--allow-private-remote"}
 
 
+def read_config_file(path: Path) -> tuple[Path, Mapping[str, Any]]:
+    """The config file ``--config`` names: a ``notes-export.toml``, or a ``pyproject.toml``
+    whose ``[tool.notes-export]`` table is read."""
+    data = _read_toml(path)
+    if path.name != "pyproject.toml":
+        return path, data
+    section = data.get("tool", {}).get("notes-export")
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: no [tool.notes-export] table")
+    return path, section
+
+
 def find_config_file(notes_dir: Path) -> tuple[Path, Mapping[str, Any]] | None:
     """``notes-export.toml`` in or beside the notes folder, else ``[tool.notes-export]``."""
     for folder in (notes_dir, notes_dir.resolve().parent):
@@ -242,8 +257,7 @@ def file_values(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"{where}: '{key}' is not read from a config file; only the "
                               f"command line may give it ({_COMMAND_LINE_ONLY[key]})")
         if key not in _KEYS:
-            known = ", ".join(sorted([*_KEYS, "assets"]))
-            raise ConfigError(f"{where}: unknown key '{key}' (known keys: {known})")
+            raise ConfigError(f"{where}: unknown key '{key}' ({_suggest(key)})")
         name, check = _KEYS[key]
         try:
             value = check(raw)
@@ -251,6 +265,13 @@ def file_values(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"{where}: '{key}' must be {exc}") from None
         values[name] = _contained(path, where, key, value) if name in _PATHS else value
     return values
+
+
+def _suggest(key: str) -> str:
+    """``did you mean 'columns'?`` for a typo, else every key the file may hold."""
+    known = sorted([*_KEYS, "assets"])
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+    return f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(known)
 
 
 def _contained(config_file: Path, where: str, key: str, value: str) -> Path:
@@ -299,12 +320,19 @@ def _default_assets(notes_dir: Path) -> list[Path]:
     return [] if inside else [DEFAULT_ASSETS]
 
 
-def load(notes_dir: Path, overrides: Mapping[str, Any]) -> Config:
-    """Defaults, then the config file's values, then the command line's."""
+def load(notes_dir: Path, overrides: Mapping[str, Any], config_file: Path | None = None
+         ) -> Config:
+    """Defaults, then the config file's values (``config_file``, else the one found beside the
+    notes), then the command line's."""
     values: dict[str, Any] = {}
-    found = find_config_file(notes_dir)
+    found = read_config_file(config_file) if config_file else find_config_file(notes_dir)
     if found is not None:
         values.update(file_values(*found))
+        log.info("config: %s%s", found[0],
+                 " [tool.notes-export]" if found[0].name == "pyproject.toml" else "")
+    else:
+        log.info("config: none (no %s in or beside %s, no [tool.notes-export] in the "
+                 "pyproject.toml beside it)", CONFIG_FILE, notes_dir)
     values.update(overrides)
     values.setdefault("out_by_default", "out_dir" not in values)
     values.setdefault("asset_dirs", _default_assets(notes_dir))

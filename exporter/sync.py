@@ -32,7 +32,7 @@ from .errors import ExportError
 from .model import MODEL_NAMES, Card, Diagnostic
 from .pipeline import Result
 
-INSTALL_HINT = "pip install 'notes-export[sync]'"
+INSTALL_HINT = "pip install 'anki>=25.2,<27' into the environment notes-export runs in"
 _UNOWNED_SEARCH = '"note:notes-export*" -"tag:notes-export::vault::*"'
 
 

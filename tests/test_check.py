@@ -52,6 +52,7 @@ def test_check_text_lists_every_problem_and_writes_nothing(vault: Path,
         "[missing-heading]",
         "Yaml.md:3:1: error: front matter is not valid YAML: expected ',' or ']', but got ':'; "
         "ignored [bad-front-matter]",
+        "Exit code 1: 2 errors in the notes (above)",
     ]
     assert out.splitlines()[-1] == "Warnings: 3, errors: 2"
     assert sorted(p.name for p in vault.parent.iterdir()) == ["notes"]
@@ -81,7 +82,7 @@ def test_github_format_is_workflow_commands(vault: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(vault.parent)
     code, out, err = run("check", "notes", "--format", "github")
-    assert code == 1 and err == ""
+    assert code == 1 and err == "Exit code 1: 2 errors in the notes (above)\n"
     lines = out.splitlines()
     assert lines[0] == ("::warning file=notes/Good.md,line=3,col=1,title=notes-export "
                         "missing-image::image 'nope.png' not found in the assets or notes folders")

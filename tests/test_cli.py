@@ -106,6 +106,7 @@ def test_bad_note_is_reported_and_the_rest_is_exported(sample: Path) -> None:
     assert err.splitlines() == [
         "Binary.md:1:1: error: note holds binary data (NUL bytes); skipped [binary-note]",
         "Broken.md:2:1: error: note is not UTF-8 (byte 0xe9); skipped [not-utf8]",
+        "Exit code 1: 2 errors in the notes (above)",
     ]
     assert "Cards: 16" in out
     assert "Traceback" not in out + err

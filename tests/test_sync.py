@@ -144,7 +144,7 @@ def test_sync_needs_a_collection_file(vault: Path, tmp_path: Path) -> None:
 def test_sync_without_anki_says_how_to_install_it(vault: Path, col_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "anki.collection", None)
-    with pytest.raises(ExportError, match=r"pip install 'notes-export\[sync\]'"):
+    with pytest.raises(ExportError, match=r"pip install 'anki>=25.2,<27'"):
         sync(_config(vault), col_path, echo=lambda _: None)
 
 
