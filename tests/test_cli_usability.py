@@ -188,3 +188,15 @@ def _read(fd: int) -> bytes:
         return os.read(fd, 4096)
     except OSError:
         return b""
+
+
+def test_the_cli_reports_the_version_pyproject_declares() -> None:
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    code, out, _ = run("--version")
+    assert code == 0 and out.strip() == f"notes-export, version {declared['project']['version']}"
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    assert declared["project"]["license"] == {"text": "MIT"}
+    assert f"## {declared['project']['version']}" in (ROOT / "CHANGELOG.md").read_text(
+        encoding="utf-8")
