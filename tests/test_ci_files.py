@@ -137,3 +137,35 @@ def test_pre_commit_hook_with_no_args_checks_a_notes_repository(tmp_path: Path) 
     assert done.stdout.splitlines()[0] == ("Read 2 notes (4 sections) from the current folder "
                                            "(notes)")
     assert not (repo / "dist").exists()
+
+
+def test_pre_commit_try_repo_passes_in_a_notes_repository(tmp_path: Path) -> None:
+    """What a notes repository's user types to try the hook: pre-commit clones this repository
+    (uncommitted changes included), installs it in a fresh environment from PyPI, and runs the
+    hook with no arguments in a vault at the notes repository's root."""
+    if not (ROOT / ".git").exists():
+        import pytest
+
+        pytest.skip("pre-commit try-repo needs this repository's git history")
+    notes = tmp_path / "notes-repo"
+    write_note(notes, "Cells.md", "# Cells\nThe unit of life.\n")
+    write_note(notes, "Genes.md", "# Genes\nSee [[Cells]].\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=notes, check=True)
+    subprocess.run([*git, "add", "."], cwd=notes, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "notes"], cwd=notes, check=True)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    tried = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "notes-export-check",
+         "--all-files"], cwd=notes, env=env, capture_output=True, text=True, timeout=900)
+    assert tried.returncode == 0, tried.stdout + tried.stderr
+    assert "notes-export check" in tried.stdout and "Passed" in tried.stdout
+    write_note(notes, "Broken.md", "# Broken\n![[missing.png]]\n")
+    subprocess.run([*git, "add", "."], cwd=notes, check=True)
+    warned = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "notes-export-check",
+         "--all-files", "--verbose"], cwd=notes, env=env, capture_output=True, text=True,
+        timeout=900)
+    assert warned.returncode == 0, warned.stdout  # a warning alone passes without --strict
+    assert "Broken.md:2:1: warning: image 'missing.png' not found" in warned.stdout
