@@ -4,7 +4,6 @@ option documented, every link leading somewhere, every page in the site's naviga
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import click
 import yaml
