@@ -209,7 +209,8 @@ class _EmbedProcessor(InlineProcessor):
                 el.set("alt", alias)
             return el, m.start(0), m.end(0)
         if suffix in SOUND_SUFFIXES:  # resolved with the images, by _ImageTreeprocessor
-            el = etree.Element("audio", {"src": note, "alt": alias or note, "data-embed": "1"})
+            shown_as = alias if alias and not _SIZE.match(alias) else note
+            el = etree.Element("audio", {"src": note, "alt": shown_as, "data-embed": "1"})
             return el, m.start(0), m.end(0)
         ctx = self.ext.context
         if ctx is not None and ctx.file(note):
