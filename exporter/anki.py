@@ -25,7 +25,8 @@ MODEL_NAME = MODEL_NAMES["basic"]
 REVERSED_NAME = MODEL_NAMES["reversed"]
 CLOZE_NAME = MODEL_NAMES["cloze"]
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-_PACKED = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif"})
+_PACKED = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".mp3", ".ogg", ".m4a",
+                     ".webm", ".mp4"})
 
 _QFMT = """<div class="ne-context">{{Context}}</div>
 <div class="ne-front">{{Front}}</div>"""
@@ -222,7 +223,8 @@ def _info(name: str, compress: bool = True) -> zipfile.ZipInfo:
 
 
 def _add(archive: zipfile.ZipFile, name: str, path: Path) -> None:
-    # PNG, JPEG, GIF and WebP are compressed already: deflating them again costs time, not bytes.
+    # PNG, JPEG, GIF, WebP and sound formats but WAV and FLAC (lossless) are compressed
+    # already: deflating them again costs time, not bytes.
     compress = path.suffix.lower() not in _PACKED
     with path.open("rb") as source, archive.open(_info(name, compress), "w") as sink:
         shutil.copyfileobj(source, sink, 1 << 20)

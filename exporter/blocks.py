@@ -66,8 +66,9 @@ def _move_first_line(paragraph: etree.Element, title: etree.Element) -> None:
 
 class BlockTreeprocessor(Treeprocessor):
     """Obsidian's look for a few blocks: a line of only tags is hidden (the tags are kept),
-    images alone on their line are centred blocks while others stay in the text, and task
-    items of any state (``[ ]``, ``[x]``, ``[-]``, ``[?]``, ``[/]``) show a box glyph."""
+    images alone on their line (of a paragraph, list item, cell, heading or callout title) are
+    centred blocks while others stay in the text, and task items of any state (``[ ]``,
+    ``[x]``, ``[-]``, ``[?]``, ``[/]``) show a box glyph."""
 
     def run(self, root: etree.Element) -> None:
         for parent in list(root.iter()):
@@ -76,8 +77,9 @@ class BlockTreeprocessor(Treeprocessor):
                     _hide_tag_lines(child)
                     if not (child.text or "").strip() and not len(child):
                         parent.remove(child)
-        for paragraph in root.iter("p"):
-            _mark_images(paragraph)
+        for holder in root.iter():
+            if _holds_lines(holder):
+                _mark_images(holder)
         for item in root.iter("li"):
             _task(item)
 
@@ -122,22 +124,38 @@ def _drop_keeping_tail(parent: etree.Element, child: etree.Element) -> None:
         parent.text = (parent.text or "").strip() + tail
 
 
-def _mark_images(paragraph: etree.Element) -> None:
-    """Class ``image-inline`` each image that shares its line with text (others are blocks)."""
+# Elements that hold a line of text; in any of them an image sharing its line with text is an
+# icon in that text. Block children (a nested list, a paragraph of a loose item) end a line.
+_LINE_HOLDERS = frozenset({"p", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "dt",
+                           "dd", "summary"})
+_BLOCK_CHILDREN = frozenset({"p", "ul", "ol", "div", "pre", "blockquote", "table", "details",
+                             "dl", "hr", "figure", "h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _holds_lines(element: etree.Element) -> bool:
+    return element.tag in _LINE_HOLDERS or (
+        element.tag == "div" and element.get("class") == "callout-title")
+
+
+def _mark_images(holder: etree.Element) -> None:
+    """Class ``image-inline`` each image that shares its line with text, however deep in the
+    line's formatting (``**![[icon]] Sort**``); an image alone on its line is a block."""
     lines: list[list[etree.Element]] = [[]]
-    text_on_line = [bool((paragraph.text or "").strip())]
-    for child in paragraph:
-        if child.tag == "br":
+    text_on_line = [bool((holder.text or "").strip())]
+    for child in holder:
+        if child.tag == "br" or child.tag in _BLOCK_CHILDREN:
             lines.append([])
             text_on_line.append(bool((child.tail or "").strip()))
             continue
         lines[-1].append(child)
-        if child.tag != "img" or (child.tail or "").strip():
+        if (child.tail or "").strip() or "".join(child.itertext()).strip():
             text_on_line[-1] = True
     for line, has_text in zip(lines, text_on_line, strict=True):
+        if not has_text:
+            continue
         for child in line:
-            if child.tag == "img" and has_text:
-                child.set("class", "image-inline")
+            for image in child.iter("img"):
+                image.set("class", "image-inline")
 
 
 _TASK = re.compile(r"^\[(.)\][ \t]+")

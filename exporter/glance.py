@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from itertools import islice, takewhile
 
+from .htmlfix import sound_names
 from .model import Note, Section, Vault
 
 _TAGS = re.compile(r"<[^>]+>")
@@ -98,7 +99,7 @@ class _Texts(HTMLParser):
 
 def _texts(section_html: str) -> list[_Text]:
     parser = _Texts()
-    parser.feed(section_html)
+    parser.feed(sound_names(section_html))
     return parser.texts
 
 

@@ -1,4 +1,5 @@
-"""The rendered HTML of a section, finished: safe math links, footnote ids, cloze answers."""
+"""The rendered HTML of a section, finished: safe math links, footnote ids, cloze answers,
+sounds named on paper."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ _FOOTNOTE_ID = re.compile(r'\b(id|href)="(#?)(fn|fnref\d*)(:[^"]*)"')
 # Python-Markdown leaves an escaped character's placeholder inside code in a footnote.
 _ESCAPED = re.compile("\x02([0-9]+)\x03")
 _PLACEHOLDER = re.compile("\x02[^\x02\x03]*\x03|[\x02\x03]")
+_SOUND = re.compile(r'<span class="audio-file" title="([^"]*)">\[sound:[^\]<]*\]</span>')
 
 
 def safe_math_links(fragment: str) -> str:
@@ -78,3 +80,10 @@ def show_cloze_answers(section_html: str) -> str:
         last = match.end()
     out.append(unwrap_clozes(section_html[last:], '<span class="cloze-text">{}</span>'))
     return "".join(out)
+
+
+def sound_names(fragment: str) -> str:
+    """Paper plays nothing: each ``[sound:…]`` of a card is the sound file's name on the sheet."""
+    if "[sound:" not in fragment:
+        return fragment
+    return _SOUND.sub(r'<span class="audio-file">\1</span>', fragment)

@@ -70,8 +70,8 @@ class _LineFixer:
         if kind == MATH:
             self._text_line(line)
             return
-        if BLOCK_ID_LINE.match(line) or line.strip() == END_MARKER:
-            return  # block ids and the end marker of multi-line cards are not shown
+        if BLOCK_ID_LINE.match(_QUOTE_MARKERS.sub("", line)) or line.strip() == END_MARKER:
+            return  # block ids (in a quote too) and the end marker of cards are not shown
         line = split_block_id(line)[0]
         if not line.strip():
             if not self.after_text:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
+from .scan import TEXT, kinds
+from .text import literal_spans
+
 
 @dataclass
 class Source:
@@ -23,6 +26,7 @@ class Finder:
     """
 
     def __init__(self, lines: list[tuple[int, str]]) -> None:
+        lines = _without_code(lines)
         self.numbers = [number for number, _ in lines]
         self.starts: list[int] = []
         position = 0
@@ -60,3 +64,19 @@ class Finder:
         starts.insert(before, start)
         ends.insert(before, end)
         return True
+
+
+def _without_code(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The lines with code blanked out (fences, indented code, inline code and math), columns
+    kept: rendering never sees a construct written there, so no problem is placed on it (an
+    example in a code block showing the very embed that is missing further down)."""
+    texts = [text for _, text in lines]
+    out = []
+    for (number, text), kind in zip(lines, kinds(texts), strict=True):
+        if kind != TEXT:
+            text = " " * len(text)
+        elif "`" in text or "$" in text:
+            for start, end in literal_spans(text):
+                text = text[:start] + " " * (end - start) + text[end:]
+        out.append((number, text))
+    return out

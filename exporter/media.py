@@ -6,6 +6,8 @@ import hashlib
 import os
 from pathlib import Path
 
+MAX_SOUND_BYTES = 100 * 1024 * 1024  # AnkiWeb does not sync a larger media file
+
 # Names already worked out in this process, by path and the file's stat: a warm build or a
 # watch round applies cached renderings and checks their images without reading them again.
 _NAMES: dict[Path, tuple[tuple[int, int, int, int], str]] = {}
@@ -37,3 +39,14 @@ def _content_name(path: Path) -> str:
     except OSError:
         digest.update(str(path).encode())
     return f"{path.stem}-{digest.hexdigest()[:12]}{path.suffix}".lower()
+
+
+def sound_problem(path: Path) -> str | None:
+    """Why the file at ``path`` cannot go into the deck as a sound, or None when it can."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if size > MAX_SOUND_BYTES:
+        return f"is {size:,} bytes, over the {MAX_SOUND_BYTES:,}-byte limit"
+    return None

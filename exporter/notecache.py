@@ -37,10 +37,10 @@ MAX_ENTRY_BYTES = 64 * 1024 * 1024  # a note is at most 5 MB; its HTML a few tim
 # Rendered from the state of files outside the note (an image missing, unreadable, fetched,
 # or a crash): such a note is rendered again every time rather than trusted from the cache.
 UNCACHED_CODES = frozenset({"missing-image", "bad-image", "render-failed", "remote-image",
-                            "remote-image-failed"})
+                            "remote-image-failed", "missing-audio", "bad-audio"})
 SESSION_FILE = "session.pickle"  # snapshot.py's, beside the entries
 _EMBED = re.compile(r"!\[\[([^\[\]\n|#^]*)")
-_SRC = re.compile(r'src="([^"]+)"')
+_SRC = re.compile(r'(?<=src=")[^"]+(?=")|(?<=\[sound:)[^\]"<]+(?=\])')
 _BLOCK_IDS = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.M)
 
 
@@ -199,7 +199,8 @@ def _name(key: str) -> str:
 def shown_images(html: object, images: list[Path], paths: dict[str, Path]) -> list[Path]:
     """``images`` and every image (of ``paths``, by media name) the HTML, any nesting of lists
     of strings, shows by name."""
-    names = {name for text in _strings(html) if "src=" in text for name in _SRC.findall(text)}
+    names = {name for text in _strings(html) if "src=" in text or "[sound:" in text
+             for name in _SRC.findall(text)}
     return sorted({paths[n] for n in names if n in paths} | set(images))
 
 

@@ -24,6 +24,9 @@ block ids ``^id``, long paragraphs
 ``$math$``, ``$$math$$``                       pymdownx.arithmatex (inline 189.9, block)
 ``$$math$$`` inside a line of text             _DisplayMathProcessor (inline 189.95)
 image files, sizes, missing images             _ImageTreeprocessor → resolve.Resolver.image
+``![[x.mp3]]`` sound and video files           _ImageTreeprocessor → Resolver.sound
+web videos ``![](https://youtu.be/…)``         _ImageTreeprocessor (webembed: a link)
+``<iframe>``                                   webembed.iframes, before sanitising (render)
 callouts and their titles                      blocks.CalloutTreeprocessor
 lines of only tags, inline images, tasks       blocks.BlockTreeprocessor
 Mermaid fences                                 mermaid_fence (a superfences custom fence)
@@ -53,7 +56,8 @@ from .lines import MAX_NESTING as MAX_NESTING
 from .lines import normalize as normalize
 from .lines import normalize_lines as normalize_lines
 from .text import DISPLAY_MATH, TAG_NAME
-from .vault import IMAGE_SUFFIXES
+from .vault import IMAGE_SUFFIXES, SOUND_SUFFIXES
+from .webembed import is_web_video
 
 _SIZE = re.compile(r"^(\d{1,5})(?:x(\d{1,5}))?$")
 EMBED_RE = r"!\[\[([^\[\]\n]+?)\]\]"
@@ -79,6 +83,8 @@ class RenderContext:
     link: Callable[[str, str, str], str | None]
     image: Callable[[str, bool], tuple[str | None, Problem | None]]
     file: Callable[[str], bool] = lambda name: False
+    sound: Callable[[str, bool], tuple[str | None, Problem | None]] = \
+        lambda src, embedded: (None, None)
     problems: list[Problem] = field(default_factory=list)
     tags: set[str] = field(default_factory=set)
 
@@ -202,6 +208,10 @@ class _EmbedProcessor(InlineProcessor):
             elif alias:
                 el.set("alt", alias)
             return el, m.start(0), m.end(0)
+        if suffix in SOUND_SUFFIXES:  # resolved with the images, by _ImageTreeprocessor
+            shown_as = alias if alias and not _SIZE.match(alias) else note
+            el = etree.Element("audio", {"src": note, "alt": shown_as, "data-embed": "1"})
+            return el, m.start(0), m.end(0)
         ctx = self.ext.context
         if ctx is not None and ctx.file(note):
             el = etree.Element("span", {"class": "embed-file"})
@@ -220,7 +230,8 @@ class _EmbedProcessor(InlineProcessor):
 
 
 class _ImageTreeprocessor(Treeprocessor):
-    """Point every ``<img>`` at a media file, or replace it with a visible placeholder."""
+    """Point every ``<img>`` at a media file, or replace it with a visible placeholder; an
+    embedded sound or video file becomes Anki's ``[sound:…]``, a web video a link."""
 
     def __init__(self, md: Markdown, ext: ObsidianExtension) -> None:
         super().__init__(md)
@@ -232,31 +243,57 @@ class _ImageTreeprocessor(Treeprocessor):
             return
         for parent in list(root.iter()):
             for index, child in enumerate(list(parent)):
-                if child.tag == "img":
-                    self._resolve(ctx, parent, index, child)
+                if child.tag in ("img", "audio"):
+                    repl = self._replacement(ctx, child)
+                    if repl is not None:
+                        repl.tail = child.tail
+                        parent.remove(child)
+                        parent.insert(index, repl)
 
-    def _resolve(self, ctx: RenderContext, parent: etree.Element, index: int,
-                 img: etree.Element) -> None:
+    def _replacement(self, ctx: RenderContext, img: etree.Element) -> etree.Element | None:
+        """What stands in the image's place, or None when it stays, pointed at its media."""
         src = img.get("src", "")
         embedded = img.attrib.pop("data-embed", None) is not None
+        if img.tag == "audio" or _suffix(src) in SOUND_SUFFIXES:
+            return _sound(ctx, src, embedded, img.get("alt") or src)
+        if is_web_video(src):
+            ctx.problems.append(Problem(src, "notice", f"web video '{src}' cannot play in a "
+                                        "card or on paper; shown as a link", "web-embed"))
+            return _element("a", "web-embed", img.get("alt") or src, href=src)
         media, problem = ctx.image(src, embedded)
         if media is not None:
             img.set("src", media)
-            return
+            return None
         if problem is not None:
             ctx.problems.append(problem)
-        parts = urlsplit(src)
-        if parts.scheme in ("http", "https"):
-            repl = etree.Element("a", {"class": "remote-image", "href": src})
-            repl.text = img.get("alt") or src
-        else:
-            repl = etree.Element("span", {"class": "missing-image"})
-            repl.text = f"Missing image: {unquote(src)}"
-        repl.tail = img.tail
-        parent.remove(img)
-        parent.insert(index, repl)
+        if urlsplit(src).scheme in ("http", "https"):
+            return _element("a", "remote-image", img.get("alt") or src, href=src)
+        return _element("span", "missing-image", f"Missing image: {unquote(src)}")
 
 
+def _suffix(src: str) -> str:
+    path = urlsplit(src).path if "://" in src else src
+    return "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
+
+
+def _element(tag: str, css: str, text: str, **attributes: str) -> etree.Element:
+    el = etree.Element(tag, {"class": css, **attributes})
+    el.text = text
+    return el
+
+
+def _sound(ctx: RenderContext, src: str, embedded: bool, shown: str) -> etree.Element:
+    """``[sound:<media name>]``, which Anki plays (the sheet shows the file's name), or a
+    placeholder when the file cannot be used."""
+    media, problem = ctx.sound(src, embedded)
+    if media is None:
+        if problem is not None:
+            ctx.problems.append(problem)
+        if urlsplit(src).scheme in ("http", "https"):
+            return _element("a", "web-embed", shown, href=src)
+        return _element("span", "missing-image", f"Missing audio: {unquote(src)}")
+    name = unquote(src).rsplit("/", 1)[-1] if shown == src else shown
+    return _element("span", "audio-file", f"[sound:{media}]", title=name)
 
 
 def mermaid_fence(source: str, language: str, css_class: str, options: object, md: Markdown,

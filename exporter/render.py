@@ -37,8 +37,10 @@ from .transclude import (
     Target,
     escapes,
     find,
+    unfilled,
 )
 from .vault import AssetIndex
+from .webembed import iframes
 
 log = logging.getLogger(__name__)
 _EMBED_LINE = re.compile(r"^\s*!\[\[([^\[\]\n|]+?)(?:\|[^\]]*)?\]\]\s*$")
@@ -268,6 +270,7 @@ class Renderer:
             link=lambda target, heading, raw: self.resolver.link(note, target, heading, raw,
                                                                  problems),
             image=lambda src, embedded: self.resolver.image(src, embedded, note_path),
+            sound=lambda src, embedded: self.resolver.sound(src, embedded, note_path),
             file=lambda name: self.index.has_file(name) and not escapes(note.relpath, name),
             problems=problems,
         )
@@ -278,6 +281,8 @@ class Renderer:
         finally:
             self.ext.context = None
         html = _EMPTY_PARAGRAPH.sub("", html)  # a line that held only tags or a comment
+        html, frames = iframes(html)  # the sanitiser would drop them without a trace
+        problems += [Problem(text, "notice", message, "web-embed") for text, message in frames]
         return safe_math_links(sanitize(html, lambda tag, attr, value: self.resolver.attribute(
             tag, attr, value, note_path, problems))), context
 
@@ -302,6 +307,12 @@ class Renderer:
                        else f"nests embeds over {MAX_EMBED_DEPTH} deep")
                 problems.append(Problem(line.strip(), "warning", f"'{target.label}' {why}; shown "
                                         "as a link", "embed-cycle"))
+                out.append(line)
+                continue
+            if target.label.rsplit(" › ", 1)[-1].startswith("^") and unfilled(target):
+                problems.append(Problem(line.strip(), "warning", f"'{target.label}' names no "
+                                        "block that can be shown; shown as a link",
+                                        "empty-block"))
                 out.append(line)
                 continue
             if not budget.spend(len(target.lines)):

@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .errors import OutsideVaultError, RemoteImageError
+from .media import sound_problem
 from .model import Asset, Note
 from .obsidian import Problem
 from .remote import RemoteImages
@@ -106,26 +107,51 @@ class Resolver:
             return None, Problem(src, "error", f"image '{src}' uses a '{parts.scheme}:' URL; "
                                  "refused", "outside-vault")
         target = src if embedded else unquote(parts.path)
-        # an embed is located by its opening "![[" so the column points at the embed itself
-        where = f"![[{src}" if embedded else src
+        found, problem = self._find(target, src, embedded, note_path, "image")
+        if found is None:
+            return None, problem
+        why = self.index.why_unreadable(found)
+        if why is not None:
+            return None, Problem(_where(src, embedded), "warning", f"image '{target}' {why}; "
+                                 "left out", "bad-image")
+        asset: Asset = self.index.asset(found)
+        return asset.media_name, None
+
+    def sound(self, src: str, embedded: bool,
+              note_path: Path) -> tuple[str | None, Problem | None]:
+        """Resolve an audio or video file to a media name, or explain why it cannot be (the
+        rules of images: in the notes or assets folders only, never fetched, a size cap)."""
+        parts = urlsplit(src)
+        if parts.scheme or src.startswith("//"):
+            return None, Problem(src, "warning", f"audio '{src}' is a URL, not a file of the "
+                                 "vault; kept as a link", "remote-audio")
+        target = src if embedded else unquote(parts.path)
+        found, problem = self._find(target, src, embedded, note_path, "audio")
+        if found is None:
+            return None, problem
+        why = sound_problem(found)
+        if why is not None:
+            return None, Problem(_where(src, embedded), "warning", f"audio '{target}' {why}; "
+                                 "left out", "bad-audio")
+        return self.index.asset(found).media_name, None
+
+    def _find(self, target: str, src: str, embedded: bool, note_path: Path,
+              noun: str) -> tuple[Path | None, Problem | None]:
+        """The file ``target`` names in the notes or assets folders, or the problem."""
+        where = _where(src, embedded)
         try:
             found = self.index.resolve(target, note_path)
         except OutsideVaultError:
-            return None, Problem(where, "error", f"image '{target}' is outside the notes and "
+            return None, Problem(where, "error", f"{noun} '{target}' is outside the notes and "
                                  "assets folders; refused", "outside-vault")
-        if found is None:
-            if "\x00" not in target and self._outside_link_path(target, note_path):
-                return None, Problem(where, "error", f"image '{target}' is a link to a file "
-                                     "outside the notes and assets folders; refused",
-                                     "outside-vault")
-            return None, Problem(where, "warning", f"image '{target}' not found in the assets "
-                                 "or notes folders", "missing-image")
-        why = self.index.why_unreadable(found)
-        if why is not None:
-            return None, Problem(where, "warning", f"image '{target}' {why}; left out",
-                                 "bad-image")
-        asset: Asset = self.index.asset(found)
-        return asset.media_name, None
+        if found is not None:
+            return found, None
+        if "\x00" not in target and self._outside_link_path(target, note_path):
+            return None, Problem(where, "error", f"{noun} '{target}' is a link to a file "
+                                 "outside the notes and assets folders; refused",
+                                 "outside-vault")
+        return None, Problem(where, "warning", f"{noun} '{target}' not found in the assets "
+                             "or notes folders", f"missing-{noun}")
 
     def _outside_link_path(self, target: str, note_path: Path) -> bool:
         relpath = note_path.relative_to(self.notes_dir).as_posix()
@@ -143,3 +169,9 @@ class Resolver:
                                  f"{exc}; kept as a link", "remote-image-failed")
         asset = self.index.asset(path)
         return asset.media_name, None
+
+
+def _where(src: str, embedded: bool) -> str:
+    """What a problem is located by: an embed by its opening "![[", so that the column points
+    at the embed itself."""
+    return f"![[{src}" if embedded else src

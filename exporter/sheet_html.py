@@ -11,6 +11,7 @@ from importlib import resources
 from urllib.parse import unquote
 
 from . import glance, wrap
+from .htmlfix import sound_names
 from .mathsvg import MathImages
 from .model import Note, Section, Vault
 
@@ -290,7 +291,7 @@ class _Blocks:
             classes.append("wide")
         inner = _drop_dangling_links(inner, self.anchors)
         inner = _OPEN.sub("<details open ", inner)  # paper has no folds: show every callout
-        inner = _IMG.sub(self._image, inner)
+        inner = _IMG.sub(self._image, sound_names(inner))
         if self.math is not None:
             inner = self.math.replace(inner)
         inner = wrap.wrap(inner, self.code_width)  # after the formulas: TeX is never broken

@@ -24,8 +24,9 @@ def split_block_id(line: str) -> tuple[str, str | None]:
     # make "\s+\^id\s*$" try every start position (quadratic).
     stripped = line.rstrip()
     caret = stripped.rfind("^")
-    if caret < 1 or not stripped[caret - 1].isspace() or not _BLOCK_ID.fullmatch(
-            stripped, caret + 1):
+    # after a space, or right after an embed: "![[diagram.png]]^fig"
+    after = caret >= 1 and (stripped[caret - 1].isspace() or stripped.endswith("]]", 0, caret))
+    if not after or not _BLOCK_ID.fullmatch(stripped, caret + 1):
         return line, None
     if ("`" in stripped or "$" in stripped) and is_literal(literal_spans(stripped), caret):
         return line, None

@@ -148,19 +148,39 @@ def _block_above(body: list[str], index: int) -> list[str]:
 
 
 def _block_at(body: list[str], index: int) -> list[str]:
-    """``… ^id`` at the end of a line: its list item (with children), or its paragraph."""
-    item = _LIST_ITEM.match(body[index])
-    if item:
-        width = len(item.group(1).expandtabs(4))
-        end = index + 1
-        while end < len(body) and body[end].strip() and \
-                len(body[end].expandtabs(4)) - len(body[end].expandtabs(4).lstrip()) > width:
-            end += 1
-        return [line[len(item.group(1)):] for line in body[index:end]]
+    """``… ^id`` at the end of a line: its list item (with children), or its paragraph (a
+    quote's, a callout's); the continuation lines of a list item name the item."""
+    if _LIST_ITEM.match(body[index]):
+        return _item(body, index)
     start = index
     while start > 0 and body[start - 1].strip() and not _LIST_ITEM.match(body[start - 1]):
         start -= 1
+    if start > 0 and body[start - 1].strip():
+        return _item(body, start - 1)
     return body[start:index + 1]
+
+
+def _item(body: list[str], index: int) -> list[str]:
+    """The list item starting on line ``index``, with its continuation lines and children."""
+    item = _LIST_ITEM.match(body[index])
+    indent = item.group(1) if item else ""
+    width = len(indent.expandtabs(4))
+    end = index + 1
+    while end < len(body) and body[end].strip() and not (
+            _LIST_ITEM.match(body[end]) and _indent(body[end]) <= width):
+        end += 1
+    return [line[len(indent):] if line.startswith(indent) else line for line in body[index:end]]
+
+
+def _indent(line: str) -> int:
+    expanded = line.expandtabs(4)
+    return len(expanded) - len(expanded.lstrip())
+
+
+def unfilled(target: Target) -> bool:
+    """True when a block embed names a block with nothing to show (a ``^id`` with no block
+    above it, an empty section)."""
+    return not any(line.strip() and not BLOCK_ID_LINE.match(line) for line in target.lines)
 
 
 def find(note: Note, heading: str, places: Places | None = None) -> Target | None:

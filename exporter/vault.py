@@ -16,6 +16,8 @@ from .model import Asset, Diagnostic
 
 NOTE_SUFFIX = ".md"
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".avif"})
+# What Anki plays with [sound:…] (video files too: its player shows them)
+SOUND_SUFFIXES = frozenset({".mp3", ".wav", ".ogg", ".m4a", ".flac", ".webm", ".mp4"})
 _SKIPPED_DIRS = frozenset({".obsidian", ".git", ".trash", "node_modules", "__pycache__"})
 
 

@@ -49,8 +49,10 @@ def test_scripts_and_active_content_never_reach_cards_or_pdf(tmp_path: Path) -> 
         text = " ".join(page.extract_text() or "" for page in pdf.pages)
     assert "alert" not in text and "steal" not in text
     assert "passwd" not in back
-    # x.png does not exist; the file: URL is dropped by the sanitiser before any lookup
-    assert [d.code for d in result.diagnostics] == ["missing-image"]
+    # x.png does not exist; the file: URL is dropped by the sanitiser before any lookup; the
+    # iframe is a link to its page, with a notice
+    assert [d.code for d in result.diagnostics] == ["missing-image", "web-embed"]
+    assert '<a class="web-embed" href="https://example.com">https://example.com</a>' in back
 
 
 def test_embeds_escaping_the_vault_are_refused(tmp_path: Path) -> None:
