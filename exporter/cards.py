@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from urllib.parse import quote
@@ -17,6 +18,7 @@ from . import kinds as registry
 from .cloze import cloze_spans
 from .excalidraw import BASE_CLASS
 from .model import Card, CardItem, Diagnostic, Note, Section, Vault, fields_hash
+from .toc import is_table_of_contents
 from .vaultid import VaultId, legacy_guid
 
 FRONT_SEPARATOR = " › "
@@ -101,17 +103,13 @@ class _NoteCards:
 
     def cards(self) -> Iterator[Card]:
         for section in self.note.sections:
-            # A heading tagged as a card (#card) is that card: no section card repeats it.
-            tagged = any(i.whole_section and registry.kind_of(i.kind) in self.kinds
-                         for i in section.items)
-            if registry.kind_of(registry.SECTION) in self.kinds and section.has_content \
-                    and not tagged and _shows_something(section.html):
+            if registry.kind_of(registry.SECTION) in self.kinds \
+                    and not _tagged(section, self.kinds) and section_left_out(section) is None:
                 key = (registry.SECTION, *section.path)
+                front, context = self._section_question(section)
                 yield self._card(self._identity(key, section.block_id, section),
-                                 registry.model_of(registry.SECTION),
-                                 section.front_html
-                                 or html.escape(FRONT_SEPARATOR.join(section.path)),
-                                 card_html(section.html), section)
+                                 registry.model_of(registry.SECTION), front,
+                                 card_html(section.html), section, context)
             for item in section.items:
                 if registry.kind_of(item.kind) in self.kinds:
                     yield self._item_card(section, item)
@@ -123,14 +121,28 @@ class _NoteCards:
         if item.kind == "cloze":
             front = protect_cloze_in_math(front)
         back = section.html if item.whole_section else item.back_html
-        # Above the question, where it stands (the Spaced Repetition plugin's card context).
-        context = self.context
-        path = section.path[1:] if section.path[:1] == (self.note.title,) else section.path
-        if section.level and not item.whole_section and path:
-            # a first heading that repeats the note's title is not said twice
-            context += html.escape(FRONT_SEPARATOR + FRONT_SEPARATOR.join(path))
         return self._card(identity, registry.model_of(item.kind), front, card_html(back), section,
-                          context)
+                          self._item_context(section, item, front))
+
+    def _section_question(self, section: Section) -> tuple[str, str]:
+        """A section card's front (its heading path) and context (the note's title), the title
+        said once: headings that repeat it leave the front, or the context when the front
+        would be left empty."""
+        parts = _front_parts(section)
+        repeats = _leading_repeats(self.note.title, parts)
+        if repeats == len(parts):
+            return parts[-1], ""
+        return _SEPARATOR_HTML.join(parts[repeats:]), self.context
+
+    def _item_context(self, section: Section, item: CardItem, front: str) -> str:
+        """Above the question, where it stands (the Spaced Repetition plugin's card context):
+        the note's title and headings, less those that repeat the title or the question."""
+        path = [html.escape(p) for p in section.path] \
+            if section.level and not item.whole_section else []
+        path = path[_leading_repeats(self.note.title, path):]
+        if _plain(front) == _plain(self.context):
+            return _SEPARATOR_HTML.join(path)
+        return _SEPARATOR_HTML.join([self.context, *path])
 
     def _identity(self, key: tuple[str, ...], block_id: str | None, section: Section,
                   line: int | None = None) -> str:
@@ -160,6 +172,65 @@ class _NoteCards:
                     content_hash=fields_hash(model, self.deck, front, back, context, source,
                                              self.tags),
                     tags=self.tags, model=model, deck=self.deck)
+
+
+# Why a section makes no section card, as the summary counts them (sections_left_out).
+ONLY_HEADING, NOTHING_SHOWN, TABLE_OF_CONTENTS = "only_heading", "nothing_shown", "toc"
+
+
+def section_left_out(section: Section) -> str | None:
+    """Why ``section`` makes no section card, or None when it makes one."""
+    if not section.has_content:
+        # an intro before the first heading is kept when it holds only tags: it shows nothing
+        return ONLY_HEADING if section.level else NOTHING_SHOWN
+    if not _shows_something(section.html):
+        return NOTHING_SHOWN
+    return TABLE_OF_CONTENTS if is_table_of_contents(section) else None
+
+
+def sections_left_out(vault: Vault, options: CardOptions) -> dict[str, int]:
+    """How many sections made no section card, by why (not counted: sections whose heading is
+    a card of its own, and notes without section cards)."""
+    counts: Counter[str] = Counter()
+    for note in vault.notes:
+        chosen = _note_kinds(note, options.kinds, [])  # its warning is made with its cards
+        if registry.kind_of(registry.SECTION) not in chosen:
+            continue
+        for section in note.sections:
+            why = None if _tagged(section, chosen) else section_left_out(section)
+            counts.update([why] if why else [])
+    return dict(sorted(counts.items()))
+
+
+def _tagged(section: Section, chosen: tuple[str, ...]) -> bool:
+    """A heading tagged as a card (#card) is that card: no section card repeats it."""
+    return any(i.whole_section and registry.kind_of(i.kind) in chosen for i in section.items)
+
+
+_SEPARATOR_HTML = html.escape(FRONT_SEPARATOR)
+_MARKUP = re.compile(r"<[^>]*>|[*_`~=\[\]]")
+
+
+def _plain(text_html: str) -> str:
+    """Text compared for repeats: without tags and markup marks, in one case, single-spaced."""
+    return " ".join(html.unescape(_MARKUP.sub("", text_html)).split()).casefold()
+
+
+def _front_parts(section: Section) -> list[str]:
+    """The headings of a section's front, each as HTML (the whole front when a heading holds
+    the separator itself)."""
+    if not section.front_html:
+        return [html.escape(p) for p in section.path]
+    parts = section.front_html.split(_SEPARATOR_HTML)
+    return parts if len(parts) == len(section.path) else [section.front_html]
+
+
+def _leading_repeats(title: str, parts: list[str]) -> int:
+    """How many of ``parts`` (HTML), from the first, say the note's title again."""
+    said, count = _plain(html.escape(title)), 0
+    while count < len(parts) and _plain(parts[count]) == said:
+        count += 1
+    return count
 
 
 _TAG_OR_SPACE = re.compile(r"<(?!img\b)[^>]*>|\s+")

@@ -46,6 +46,7 @@ class Result:
     outputs: list[Output] = field(default_factory=list)
     report: anki.DeckReport | None = None
     fitted: list[str] = field(default_factory=list)  # what --pages chose, per PDF
+    sections_left_out: dict[str, int] = field(default_factory=dict)  # by why (cards.py)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -97,7 +98,8 @@ def _check(config: Config, work: Path, progress: Progress | None,
         from .session import warm_check
         return warm_check(config, progress)
     vault = load_vault(config, remote, progress, use_cache)
-    return Result(vault=vault, cards=_make_cards(config, vault))  # cards
+    return Result(vault=vault, cards=_make_cards(config, vault),  # cards
+                  sections_left_out=cards.sections_left_out(vault, card_options(config)))
 
 
 def _export(config: Config, work: Path, progress: Progress | None) -> Result:

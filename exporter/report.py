@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from .anki import REMOVED_TAG, DeckReport
+from .cards import NOTHING_SHOWN, ONLY_HEADING, TABLE_OF_CONTENTS
 from .config import Config
 from .model import Diagnostic
 from .pipeline import Result
@@ -29,6 +30,8 @@ def summary_lines(result: Result, config: Config) -> list[str]:
         cards += (f" ({r.added} added, {r.changed} changed, {r.unchanged} unchanged, "
                   f"{r.removed} removed since the last build)")
     lines.append(cards)
+    if result.sections_left_out:
+        lines.append(left_out_line(result.sections_left_out))
     if result.report:
         lines += _history_lines(result.report)
     lines.append(f"Images embedded: {len(vault.assets)}")
@@ -40,6 +43,19 @@ def summary_lines(result: Result, config: Config) -> list[str]:
     if result.outputs and config.out_ignored:
         lines.append(out_line(config))
     return lines
+
+
+# How the summary names each reason a section makes no card (cards.section_left_out), in order.
+_WHY = {TABLE_OF_CONTENTS: ("table of contents", "tables of contents"),
+        ONLY_HEADING: ("only a heading", "only a heading"),
+        NOTHING_SHOWN: ("with nothing to show", "with nothing to show")}
+
+
+def left_out_line(counts: dict[str, int]) -> str:
+    """One line for every section that made no card: how many, by why."""
+    said = [f"{counts[why]} {names[counts[why] != 1]}" for why, names in _WHY.items()
+            if counts.get(why)]
+    return "Sections without a card: " + ", ".join(said)
 
 
 def out_line(config: Config) -> str:
@@ -122,6 +138,8 @@ def json_document(result: Result, notes_dir: Path) -> str:
         "summary": {
             "notes": len(result.vault.notes), "sections": result.sections,
             **({"left_out": result.vault.left_out} if result.vault.left_out else {}),
+            **({"sections_left_out": result.sections_left_out}
+               if result.sections_left_out else {}),
             **({"fitted": result.fitted} if result.fitted else {}),
             "cards": len(result.cards), "images": len(result.vault.assets),
             "warnings": result.warnings, "errors": result.errors,

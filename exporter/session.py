@@ -103,7 +103,9 @@ class Session:
         clock("read")
         self._render(vault, texts, states, progress)
         clock("render")
-        result = Result(vault=vault, cards=self._cards(vault))
+        options = pipeline.card_options(self.config)
+        result = Result(vault=vault, cards=self._cards(vault),
+                        sections_left_out=cards.sections_left_out(vault, options))
         clock("cards")
         return result
 

@@ -46,11 +46,12 @@ def test_build_sample_writes_both_outputs_and_a_summary(sample: Path) -> None:
     assert lines[0] == f"Read 1 note (17 sections) from {sample / 'notes'}"
     assert lines[1] == ("Cards: 16 (16 added, 0 changed, 0 unchanged, 0 removed since the "
                         "last build)")
-    assert lines[2:4] == ["Images embedded: 11", "Warnings: 0, errors: 0"]
+    assert lines[2:5] == ["Sections without a card: 1 only a heading", "Images embedded: 11",
+                          "Warnings: 0, errors: 0"]
     assert re.fullmatch(rf"Wrote {re.escape(str(sample))}/dist/sample\.apkg \(\d+\.\d KiB\)",
-                        lines[4])
-    assert re.fullmatch(rf"Wrote {re.escape(str(sample))}/dist/sample\.pdf \(\d+\.\d KiB\)",
                         lines[5])
+    assert re.fullmatch(rf"Wrote {re.escape(str(sample))}/dist/sample\.pdf \(\d+\.\d KiB\)",
+                        lines[6])
     assert (sample / "dist" / "sample.apkg").stat().st_size > 100_000
     assert (sample / "dist" / "sample.pdf").read_bytes().startswith(b"%PDF-")
 

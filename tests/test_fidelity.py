@@ -48,12 +48,13 @@ def test_fidelity_deck_in_anki(tmp_path: Path, collection: Collection) -> None:
     config = load(VAULT / "notes", {"out_dir": tmp_path, "epoch": EPOCH, "write_pdf": False})
     result = export(config)
     log = import_apkg(collection, tmp_path / "fidelity.apkg")
-    assert log["new"] == len(result.cards) == collection.note_count() == 25
+    # Embeds.md's "Transclusion" only embeds another note's heading: no card of its own
+    assert log["new"] == len(result.cards) == collection.note_count() == 24
     models = Counter(collection.get_note(n).note_type()["name"] for n in collection.find_notes(""))
-    assert models == {"notes-export section": 20, "notes-export both ways": 2,
+    assert models == {"notes-export section": 19, "notes-export both ways": 2,
                       "notes-export cloze": 3}
     # both-ways notes make two cards; the cloze with c1 and c2 makes two
-    assert collection.card_count() == 20 + 2 * 2 + 2 + 1 + 1
+    assert collection.card_count() == 19 + 2 * 2 + 2 + 1 + 1
     decks = {d.name for d in collection.decks.all_names_and_ids()}
     assert {"Fidelity", "Fidelity::Folder::Sub", "Fidelity::Pinned Deck"} <= decks
     assert {"aws", "exam::saa", "flashcards::aws", "nested::deep::tag", "Folder::Sub"} <= \

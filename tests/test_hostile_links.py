@@ -57,7 +57,8 @@ def _note(unit: str, where: str, size: int, split: bool, closed: bool = False) -
         return "# T\n> [!note] [[ title\n" + "".join(f"> {row}\n" for row in lines)
     if where == "heading":
         return "".join(f"# T {row}\ntext\n" for row in lines)
-    return "# T\n" + "\n".join(lines) + "\n"
+    # a line of its own text: a section of only links to notes makes no card (toc.py)
+    return "# T\n" + "\n".join(lines) + "\nown text\n"
 
 
 def _check_and_sheet(notes: Path) -> tuple[Result, str]:

@@ -69,7 +69,9 @@ def test_links_and_embeds_leading_out_of_the_vault_are_refused_errors(tmp_path: 
 def test_embeds_that_fan_out_are_capped_per_section(tmp_path: Path) -> None:
     notes = tmp_path / "notes"
     for level in range(6):  # each note embeds the next ten times: 10**6 leaves uncapped
-        write_note(notes, f"n{level}.md", f"# N{level}\n" + f"![[n{level + 1}]]\n" * 10)
+        # (a line of its own text: a section of only embedded notes makes no card)
+        write_note(notes, f"n{level}.md", f"# N{level}\n" + f"![[n{level + 1}]]\n" * 10
+                   + "own text\n")
     write_note(notes, "n6.md", "# N6\nleaf text\n")
     result = _check(notes)
     assert len(result.cards) == 7

@@ -107,7 +107,8 @@ def test_drawing_exported_as_png(tmp_path: Path) -> None:
 def test_a_note_of_the_short_name_wins(tmp_path: Path) -> None:
     write_note(tmp_path, "Plan.excalidraw.md", DRAWING)
     write_note(tmp_path, "Plan.md", "# Goals\nShip it.\n")
-    write_note(tmp_path, "Note.md", "# Embeds\n![[Plan]]\n")
+    # (text of its own: a section of only an embedded note makes no card, cards.py)
+    write_note(tmp_path, "Note.md", "# Embeds\nThe plan, as written today:\n![[Plan]]\n")
     result = run(tmp_path)
     assert "Ship it." in backs(result)["Embeds"]
     assert result.diagnostics == []
