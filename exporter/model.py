@@ -60,6 +60,7 @@ class CardItem:
     front_html: str = ""
     back_html: str = ""
     whole_section: bool = False  # a heading tagged as a card: its back is the whole section
+    last_line: int = 0  # the last line the card covers (0: its first line)
 
 
 @dataclass

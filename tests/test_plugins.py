@@ -178,7 +178,9 @@ def test_spaced_repetition_settings(tmp_path: Path) -> None:
     assert got == [
         ("basic", "Cell", "Unit of life"),
         ("reversed", "DNA", "Genome"),
-        ("cloze", "The {{c1::nucleus}} holds {{c2::DNA}}.", ""),
+        # The plugin's cloze is the paragraph that holds it (A::B is no card here).
+        ("cloze", "A::B<br>\nThe {{c1::nucleus}} holds {{c2::DNA}}.<br>\nMade on {{date}} by "
+         "{{title}}.<br>\nA <mark>highlight</mark> stays.", ""),
         ("basic", "What is RNA?", "A nucleic acid"),
     ]
     facts = by_front(result)["Facts"].back
