@@ -116,6 +116,10 @@ _COMMON = [
                       + "  [default: " + ",".join(kinds.defaults()) + "]"),
     click.option("--cloze-highlights", is_flag=True,
                  help="Turn ==highlights== into cloze deletions."),
+    click.option("--section-cards", type=click.Choice(["auto", "always", "never"]),
+                 default="auto", show_default=True,
+                 help="A card per section: auto makes them only for notes written in no card "
+                      "syntax (as the flashcard plugins do)."),
     click.option("--vault-name", help="Obsidian vault name: cards link back to their note."),
     click.option("--include", multiple=True, metavar="GLOB",
                  help="Only notes whose path (relative to NOTES_DIR) matches; repeatable."),

@@ -35,6 +35,7 @@ class Extraction:
 
     items: list[CardItem] = field(default_factory=list)
     display: list[str] = field(default_factory=list)
+    tagged: bool = False  # a card made by the Flashcards plugin's #card tag
 
 
 def extract(section: Section, syntax: CardSyntax, report: Report | None = None) -> Extraction:
@@ -60,6 +61,8 @@ def read_cards(vault: Vault, settings: VaultSettings, highlights: bool) -> None:
 def read_note_cards(note: Note, syntax: CardSyntax | None,
                     diagnostics: list[Diagnostic]) -> None:
     """Fill each section's cards (none when ``syntax`` is None) and its display lines."""
+    marking = syntax or CardSyntax()
+    note.card_tags, note.deck_tags = marking.marker_tags, marking.deck_tags
     if syntax is None:
         return
 
@@ -67,9 +70,12 @@ def read_note_cards(note: Note, syntax: CardSyntax | None,
         diagnostics.append(Diagnostic(note.relpath, line, col, severity,  # type: ignore[arg-type]
                                       message, code))
 
+    note.plugin_cards = syntax.plugin
     for section in note.sections:
         result = extract(section, syntax, report)
         section.items, section.body = result.items, result.display
+        # A #card says the note is written for the Flashcards plugin.
+        note.plugin_cards = note.plugin_cards or result.tagged
 
 
 class _Reader:
@@ -151,6 +157,7 @@ class _Reader:
                         "but has no answer under it; no card made", "empty-card")
             return
         front = " › ".join(section.path) if self.syntax.context_aware else section.heading
+        self.out.tagged = True
         self.out.items.append(CardItem(kind, section.heading, _escape_front(front), back,
                                        section.line, section.block_id, whole_section=True))
 
@@ -181,6 +188,7 @@ class _Reader:
                             "empty-card")
                 continue
             front_text, block_id = split_block_id(front_text)
+            self.out.tagged = True
             self.out.items.append(CardItem(_kind_of(match), front_text, front_text, back,
                                            self.first + start, block_id))
 

@@ -49,6 +49,7 @@ class CardSyntax:
     cloze_paragraphs: bool = True  # a cloze is its paragraph (Spaced Repetition), or its line
     custom_clozes: tuple[str, ...] = ()  # other Spaced Repetition patterns ("{{[123::]answer}}")
     deck_tags: tuple[str, ...] = (DECK_TAG,)  # Spaced Repetition's: a note's deck, not a tag
+    plugin: bool = False  # the note is written for a flashcard plugin (its cards, no others)
 
     @property
     def marker_tags(self) -> tuple[str, ...]:
@@ -79,11 +80,15 @@ class VaultSettings:
         if self.deck_tags is not None and not _is_deck(note, self.deck_tags):
             return None
         syntax = self.syntax
+        tagged = carries(note, syntax.deck_tags)
+        plugin = self.flashcards_plugin or "cards-deck" in note.meta or tagged \
+            or (self.spaced_repetition and self.deck_tags is None)
+        syntax = replace(syntax, plugin=plugin)
         if "cards-deck" in note.meta and not self.flashcards_plugin:
             # A note written for the Flashcards plugin: its clozes are highlights and braces.
             syntax = replace(syntax, highlight_cloze=True, curly_cloze=True,
                              cloze_paragraphs=False)
-        elif not self.spaced_repetition and carries(note, syntax.deck_tags):
+        elif not self.spaced_repetition and tagged:
             # A note written for Spaced Repetition, read with its defaults: highlights are clozes.
             syntax = replace(syntax, highlight_cloze=True)
         chosen = note.meta.get("cloze-highlights")

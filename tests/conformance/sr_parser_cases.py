@@ -274,8 +274,8 @@ CASES: list[Case] = [
     ("code block bold", "# Title\n```markdown\nsome **bolded text**!\n```\n\nmore!", None, []),
     ("code block curly", "# Title\n\n```\nfoo = {{'a': 2}}\n```\n\nmore!", None, []),
     ("code inline sl", "`Inlineq::InlineA`", None, []),
-    ("code inline &", "# Title\n`if (a & b) {}`\nmore!", opts(sl="&", end="", clozes=STANDARD_CLOZES),
-     []),
+    ("code inline &", "# Title\n`if (a & b) {}`\nmore!",
+     opts(sl="&", end="", clozes=STANDARD_CLOZES), []),
     ("code combo", "Question::Answer\n\n```\nCodeblockq::CodeblockA\n```\n\n`Inlineq::InlineA`\n",
      None, [(SL, "Question::Answer", 0, 0)]),
 ]
