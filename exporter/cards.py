@@ -27,6 +27,8 @@ _MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.S)
 
 
 DEFAULT_VAULT = VaultId("notes")
+SECTION_CARDS = ("auto", "always", "never")  # auto: only notes written in no card syntax
+SECTION_CARDS_KEY = "section-cards"  # front matter: true brings them back, false drops them
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class CardOptions:
     folder_tags: bool = False
     vault_name: str | None = None
     vault: VaultId = DEFAULT_VAULT  # namespaces every GUID, and tags every note
+    section_cards: str = "auto"  # one of SECTION_CARDS
 
 
 def card_html(section_html: str) -> str:
@@ -93,8 +96,9 @@ class _NoteCards:
         self.diagnostics = diagnostics
         self.kinds = _note_kinds(note, options.kinds, diagnostics)
         self.deck = _deck(note, options)
-        self.tags = tuple(sorted({anki_tag(t) for t in note.tags} | _folder_tags(note, options)
-                                 | {options.vault.tag}))
+        self.tags = tuple(sorted({anki_tag(t) for t in note.tags if not _marker(note, t)}
+                                 | _folder_tags(note, options) | {options.vault.tag}))
+        self.sections = _wants_sections(note, options, self.kinds, diagnostics)
         self.context = html.escape(note.title)
         self.source = _source(note, options.vault_name)
         self.seen: dict[tuple[str, ...], int] = {}
@@ -103,8 +107,8 @@ class _NoteCards:
 
     def cards(self) -> Iterator[Card]:
         for section in self.note.sections:
-            if registry.kind_of(registry.SECTION) in self.kinds \
-                    and not _tagged(section, self.kinds) and section_left_out(section) is None:
+            if self.sections and not _tagged(section, self.kinds) \
+                    and section_left_out(section) is None:
                 key = (registry.SECTION, *section.path)
                 front, context = self._section_question(section)
                 yield self._card(self._identity(key, section.block_id, section),
@@ -193,8 +197,8 @@ def sections_left_out(vault: Vault, options: CardOptions) -> dict[str, int]:
     a card of its own, and notes without section cards)."""
     counts: Counter[str] = Counter()
     for note in vault.notes:
-        chosen = _note_kinds(note, options.kinds, [])  # its warning is made with its cards
-        if registry.kind_of(registry.SECTION) not in chosen:
+        chosen = _note_kinds(note, options.kinds, [])  # its warnings are made with its cards
+        if not _wants_sections(note, options, chosen, []):
             continue
         for section in note.sections:
             why = None if _tagged(section, chosen) else section_left_out(section)
@@ -260,12 +264,51 @@ def _note_kinds(note: Note, default: tuple[str, ...], diagnostics: list[Diagnost
     return tuple(chosen)
 
 
+def _wants_sections(note: Note, options: CardOptions, kinds: tuple[str, ...],
+                    diagnostics: list[Diagnostic]) -> bool:
+    """Section cards for this note: ``always``, ``never``, or (``auto``) unless the note is
+    written for a flashcard plugin and gives cards in its syntax (the plugin makes none besides
+    them); front matter ``section-cards: true`` or ``false`` decides for one note."""
+    if registry.kind_of(registry.SECTION) not in kinds:
+        return False
+    chosen = note.meta.get(SECTION_CARDS_KEY)
+    if isinstance(chosen, bool):
+        return chosen
+    if chosen is not None:
+        diagnostics.append(Diagnostic(note.relpath, note.meta_lines.get(SECTION_CARDS_KEY, 1), 1,
+                                      "warning", f"front matter '{SECTION_CARDS_KEY}' must be "
+                                      "true or false; ignored", "bad-front-matter"))
+    if options.section_cards != "auto":
+        return options.section_cards == "always"
+    return not note.plugin_cards or not any(
+        item.kind != "definition" and registry.kind_of(item.kind) in kinds
+        for section in note.sections for item in section.items)
+
+
+def _marker(note: Note, tag: str) -> bool:
+    """The tag is a flashcard plugin's syntax (``#card``, ``#flashcards/chemistry``)."""
+    tag = tag.lower().strip("/")
+    return any(tag == m or tag.startswith(m + "/") for m in note.card_tags)
+
+
+def _tag_deck(note: Note) -> list[str]:
+    """The deck a Spaced Repetition deck tag names (``#flashcards/chemistry``: chemistry)."""
+    for tag in sorted(t.strip("/") for t in note.tags):
+        for deck_tag in note.deck_tags:
+            if tag.lower().startswith(deck_tag + "/"):
+                return [part for part in tag[len(deck_tag) + 1:].split("/") if part]
+    return []
+
+
 def _deck(note: Note, options: CardOptions) -> str:
     """Decks follow folders under the root deck; front matter ``deck:`` (or the Flashcards
-    plugin's ``cards-deck:``) names one outright."""
+    plugin's ``cards-deck:``) names one outright; a Spaced Repetition deck tag names one under
+    the root deck."""
     chosen = note.meta.get("deck", note.meta.get("cards-deck"))
     if isinstance(chosen, str) and chosen.strip():
         return "::".join(p.strip() for p in chosen.split("::") if p.strip())
+    if tagged := _tag_deck(note):
+        return "::".join([options.root_deck, *tagged])
     folders = note.relpath.split("/")[:-1] if options.folder_decks else []
     return "::".join([options.root_deck, *folders])
 

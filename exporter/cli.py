@@ -120,6 +120,10 @@ _COMMON = [
                       + "  [default: " + ",".join(kinds.defaults()) + "]"),
     click.option("--cloze-highlights", is_flag=True,
                  help="Turn ==highlights== into cloze deletions."),
+    click.option("--section-cards", type=click.Choice(["auto", "always", "never"]),
+                 default="auto", show_default=True,
+                 help="A card per section: auto makes none for a note written for a flashcard "
+                      "plugin (#card, #flashcards, cards-deck:), as the plugins make none."),
     click.option("--vault-name", help="Obsidian vault name: cards link back to their note."),
     click.option("--include", multiple=True, metavar="GLOB",
                  help="Only notes whose path (relative to NOTES_DIR) matches; repeatable."),
@@ -192,8 +196,8 @@ _SYNC = [
 _SECTIONS: dict[str, tuple[str, ...]] = {
     "Notes": ("config_file", "asset_dirs", "include", "exclude", "tags", "check_links",
               "allow_remote", "allow_private_remote", "vault_name"),
-    "Cards": ("card_kinds", "cloze_highlights", "deck_name", "state_file", "previous",
-              "tag_removed"),
+    "Cards": ("card_kinds", "section_cards", "cloze_highlights", "deck_name", "state_file",
+              "previous", "tag_removed"),
     "Outputs": ("out_dir", "no_pdf", "no_anki", "write_html", "pdf_per"),
     "Cheat sheet": ("layout", "paper", "orientation", "columns", "font_size", "css", "pages",
                     "min_font_size", "no_glance", "header", "footer"),

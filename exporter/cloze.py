@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import re
+from dataclasses import dataclass
 
 from .plugins import CardSyntax
 from .text import literal_spans
@@ -26,37 +28,43 @@ _TEMPLATE_VARIABLE = re.compile(r"^\s*(?:date|time|title)(?::[^{}]*)?\s*$", re.I
 
 
 def convert(text: str, masked: str, syntax: CardSyntax) -> tuple[str | None, str]:
-    """The line as cloze text (written ``{{c1::…}}`` or converted from the plugins' forms),
+    """The text as cloze text (written ``{{c1::…}}`` or converted from the plugins' forms),
     and as shown on the sheet; None when it holds no cloze."""
     if CLOZE.search(mask(text, math=False)):
         return text, text
-    found = sorted(_conversions(masked, syntax), key=lambda f: f[0])
+    found = sorted(_conversions(text, masked, syntax), key=lambda f: f.start)
     if not found:
         return None, text
     cloze, shown, last, counter = [], [], 0, 0
-    for start, end, inner_start, inner_end, bold in found:
-        if start < last:
+    for deletion in found:
+        if deletion.start < last:
             continue  # overlaps an earlier deletion
-        answer = text[inner_start:inner_end]
-        curly = text[start] == "{" and text[start + 1] != "{"
-        sequence = (_CURLY_SEQUENCE if curly else _SEQUENCE).match(answer)
-        if sequence:
-            number, answer = int(sequence.group(1)), answer[sequence.end():]
-        else:
+        number = deletion.number
+        if number is None:
             counter += 1
             number = counter
-        answer, _, hint = answer.partition(";;")
-        hint_text = f"::{hint}" if hint else ""
-        cloze += [text[last:start], f"{{{{c{number}::{answer}{hint_text}}}}}"]
-        shown += [text[last:start], f"**{answer}**" if bold else f"=={answer}=="]
-        last = end
+        hint_text = f"::{deletion.hint}" if deletion.hint else ""
+        answer = deletion.answer
+        cloze += [text[last:deletion.start], f"{{{{c{number}::{answer}{hint_text}}}}}"]
+        shown += [text[last:deletion.start], f"**{answer}**" if deletion.bold else f"=={answer}=="]
+        last = deletion.end
     cloze.append(text[last:])
     shown.append(text[last:])
     return "".join(cloze), "".join(shown)
 
 
-def _conversions(masked: str, syntax: CardSyntax) -> list[tuple[int, int, int, int, bool]]:
-    """(start, end, answer start, answer end, bold) of each plugin-form deletion."""
+@dataclass(frozen=True)
+class _Deletion:
+    start: int
+    end: int
+    answer: str
+    number: int | None  # as written ("==2;;answer=="), else counted
+    hint: str
+    bold: bool = False
+
+
+def _conversions(text: str, masked: str, syntax: CardSyntax) -> list[_Deletion]:
+    """Each plugin-form deletion found in ``masked`` (code and math blanked out)."""
     found = []
     forms = ((syntax.highlight_cloze, _HIGHLIGHT), (syntax.bold_cloze, _BOLD),
              (syntax.double_curly_cloze, _DOUBLE_CURLY), (syntax.curly_cloze, _CURLY))
@@ -67,9 +75,73 @@ def _conversions(masked: str, syntax: CardSyntax) -> list[tuple[int, int, int, i
             if pattern in (_DOUBLE_CURLY, _CURLY) and \
                     _TEMPLATE_VARIABLE.match(match.group(1)):
                 continue
-            found.append((match.start(), match.end(), match.start(1), match.end(1),
-                          pattern is _BOLD))
+            found.append(_standard(text, match, pattern))
+    for written in syntax.custom_clozes:
+        for match in custom_pattern(written).finditer(masked):
+            answer = text[match.start("answer"):match.end("answer")]
+            hint = text[match.start("hint"):match.end("hint")] if match.group("hint") else ""
+            number = int(match.group("seq")) if match.group("seq") else None
+            found.append(_Deletion(match.start(), match.end(), answer, number, hint))
     return found
+
+
+def _standard(text: str, match: re.Match[str], pattern: re.Pattern[str]) -> _Deletion:
+    """A deletion of the four built-in forms: ``==2;;answer;;hint==``, ``{2:answer}``, …"""
+    answer = text[match.start(1):match.end(1)]
+    curly = pattern is _CURLY
+    sequence = (_CURLY_SEQUENCE if curly else _SEQUENCE).match(answer)
+    number = None
+    if sequence:
+        number, answer = int(sequence.group(1)), answer[sequence.end():]
+    answer, _, hint = answer.partition(";;")
+    return _Deletion(match.start(), match.end(), answer, number, hint, pattern is _BOLD)
+
+
+@functools.lru_cache(maxsize=64)
+def custom_pattern(written: str) -> re.Pattern[str]:
+    """A Spaced Repetition cloze pattern as a regex: ``answer`` is the answer, an optional
+    ``[…123…]`` the card's number, an optional ``[…hint…]`` a hint; ``\\[`` is a bracket."""
+    parts: list[str] = []
+    for optional, piece in _pattern_pieces(written):
+        body = re.escape(piece)
+        for word, group in (("answer", r"(?P<answer>[^\n]+?)"), ("123", r"(?P<seq>\d{1,6})"),
+                            ("hint", r"(?P<hint>[^\n]+?)")):
+            body = body.replace(re.escape(word), group, 1) if word in piece else body
+        parts.append(f"(?:{body})?" if optional else body)
+    if "(?P<answer>" not in "".join(parts):
+        return re.compile(r"(?!x)x(?P<answer>)(?P<hint>)(?P<seq>)")  # no answer: never a cloze
+    pattern = "".join(parts)
+    for group in ("hint", "seq"):
+        if f"(?P<{group}>" not in pattern:
+            pattern += f"(?P<{group}>)"
+    return re.compile(pattern)
+
+
+def pattern_start(written: str) -> str:
+    """The text every deletion of a custom pattern holds (a quick filter for lines)."""
+    literal = next((piece for optional, piece in _pattern_pieces(written) if not optional), "")
+    return literal.split("answer")[0][:2]
+
+
+def _pattern_pieces(written: str) -> list[tuple[bool, str]]:
+    """The pattern as (optional, literal text) pieces: ``[…]`` is optional, ``\\x`` is x."""
+    pieces: list[tuple[bool, str]] = []
+    current, optional, i = "", False, 0
+    while i < len(written):
+        char = written[i]
+        if char == "\\" and i + 1 < len(written):
+            current, i = current + written[i + 1], i + 2
+            continue
+        if char in "[]" and (char == "[") != optional:
+            if current:
+                pieces.append((optional, current))
+            current, optional = "", char == "["
+        else:
+            current += char
+        i += 1
+    if current:
+        pieces.append((optional, current))
+    return pieces
 
 
 def mask(text: str, math: bool = True) -> str:

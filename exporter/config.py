@@ -47,6 +47,7 @@ class Config:
     allow_private_remote: bool = False  # command line only: see _COMMAND_LINE_ONLY
     card_kinds: tuple[str, ...] = DEFAULT_CARD_KINDS
     cloze_highlights: bool = False
+    section_cards: str = "auto"  # auto: sections only of notes written in no card syntax
     folder_decks: bool = True
     folder_tags: bool = False
     vault_name: str | None = None
@@ -175,6 +176,7 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "out": ("out_dir", _text),
     "cards": ("card_kinds", _kinds),
     "cloze_highlights": ("cloze_highlights", _flag),
+    "section_cards": ("section_cards", _choice("auto", "always", "never")),
     "folder_decks": ("folder_decks", _flag),
     "folder_tags": ("folder_tags", _flag),
     "vault": ("vault_name", _text),

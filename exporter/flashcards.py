@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import scan
-from .cloze import CLOZE, MAX_CLOZE, cloze_spans, convert, mask
+from . import scan, srsyntax
+from .cloze import CLOZE, MAX_CLOZE, cloze_spans, convert, mask, pattern_start
 from .excalidraw import Drawings, is_drawing, rewrite_embeds
 from .model import CardItem, Diagnostic, Note, Section, Vault
 from .plugins import CardSyntax, VaultSettings
@@ -35,6 +35,7 @@ class Extraction:
 
     items: list[CardItem] = field(default_factory=list)
     display: list[str] = field(default_factory=list)
+    tagged: bool = False  # a card made by the Flashcards plugin's #card tag
 
 
 def extract(section: Section, syntax: CardSyntax, report: Report | None = None) -> Extraction:
@@ -60,6 +61,8 @@ def read_cards(vault: Vault, settings: VaultSettings, highlights: bool) -> None:
 def read_note_cards(note: Note, syntax: CardSyntax | None,
                     diagnostics: list[Diagnostic]) -> None:
     """Fill each section's cards (none when ``syntax`` is None) and its display lines."""
+    marking = syntax or CardSyntax()
+    note.card_tags, note.deck_tags = marking.marker_tags, marking.deck_tags
     if syntax is None:
         return
 
@@ -67,30 +70,37 @@ def read_note_cards(note: Note, syntax: CardSyntax | None,
         diagnostics.append(Diagnostic(note.relpath, line, col, severity,  # type: ignore[arg-type]
                                       message, code))
 
+    note.plugin_cards = syntax.plugin
     for section in note.sections:
         result = extract(section, syntax, report)
         section.items, section.body = result.items, result.display
+        # A #card says the note is written for the Flashcards plugin.
+        note.plugin_cards = note.plugin_cards or result.tagged
 
 
 class _Reader:
     def __init__(self, section: Section, syntax: CardSyntax, report: Report) -> None:
         self.section = section
-        self.body = section.body
+        self.raw = section.body
         self.first = section.body_line
         self.syntax = syntax
         self.report = report
         # text lines only: fenced (also in a callout) and indented code and $$ math are literal
-        self.kinds = scan.kinds(self.body)
+        self.kinds = scan.kinds(self.raw)
+        # HTML comments hold no cards; the plugin's scheduling comments are no card's text
+        self.body, self.scheduled = srsyntax.without_comments(self.raw, self.kinds)
         self.visible = [i for i, kind in enumerate(self.kinds) if kind == scan.TEXT]
         self.is_visible = set(self.visible)
         self.consumed: set[int] = set()
-        self.out = Extraction(display=list(self.body))
-        self.markers = [i for i, line in enumerate(self.body) if line.strip() == syntax.end_marker]
+        self.out = Extraction(display=list(self.raw))
+        self.markers = [i for i, line in enumerate(self.body)
+                        if syntax.end_marker and line.strip() == syntax.end_marker]
         # What a line must hold to be worth reading for one-line cards.
         optional = {"==": syntax.highlight_cloze, "**": syntax.bold_cloze,
                     "{": syntax.curly_cloze or syntax.double_curly_cloze}
-        self.tokens = {syntax.inline, syntax.inline_reversed, "{{c", " = "} | \
-            {token for token, used in optional.items() if used}
+        self.tokens = {syntax.inline, syntax.inline_reversed, "{{c", " = "} - {""} | \
+            {token for token, used in optional.items() if used} | \
+            {start for p in syntax.custom_clozes if (start := pattern_start(p))}
         self.tag_text = "#" + syntax.card_tag.lower()
         tag = re.escape(syntax.card_tag)
         self.card_tag = re.compile(
@@ -100,8 +110,9 @@ class _Reader:
     def run(self) -> Extraction:
         self._heading_card()
         self._tagged_lines()
+        separators = {sep for sep in self._separators if sep}
         for index in self.visible:
-            if self.body[index].strip() in self._separators and index not in self.consumed:
+            if self.body[index].strip() in separators and index not in self.consumed:
                 self._multiline(index)
         for index in self.visible:
             if index not in self.consumed:
@@ -146,6 +157,7 @@ class _Reader:
                         "but has no answer under it; no card made", "empty-card")
             return
         front = " › ".join(section.path) if self.syntax.context_aware else section.heading
+        self.out.tagged = True
         self.out.items.append(CardItem(kind, section.heading, _escape_front(front), back,
                                        section.line, section.block_id, whole_section=True))
 
@@ -176,6 +188,7 @@ class _Reader:
                             "empty-card")
                 continue
             front_text, block_id = split_block_id(front_text)
+            self.out.tagged = True
             self.out.items.append(CardItem(_kind_of(match), front_text, front_text, back,
                                            self.first + start, block_id))
 
@@ -204,32 +217,58 @@ class _Reader:
     # --- multi-line questions: lines, a "?" line, the answer ----------------------------------
 
     def _multiline(self, sep: int) -> None:
-        """Question lines, a line with only ``?`` (``??``: both ways), then the answer: up to a
-        blank line, or up to the end marker line when the answer holds blank lines."""
+        """Question lines (back to a blank line, or to a card above), a line with only ``?``
+        (``??``: both ways), then the answer: up to a blank line outside code, or up to the end
+        marker line when the answer holds blank lines."""
         body = self.body
         start = sep
-        while start > 0 and body[start - 1].strip() and start - 1 in self.is_visible \
-                and start - 1 not in self.consumed:
+        while start > 0 and self._filled(start - 1) and start - 1 in self.is_visible \
+                and start - 1 not in self.consumed and not self._is_inline(start - 1):
             start -= 1
-        marker = self.syntax.end_marker
-        after = bisect.bisect_right(self.markers, sep)
-        end = self.markers[after] if after < len(self.markers) else None
-        if end is None:
-            first = next((i for i in range(sep + 1, len(body)) if body[i].strip()), len(body))
-            end = next((i for i in range(first, len(body)) if not body[i].strip()), len(body))
+        end = self._answer_end(sep)
         question = [split_block_id(line)[0] for line in body[start:sep]]
         answer = [split_block_id(line)[0] for line in body[sep + 1:end]]
-        if not "".join(question).strip() or not "".join(answer).strip():
+        front = srsyntax.without_deck_tag("\n".join(question).strip(), self.syntax.deck_tags)
+        if not front.strip() or not "".join(answer).strip():
             return
         block_id = next((b for line in body[start:end] if (b := split_block_id(line)[1])), None)
         kind = "qa-reversed" if body[sep].strip() == self.syntax.multiline_reversed else "qa"
-        front = "\n".join(question)
-        self.out.items.append(CardItem(kind, front.strip(), front, "\n".join(answer).strip("\n"),
-                                       self.first + start, block_id))
+        last = end - 1  # up to the end marker, as the plugin counts; else the last text line
+        while last > sep and not self._filled(last) and end not in self.markers:
+            last -= 1
+        self.out.items.append(CardItem(kind, "\n".join(question).strip(), front.strip("\n"),
+                                       "\n".join(answer).strip("\n").rstrip(),
+                                       self.first + start, block_id,
+                                       last_line=self.first + last))
         self.consumed |= set(range(start, min(end + 1, len(body))))
         self.out.display[sep] = ""
-        if end < len(body) and body[end].strip() == marker:
+        if end < len(body) and self.markers and body[end].strip() == self.syntax.end_marker:
             self.out.display[end] = ""
+
+    def _answer_end(self, sep: int) -> int:
+        """The line after a multi-line card's answer: the next end marker, else the first blank
+        line (outside code) after the answer's first line."""
+        body = self.body
+        after = bisect.bisect_right(self.markers, sep)
+        if after < len(self.markers):
+            return self.markers[after]
+        first = next((i for i in range(sep + 1, len(body)) if self._filled(i)), len(body))
+        return next((i for i in range(first, len(body))
+                     if not self._filled(i) and self.kinds[i] == scan.TEXT), len(body))
+
+    def _filled(self, index: int) -> bool:
+        """The line holds something: text, or the plugin's scheduling comment."""
+        return bool(self.body[index].strip()) or index in self.scheduled
+
+    def _is_inline(self, index: int) -> bool:
+        """The line is a one-line ``Term::Definition`` card of its own."""
+        line = split_block_id(self.body[index])[0].strip()
+        text = _BULLET.sub("", line)
+        if "{{c" in text and CLOZE.search(mask(text, math=False)):
+            return False  # a written deletion, not a separator
+        return any(sep and sep in text for sep in (self.syntax.inline,
+                                                   self.syntax.inline_reversed)) \
+            and not text.startswith("|") and self._inline(text, mask(text)) is not None
 
     # --- one line: cloze, Term::Definition, Term = Definition ---------------------------------
 
@@ -249,16 +288,21 @@ class _Reader:
             return  # a deletion never closed: no card of any kind (the render reports it)
         cloze, shown = convert(text, masked, self.syntax)
         if cloze is not None:
-            if self._cloze_numbers_ok(cloze, number, offset):
-                self.out.items.append(CardItem("cloze", cloze, cloze, "", number, block_id))
-            self.out.display[index] = raw[:offset] + shown + raw[offset + len(text):]
+            self._show(index, offset, text, shown)
+            self._cloze(index, offset, bool(bullet) or not self.syntax.cloze_paragraphs)
             return
         qa = None if text.startswith("|") else self._inline(text, masked)  # not a table row
         if qa is not None:
             kind, front, back, sep_at, sep_end = qa
-            self.out.items.append(CardItem(kind, front, front, back, number, block_id))
-            shown = text[:sep_at].rstrip() + " — " + text[sep_end:].lstrip()
-            self.out.display[index] = raw[:offset] + shown + raw[offset + len(text):]
+            last = index + srsyntax.metadata_lines(self.raw, index)
+            shown_front = srsyntax.without_deck_tag(front, self.syntax.deck_tags).strip()
+            self.out.items.append(CardItem(kind, front, shown_front or front, back, number,
+                                           block_id, last_line=self.first + last))
+            self.consumed |= set(range(index, last + 1))
+            for metadata in range(index + 1, last + 1):
+                self.out.display[metadata] = ""
+            self._show(index, offset, text, text[:sep_at].rstrip() + " — "
+                       + text[sep_end:].lstrip())
             return
         definition = _DEFINITION.match(text)
         if definition:
@@ -266,6 +310,68 @@ class _Reader:
             term = definition.group("front")
             self.out.items.append(CardItem("definition", term, f"{term} = …",
                                            definition.group("back"), number, block_id))
+
+    def _show(self, index: int, offset: int, text: str, shown: str) -> None:
+        """The line as a reader sees it: ``shown`` in place of its card syntax."""
+        raw = self.raw[index]
+        self.out.display[index] = raw[:offset] + shown + raw[offset + len(text):]
+
+    def _cloze(self, index: int, offset: int, listed: bool) -> None:
+        """The cloze card of the paragraph that holds line ``index``: its lines from the last
+        blank line to the next (a list item is a paragraph of its own), or to the end marker."""
+        lines = [index] if listed else self._paragraph(index)
+        lines = self._to_end_marker(lines)
+        for other in lines[1:]:
+            self._show_deletions(other)
+        texts = [split_block_id(self.body[i]) for i in lines]
+        block_id = next((b for _, b in texts if b), None)
+        joined = "\n".join(_BULLET.sub("", t, count=1) if listed else t
+                           for t, _ in texts).strip()
+        cloze, _ = convert(joined, mask(joined), self.syntax)
+        self.consumed |= set(lines)
+        if cloze is not None and self._cloze_numbers_ok(cloze, self.first + lines[0], offset):
+            ends = lines[-1] + 1 in self.markers  # up to the end marker, as the plugin counts
+            last = lines[-1] if ends else max(i for i in lines if self._filled(i))
+            self.out.items.append(CardItem("cloze", cloze, cloze, "", self.first + lines[0],
+                                           block_id, last_line=self.first + last))
+
+    def _paragraph(self, index: int) -> list[int]:
+        """The lines of the paragraph around ``index``, up to blank lines, list items, other
+        cards and code."""
+        def joins(i: int) -> bool:
+            return 0 <= i < len(self.body) and i in self.is_visible and self._filled(i) \
+                and i not in self.consumed and not _BULLET.match(self.body[i]) \
+                and not self._is_inline(i)
+
+        start, end = index, index + 1
+        while joins(start - 1):
+            start -= 1
+        while joins(end) and self.body[end].strip() not in self._separators:
+            end += 1
+        return list(range(start, end))
+
+    def _to_end_marker(self, lines: list[int]) -> list[int]:
+        """With an end marker below and only plain text before it, the card runs up to it."""
+        after = bisect.bisect_right(self.markers, lines[-1])
+        if after == len(self.markers):
+            return lines
+        marker = self.markers[after]
+        between = range(lines[-1] + 1, marker)
+        if any(i in self.consumed or self.body[i].strip() in self._separators
+               or (self._filled(i) and i not in self.is_visible) or self._is_inline(i)
+               for i in between):
+            return lines
+        self.out.display[marker] = ""
+        return [*lines, *between]
+
+    def _show_deletions(self, index: int) -> None:
+        """Another line of a cloze paragraph, its deletions shown highlighted."""
+        line = split_block_id(self.body[index])[0]
+        offset = len(line) - len(line.lstrip())
+        text = line[offset:].rstrip()
+        if text:
+            shown = convert(text, mask(text), self.syntax)[1]
+            self._show(index, offset, text, shown)
 
     def _cloze_numbers_ok(self, cloze: str, number: int, offset: int) -> bool:
         """Anki numbers clozes from 1 to 65535; any other number fails the whole import."""
@@ -281,7 +387,9 @@ class _Reader:
     def _inline(self, text: str, masked: str) -> tuple[str, str, str, int, int] | None:
         """``Term::Definition`` (``:::`` both ways): exactly one separator outside code."""
         normal, reverse = self.syntax.inline, self.syntax.inline_reversed
-        longest = sorted((normal, reverse), key=len, reverse=True)
+        longest = sorted({s for s in (normal, reverse) if s}, key=len, reverse=True)
+        if not longest:
+            return None
         found = list(re.finditer("|".join(re.escape(s) for s in longest), masked))
         if len(found) != 1:
             return None

@@ -60,6 +60,7 @@ class CardItem:
     front_html: str = ""
     back_html: str = ""
     whole_section: bool = False  # a heading tagged as a card: its back is the whole section
+    last_line: int = 0  # the last line the card covers (0: its first line)
 
 
 @dataclass
@@ -108,6 +109,10 @@ class Note:
     meta_lines: dict[str, int] = field(default_factory=dict)  # each front matter key's line
     # ``[^label]: text`` definitions, wherever written: (file line, text) per line
     footnotes: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    # The flashcard plugins' tags here: card syntax, not Anki tags (lowercase; also nested)
+    card_tags: tuple[str, ...] = ()
+    deck_tags: tuple[str, ...] = ()  # of them, those whose nested part names a deck
+    plugin_cards: bool = False  # written in a flashcard plugin's syntax: its cards, no others
 
     @property
     def identity(self) -> str:

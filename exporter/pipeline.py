@@ -156,7 +156,8 @@ def card_options(config: Config) -> cards.CardOptions:
     """What cards to make, as the options choose."""
     return cards.CardOptions(root_deck=config.title, kinds=config.card_kinds,
                              folder_decks=config.folder_decks, folder_tags=config.folder_tags,
-                             vault_name=config.vault_name, vault=config.vault)
+                             vault_name=config.vault_name, vault=config.vault,
+                             section_cards=config.section_cards)
 
 
 def _make_cards(config: Config, vault: Vault) -> list[Card]:

@@ -21,6 +21,11 @@ from .text import END_MARKER, is_literal, literal_spans
 FLASHCARDS = "flashcards"  # reuseman/flashcards-obsidian
 SPACED_REPETITION = "obsidian-spaced-repetition"  # st3v3nmw/obsidian-spaced-repetition
 TEMPLATER = "templater-obsidian"
+DECK_TAG = "flashcards"  # the Spaced Repetition plugin's default: only notes so tagged are read
+# Its default cloze patterns: the three our CardSyntax flags stand for; any other is custom.
+_PATTERN_KINDS = {"==[123;;]answer[;;hint]==": "highlight_cloze",
+                  "**[123;;]answer[;;hint]**": "bold_cloze",
+                  "{{[123;;]answer[;;hint]}}": "double_curly_cloze"}
 _TAG = re.compile(r"(?<![^\s(\[])#([\w/-]*[^\W\d][\w/-]*)")
 _MAX_SETTINGS_BYTES = 1024 * 1024
 EMPTY: dict[str, Any] = {}
@@ -41,6 +46,17 @@ class CardSyntax:
     curly_cloze: bool = False  # {answer}, {2:answer} (Flashcards)
     card_tag: str = "card"  # a heading or line tagged #card is a card (Flashcards)
     context_aware: bool = True  # a #card heading's front is its heading path
+    cloze_paragraphs: bool = True  # a cloze is its paragraph (Spaced Repetition), or its line
+    custom_clozes: tuple[str, ...] = ()  # other Spaced Repetition patterns ("{{[123::]answer}}")
+    deck_tags: tuple[str, ...] = (DECK_TAG,)  # Spaced Repetition's: a note's deck, not a tag
+    plugin: bool = False  # the note is written for a flashcard plugin (its cards, no others)
+
+    @property
+    def marker_tags(self) -> tuple[str, ...]:
+        """The tags that are card syntax, not Anki tags (lowercase; tags nested under the deck
+        tags are decks, under the card tag kinds)."""
+        tag = self.card_tag.lower()
+        return (tag, f"{tag}-reverse", f"{tag}-spaced", *self.deck_tags)
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,7 @@ class VaultSettings:
     syntax: CardSyntax = CardSyntax()
     flashcards_plugin: bool = False  # its settings file is present
     deck_tags: tuple[str, ...] | None = None  # Spaced Repetition: only notes so tagged
+    spaced_repetition: bool = False  # its settings file is present
 
     def is_template(self, relpath: str) -> bool:
         """True when the note lies in a templates folder (templates are not notes to study)."""
@@ -63,9 +80,17 @@ class VaultSettings:
         if self.deck_tags is not None and not _is_deck(note, self.deck_tags):
             return None
         syntax = self.syntax
+        tagged = carries(note, syntax.deck_tags)
+        plugin = self.flashcards_plugin or "cards-deck" in note.meta or tagged \
+            or (self.spaced_repetition and self.deck_tags is None)
+        syntax = replace(syntax, plugin=plugin)
         if "cards-deck" in note.meta and not self.flashcards_plugin:
             # A note written for the Flashcards plugin: its clozes are highlights and braces.
-            syntax = replace(syntax, highlight_cloze=True, curly_cloze=True)
+            syntax = replace(syntax, highlight_cloze=True, curly_cloze=True,
+                             cloze_paragraphs=False)
+        elif not self.spaced_repetition and tagged:
+            # A note written for Spaced Repetition, read with its defaults: highlights are clozes.
+            syntax = replace(syntax, highlight_cloze=True)
         chosen = note.meta.get("cloze-highlights")
         chosen = chosen if isinstance(chosen, bool) else syntax.highlight_cloze or highlights
         return replace(syntax, highlight_cloze=chosen)
@@ -131,7 +156,7 @@ def _flashcards(settings: VaultSettings, data: dict[str, Any]) -> VaultSettings:
     its clozes are always on (``==highlight==`` and ``{curly}``)."""
     tag = _text(data, "flashcardsTag", "card").lstrip("#")
     syntax = replace(settings.syntax, card_tag=tag or "card", highlight_cloze=True,
-                     curly_cloze=True,
+                     curly_cloze=True, cloze_paragraphs=False,
                      inline=_text(data, "inlineSeparator", settings.syntax.inline),
                      inline_reversed=_text(data, "inlineSeparatorReverse",
                                            settings.syntax.inline_reversed),
@@ -139,39 +164,50 @@ def _flashcards(settings: VaultSettings, data: dict[str, Any]) -> VaultSettings:
     return replace(settings, syntax=syntax, flashcards_plugin=True)
 
 
-_PATTERN_KINDS = {"==": "highlight_cloze", "**": "bold_cloze", "{{": "double_curly_cloze"}
-
-
 def _spaced_repetition(settings: VaultSettings, data: dict[str, Any]) -> VaultSettings:
     """The Spaced Repetition plugin's settings (kept under ``settings`` in its data file)."""
     options = data.get("settings")
     options = options if isinstance(options, dict) else {}
-    syntax = settings.syntax
+    tags = options.get("flashcardTags", ["#flashcards"])
+    deck_tags: tuple[str, ...] | None = tuple(str(t).strip().lstrip("#").lower() for t in tags
+                      if isinstance(t, str) and t.strip("# ")) if isinstance(tags, list) else ()
+    syntax = sr_syntax(options, settings.syntax)
+    syntax = replace(syntax, deck_tags=deck_tags or (DECK_TAG,))
+    if _flag(options, "convertFoldersToDecks", False):
+        deck_tags = None  # every note is a deck
+    return replace(settings, syntax=syntax, deck_tags=deck_tags or None, spaced_repetition=True)
+
+
+def sr_syntax(options: dict[str, Any], base: CardSyntax = CardSyntax()) -> CardSyntax:
+    """The card syntax the Spaced Repetition plugin's options give (its parser's options, or
+    the settings they come from). A separator set to nothing (or blanks) turns its kind off."""
     clozes = {
         "highlight_cloze": _flag(options, "convertHighlightsToClozes", True),
         "bold_cloze": _flag(options, "convertBoldTextToClozes", False),
         "double_curly_cloze": _flag(options, "convertCurlyBracketsToClozes", False),
     }
+    custom: tuple[str, ...] = ()
     patterns = options.get("clozePatterns")
     if isinstance(patterns, list):  # newer releases: a list such as "==[123;;]answer[;;hint]=="
-        chosen = {_PATTERN_KINDS.get(str(p)[:2]) for p in patterns}
-        clozes = {kind: kind in chosen and clozes[kind] for kind in clozes}
-    syntax = replace(
-        syntax, highlight_cloze=clozes["highlight_cloze"], bold_cloze=clozes["bold_cloze"],
-        double_curly_cloze=clozes["double_curly_cloze"],
-        inline=_text(options, "singleLineCardSeparator", syntax.inline),
-        inline_reversed=_text(options, "singleLineReversedCardSeparator",
-                              syntax.inline_reversed),
-        multiline=_text(options, "multilineCardSeparator", syntax.multiline),
-        multiline_reversed=_text(options, "multilineReversedCardSeparator",
-                                 syntax.multiline_reversed),
-        end_marker=_text(options, "multilineCardEndMarker", syntax.end_marker))
-    tags = options.get("flashcardTags", ["#flashcards"])
-    deck_tags: tuple[str, ...] | None = tuple(str(t).strip().lstrip("#").lower() for t in tags
-                      if isinstance(t, str) and t.strip("# ")) if isinstance(tags, list) else ()
-    if _flag(options, "convertFoldersToDecks", False):
-        deck_tags = None  # every note is a deck
-    return replace(settings, syntax=syntax, deck_tags=deck_tags or None)
+        chosen = {_PATTERN_KINDS.get(str(p)) for p in patterns}
+        clozes = {kind: kind in chosen for kind in clozes}
+        custom = tuple(str(p) for p in patterns if str(p) not in _PATTERN_KINDS and str(p))
+    return replace(
+        base, highlight_cloze=clozes["highlight_cloze"], bold_cloze=clozes["bold_cloze"],
+        double_curly_cloze=clozes["double_curly_cloze"], custom_clozes=custom,
+        inline=_separator(options, "singleLineCardSeparator", base.inline),
+        inline_reversed=_separator(options, "singleLineReversedCardSeparator",
+                                   base.inline_reversed),
+        multiline=_separator(options, "multilineCardSeparator", base.multiline),
+        multiline_reversed=_separator(options, "multilineReversedCardSeparator",
+                                      base.multiline_reversed),
+        end_marker=_separator(options, "multilineCardEndMarker", base.end_marker))
+
+
+def _separator(options: dict[str, Any], key: str, default: str) -> str:
+    """A separator the settings set ('' when set to nothing: that kind is off), else default."""
+    value = options.get(key)
+    return value.strip() if isinstance(value, str) else default
 
 
 def _is_deck(note: Note, deck_tags: tuple[str, ...]) -> bool:

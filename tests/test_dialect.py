@@ -121,7 +121,8 @@ def test_3_tags_stay_in_place_and_become_anki_tags(built: tuple[Result, str, Pat
     result, text, _ = built
     cards = _cards(result, "Tags.md")
     assert [c.front for c in cards] == ["Heading one"]  # no card for a line of tags
-    assert {"fm", "only", "tags", "inline", "camelCase", "card"} <= set(cards[0].tags)
+    assert {"fm", "only", "tags", "inline", "camelCase"} <= set(cards[0].tags)
+    assert "card" not in cards[0].tags  # the Flashcards plugin's marker: syntax, not a tag
     back = cards[0].back
     assert 'A sentence with <span class="tag">#inline</span> tag.' in back
     assert '<li><span class="tag">#camelCase</span></li>' in back and "<h1" not in back

@@ -26,8 +26,10 @@ from .test_fuzz import FRAGMENTS  # (importing it also loads Hypothesis' CI prof
 FLASHCARDS_VAULT = ROOT.parent / "shared" / "corpus" / "flashcards-plugin-vault"
 
 
-def run(notes: Path, kinds: tuple[str, ...] = ("sections", "qa", "cloze")) -> Result:
-    return check(Config(notes_dir=notes, asset_dirs=[], card_kinds=kinds))
+def run(notes: Path, kinds: tuple[str, ...] = ("sections", "qa", "cloze"),
+        sections: str = "auto") -> Result:
+    return check(Config(notes_dir=notes, asset_dirs=[], card_kinds=kinds,
+                        section_cards=sections))
 
 
 def by_front(result: Result) -> dict[str, Card]:
@@ -69,10 +71,14 @@ def test_flashcards_vault_must_work_and_must_not_work(tmp_path: Path) -> None:
                       ("basic", "This is a valid", "inline card"),
                       ("basic", "This is a valid", "inline card"),
                       ("reversed", "This is a valid", "inline reversed card")]
-    # Nothing from the "Must NOT work" sections but their own section cards.
+    # Nothing from the "Must NOT work" sections; no section cards (as the plugin makes none).
     for card in result.cards:
         assert "::" not in card.front or card.model == "cloze"
         assert not re.search(r"\{valid\}|\{1\}|\{12\}|3::4", card.front)
+    assert not [c for c in result.cards if "NOT work" in c.source or "Math" in c.source
+                or "inline code" in c.source]
+    assert not [c for c in result.cards if c.kind == "section"]
+    result = run(notes, sections="always")
     not_work = [c for c in result.cards if "NOT work" in c.source or "Math" in c.source
                 or "inline code" in c.source]
     assert all(c.model == "basic" and c.kind == "section" for c in not_work)
@@ -111,7 +117,7 @@ def test_card_tags_on_headings_and_lines(tmp_path: Path) -> None:
                "- made of **organelles**\n\n## Mitosis #card-reverse\nCell division.\n\n"
                "## Notes\nWhat is ATP? #card #bio\nThe energy currency.\n\nRibosome\n"
                "#card/spaced\nMakes proteins.\n")
-    result = run(tmp_path)
+    result = run(tmp_path, sections="always")
     cards = by_front(result)
     cell = cards["Cells › What is a cell?"]
     assert (cell.model, cell.back) == ("basic", "<p>The unit of life.</p>\n<ul>\n<li>made of "
@@ -173,13 +179,15 @@ def test_spaced_repetition_settings(tmp_path: Path) -> None:
                "A::B\nThe **nucleus** holds {{DNA}}.\nMade on {{date}} by {{title}}.\n"
                "A ==highlight== stays.\n\nWhat is RNA?\n!?\nA nucleic acid\n")
     write_note(tmp_path, "Other.md", "# Not a deck\nCell;;Unit of life\n")
-    result = run(tmp_path)
+    result = run(tmp_path, sections="always")
     got = [(c.model, c.front, c.back) for c in result.cards if "›" not in c.front
            and c.front not in ("Facts", "Not a deck", "Deck")]
     assert got == [
         ("basic", "Cell", "Unit of life"),
         ("reversed", "DNA", "Genome"),
-        ("cloze", "The {{c1::nucleus}} holds {{c2::DNA}}.", ""),
+        # The plugin's cloze is the paragraph that holds it (A::B is no card here).
+        ("cloze", "A::B<br>\nThe {{c1::nucleus}} holds {{c2::DNA}}.<br>\nMade on {{date}} by "
+         "{{title}}.<br>\nA <mark>highlight</mark> stays.", ""),
         ("basic", "What is RNA?", "A nucleic acid"),
     ]
     facts = by_front(result)["Facts"].back
@@ -219,7 +227,7 @@ def test_section_shows_card_syntax_as_text(tmp_path: Path) -> None:
                "\n| C++ | std::vector |\n| --- | --- |\n| x | y |\n\n"
                "- URL http://x.y\n\nWhat is S3?\n?\nObject storage\n\n"
                "Lambda runs up to {{c1::15 minutes}}.\n")
-    result = run(tmp_path)
+    result = run(tmp_path, sections="always")
     back = by_front(result)["Terms"].back
     assert "<li>RCU — Read Capacity Unit</li>" in back
     assert "<code>a::b</code>" in back and "<th>std::vector</th>" in back
@@ -297,13 +305,13 @@ def test_sample_definitions_do_not_repeat_their_heading() -> None:
 @needs_corpus
 def test_flashcards_vault_imports_into_anki(tmp_path: Path, collection: Collection) -> None:
     """In Anki: the Cloze deck holds the 4 cloze notes (7 cards), the Inline deck the 5 inline
-    notes (6 cards: one both ways) besides its section notes."""
+    notes (6 cards: one both ways), and the #card heading of 000 Main.md: no section notes."""
     notes = tmp_path / "vault"
     shutil.copytree(FLASHCARDS_VAULT / "docs" / "test-vault", notes)
     export(Config(notes_dir=notes, asset_dirs=[], out_dir=tmp_path / "out", write_pdf=False,
                   deck_name="T", epoch=EPOCH))
     log = import_apkg(collection, tmp_path / "out" / "t.apkg")
-    assert log["new"] == collection.note_count() == 23
+    assert log["new"] == collection.note_count() == 10
     cloze = collection.find_notes('deck:Cloze "note:notes-export cloze"')
     assert (len(cloze), len(collection.find_cards('deck:Cloze "note:notes-export cloze"'))) == \
         (4, 7)
@@ -327,7 +335,7 @@ def test_spaced_repetition_end_marker(tmp_path: Path) -> None:
     settings(tmp_path, "obsidian-spaced-repetition", {"settings": {
         "multilineCardEndMarker": "---", "convertFoldersToDecks": True}})
     write_note(tmp_path, "N.md", "# H\nName two\n?\nfirst\n\nsecond\n---\nAfter.\n")
-    result = run(tmp_path)
+    result = run(tmp_path, sections="always")
     question = by_front(result)["Name two"]
     assert question.back == "<p>first</p>\n<p>second</p>"
     assert "<hr" not in by_front(result)["H"].back
@@ -368,3 +376,51 @@ def test_question_context_does_not_repeat_a_title_heading(tmp_path: Path) -> Non
     contexts = {c.front: c.context for c in run(tmp_path).cards}
     assert contexts["Question"] == "Cloze › Must work"
     assert contexts["Asked"] == "Cloze › Other"
+
+
+# --- cards as the plugin makes them: no section cards besides, marker tags are syntax ---
+
+
+def test_inline_card_above_a_multiline_card_is_its_own(tmp_path: Path) -> None:
+    """The question of a multi-line card runs back to a blank line, but not into a one-line
+    card above it: two cards, as the plugin makes them."""
+    write_note(tmp_path, "N.md", "# H\nATP::energy\nWhat is 2+2?\n?\nfour\n")
+    got = [(c.front, c.back) for c in run(tmp_path).cards if c.kind != "section"]
+    assert got == [("ATP", "energy"), ("What is 2+2?", "four")]
+
+
+def test_a_multiline_cloze_is_its_paragraph(tmp_path: Path) -> None:
+    write_note(tmp_path, "N.md", "# H\nThe cell's engine\nis the {{c1::mitochondrion}}.\n\n"
+               "- list items are {{c1::one card}} each\n- as {{c1::written}}\n")
+    clozes = [c.front for c in run(tmp_path).cards if c.model == "cloze"]
+    assert clozes == ["The cell's engine<br>\nis the {{c1::mitochondrion}}.",
+                      "list items are {{c1::one card}} each", "as {{c1::written}}"]
+
+
+def test_plugin_notes_give_their_cards_only(tmp_path: Path) -> None:
+    """A note written for a plugin (#card, a #flashcards deck tag) gives its cards and no
+    section cards; a note in no card syntax gives section cards; ``section-cards: true``
+    brings them back for one note."""
+    write_note(tmp_path, "Fc.md", "# Cells\n## What is a cell? #card\nThe unit of life.\n\n"
+               "## Notes\nText only.\n")
+    write_note(tmp_path, "Sr.md", "#flashcards/chemistry\n# Acids\nA base::pH > 7\n\nProse.\n")
+    write_note(tmp_path, "Plain.md", "# Plain\nJust prose.\n")
+    write_note(tmp_path, "Back.md", "---\nsection-cards: true\n---\n#flashcards\n# Both\nQ::A\n")
+    write_note(tmp_path, "Off.md", "---\nsection-cards: false\n---\n# Off\nJust prose.\n")
+    result = run(tmp_path)
+    got = sorted((c.note, c.kind, c.front) for c in result.cards)
+    assert got == [("Back.md", "qa", "Q"), ("Back.md", "section", "Both"),
+                   ("Fc.md", "qa", "Cells › What is a cell?"), ("Plain.md", "section", "Plain"),
+                   ("Sr.md", "qa", "A base")]
+    decks = {c.note: c.deck for c in result.cards}
+    assert decks["Sr.md"] == decks["Plain.md"] + "::chemistry"  # the deck tag names the deck
+    for card in result.cards:
+        assert not {t for t in card.tags if t.split("::")[0] in ("card", "flashcards")}
+
+
+def test_section_cards_always_and_never(tmp_path: Path) -> None:
+    write_note(tmp_path, "N.md", "#flashcards\n# H\nQ::A\n")
+    write_note(tmp_path, "P.md", "# P\nProse.\n")
+    for mode, fronts in (("always", ["H", "P", "Q"]), ("never", ["Q"])):
+        result = check(Config(notes_dir=tmp_path, asset_dirs=[], section_cards=mode))
+        assert sorted(c.front for c in result.cards) == fronts

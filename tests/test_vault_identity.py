@@ -19,6 +19,9 @@ from .conftest import EPOCH, answer_all, import_apkg, write_note
 
 LEGACY = Path(__file__).parent / "fixtures" / "legacy-0.1"
 LEGACY_CARDS = 9
+# 0.1 read "ATP::…" into the question below it; today it is a card of its own (the plugin's
+# reading), the only card added. Its notes name no plugin: their section cards stay.
+SPLIT = 1
 
 
 def _config(notes: Path, out: Path, deck: str = "Biology", **values: object) -> Config:
@@ -192,11 +195,13 @@ def _legacy_vault(tmp_path: Path, state: bool) -> tuple[Path, Path]:
 
 
 def _assert_kept(before: dict[str, tuple[int, str, tuple[str, ...], int]],
-                 after: dict[str, tuple[int, str, tuple[str, ...], int]]) -> None:
-    assert len(after) == LEGACY_CARDS  # no duplicate
-    assert {g: (v[0], v[3]) for g, v in after.items()} == \
+                 after: dict[str, tuple[int, str, tuple[str, ...], int]],
+                 added: int = SPLIT) -> None:
+    assert len(after) == LEGACY_CARDS + added  # no duplicate
+    assert {g: (v[0], v[3]) for g, v in after.items() if g in before} == \
         {g: (v[0], v[3]) for g, v in before.items()}  # same notes, review history kept
-    assert all(any(t.startswith(TAG_PREFIX) for t in v[2]) for v in after.values())
+    unclaimed = [v for v in after.values() if not any(t.startswith(TAG_PREFIX) for t in v[2])]
+    assert len(unclaimed) == added - SPLIT  # only a note no card claims goes without the tag
 
 
 @pytest.mark.parametrize("route", ["state file", "--previous"])
@@ -207,13 +212,13 @@ def test_a_deck_built_before_vault_identities_keeps_every_note_on_import(
     previous = LEGACY / "biology.apkg" if route == "--previous" else None
     config = _config(notes, out, epoch=EPOCH + 86_400, previous=previous)
     result = export(config)
-    assert result.report is not None and result.report.added == 0
+    assert result.report is not None and result.report.added == SPLIT
     col = Collection(str(col_path))
     try:
         log = import_apkg(col, out / "biology.apkg")
     finally:
         col.close()
-    assert log == {"new": 0, "updated": LEGACY_CARDS, "duplicate": 0, "conflicting": 0}
+    assert log == {"new": SPLIT, "updated": LEGACY_CARDS, "duplicate": 0, "conflicting": 0}
     _assert_kept(before, _notes(col_path))
 
     # later builds follow the kept GUIDs, with or without --previous
@@ -233,8 +238,11 @@ def test_a_collection_synced_before_vault_identities_keeps_every_note(
     notes, out = _legacy_vault(tmp_path, state=False)  # a fresh clone: no state file
     lines: list[str] = []
     _, plan = sync(_config(notes, out), col_path, echo=lines.append)
-    assert plan.summary() == f"0 added, {LEGACY_CARDS} updated, 0 moved, 0 deleted"
-    _assert_kept(before, _notes(col_path))
+    # Without a state file the question 0.1 merged with "ATP::…" is not recognised: a new
+    # note, and the old one is left as it is (no card claims it).
+    assert plan.summary() == \
+        f"{SPLIT + 1} added, {LEGACY_CARDS - 1} updated, 0 moved, 0 deleted"
+    _assert_kept(before, _notes(col_path), added=SPLIT + 1)
     _, again = sync(_config(notes, out), col_path, echo=_quiet)
     assert again.empty
 
@@ -250,6 +258,6 @@ def test_sync_leaves_a_note_from_before_vault_identities_that_no_card_claims(
     (notes / "Index.md").unlink()
     result, plan = sync(_config(notes, out), col_path, echo=_quiet)
     assert plan.delete == []
-    assert len(_notes(col_path)) == LEGACY_CARDS
+    assert len(_notes(col_path)) == LEGACY_CARDS + SPLIT
     notices = [d for d in result.vault.diagnostics if d.code == "sync-unowned"]
     assert len(notices) == 1 and notices[0].message.startswith("2 notes")
