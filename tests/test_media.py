@@ -164,7 +164,8 @@ def test_callout_and_list_continuation_block_embeds_are_filled(tmp_path: Path) -
         "# Src\n> [!note] Ending\n> body one ^end\n\n> [!tip] After\n> body two\n\n^after\n\n"
         "> [!warning] Quoted\n> body three\n> ^quoted\n\n- item one\n  continued ^cont\n"
         "- item two\n"), "Use.md": (
-        "# Use\n![[Src#^end]]\n\n![[Src#^after]]\n\n![[Src#^quoted]]\n\n![[Src#^cont]]\n")})
+        "# Use\nThe blocks of Src, embedded.\n\n![[Src#^end]]\n\n![[Src#^after]]\n\n"
+        "![[Src#^quoted]]\n\n![[Src#^cont]]\n")})
     back = _back(result, "Use.md › Use")
     for kind, title, body in (("note", "Ending", "body one"), ("tip", "After", "body two"),
                               ("warning", "Quoted", "body three")):

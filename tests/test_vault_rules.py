@@ -161,8 +161,9 @@ def test_template_placeholders_are_not_clozes(tmp_path: Path) -> None:
     write_note(tmp_path, "N.md", "#cards\n# Log\nCreated {{date:YYYY-MM-DD}} at {{time}}.\n"
                "Capital of France is {{Paris}}.\n")
     result = run(tmp_path)
+    # the card is the paragraph, as the plugin makes it; the placeholders stay text
     assert [c.front for c in result.cards if c.model == "cloze"] == [
-        "Capital of France is {{c1::Paris}}."]
+        "Created {{date:YYYY-MM-DD}} at {{time}}.<br>\nCapital of France is {{c1::Paris}}."]
 
 
 def test_base_embed_is_a_link_with_a_notice(tmp_path: Path) -> None:
