@@ -54,7 +54,8 @@ def test_a_new_writer_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(pipeline, "WRITERS", [*pipeline.WRITERS, CardList()])
     result = pipeline.export(_config(tmp_path, write_pdf=False))
     assert [o.path.name for o in result.outputs] == ["d.apkg", "cards.json"]
-    assert json.loads((tmp_path / "out" / "cards.json").read_text()) == ["A", "B"]  # the title is said once
+    # the title is said once: "B", not "A › B"
+    assert json.loads((tmp_path / "out" / "cards.json").read_text()) == ["A", "B"]
     # a writer that is not enabled writes nothing
     result = pipeline.export(_config(tmp_path, write_pdf=False, write_anki=False,
                                      out_dir=tmp_path / "none"))
