@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -106,16 +107,8 @@ class Resolver:
                 return self._remote_image(src)
             return None, Problem(src, "error", f"image '{src}' uses a '{parts.scheme}:' URL; "
                                  "refused", "outside-vault")
-        target = src if embedded else unquote(parts.path)
-        found, problem = self._find(target, src, embedded, note_path, "image")
-        if found is None:
-            return None, problem
-        why = self.index.why_unreadable(found)
-        if why is not None:
-            return None, Problem(_where(src, embedded), "warning", f"image '{target}' {why}; "
-                                 "left out", "bad-image")
-        asset: Asset = self.index.asset(found)
-        return asset.media_name, None
+        return self._local(unquote(parts.path) if not embedded else src, src, embedded,
+                           note_path, "image", self.index.why_unreadable, "bad-image")
 
     def sound(self, src: str, embedded: bool,
               note_path: Path) -> tuple[str | None, Problem | None]:
@@ -125,15 +118,23 @@ class Resolver:
         if parts.scheme or src.startswith("//"):
             return None, Problem(src, "warning", f"audio '{src}' is a URL, not a file of the "
                                  "vault; kept as a link", "remote-audio")
-        target = src if embedded else unquote(parts.path)
-        found, problem = self._find(target, src, embedded, note_path, "audio")
+        return self._local(unquote(parts.path) if not embedded else src, src, embedded,
+                           note_path, "audio", sound_problem, "bad-audio")
+
+    def _local(self, target: str, src: str, embedded: bool, note_path: Path, noun: str,
+               unusable: Callable[[Path], str | None], code: str
+               ) -> tuple[str | None, Problem | None]:
+        """The media name of a file of the vault, or why it cannot be shown (not found,
+        outside, or ``unusable`` says why: damaged, too large)."""
+        found, problem = self._find(target, src, embedded, note_path, noun)
         if found is None:
             return None, problem
-        why = sound_problem(found)
+        why = unusable(found)
         if why is not None:
-            return None, Problem(_where(src, embedded), "warning", f"audio '{target}' {why}; "
-                                 "left out", "bad-audio")
-        return self.index.asset(found).media_name, None
+            return None, Problem(_where(src, embedded), "warning", f"{noun} '{target}' {why}; "
+                                 "left out", code)
+        asset: Asset = self.index.asset(found)
+        return asset.media_name, None
 
     def _find(self, target: str, src: str, embedded: bool, note_path: Path,
               noun: str) -> tuple[Path | None, Problem | None]:
