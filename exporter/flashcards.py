@@ -289,7 +289,8 @@ class _Reader:
         cloze, shown = convert(text, masked, self.syntax)
         if cloze is not None:
             self._show(index, offset, text, shown)
-            self._cloze(index, offset, bool(bullet) or not self.syntax.cloze_paragraphs)
+            self._cloze(index, offset, bool(bullet) and not self._lists_join
+                        or not self.syntax.cloze_paragraphs)
             return
         qa = None if text.startswith("|") else self._inline(text, masked)  # not a table row
         if qa is not None:
@@ -335,12 +336,19 @@ class _Reader:
             self.out.items.append(CardItem("cloze", cloze, cloze, "", self.first + lines[0],
                                            block_id, last_line=self.first + last))
 
+    @property
+    def _lists_join(self) -> bool:
+        """A list's lines are one paragraph, as the Spaced Repetition plugin reads them (one
+        cloze note for a list without blank lines); in other notes each item is its own."""
+        return self.syntax.plugin and self.syntax.cloze_paragraphs
+
     def _paragraph(self, index: int) -> list[int]:
-        """The lines of the paragraph around ``index``, up to blank lines, list items, other
-        cards and code."""
+        """The lines of the paragraph around ``index``, up to blank lines, list items (unless
+        lists join), other cards and code."""
         def joins(i: int) -> bool:
             return 0 <= i < len(self.body) and i in self.is_visible and self._filled(i) \
-                and i not in self.consumed and not _BULLET.match(self.body[i]) \
+                and i not in self.consumed \
+                and (self._lists_join or not _BULLET.match(self.body[i])) \
                 and not self._is_inline(i)
 
         start, end = index, index + 1

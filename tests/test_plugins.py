@@ -397,6 +397,27 @@ def test_a_multiline_cloze_is_its_paragraph(tmp_path: Path) -> None:
                       "list items are {{c1::one card}} each", "as {{c1::written}}"]
 
 
+
+def test_a_cloze_list_in_a_spaced_repetition_note_is_one_note(tmp_path: Path) -> None:
+    """The Spaced Repetition plugin reads a list without blank lines as one paragraph: one
+    cloze note with a deletion per highlight (c1, c2, c3: three Anki cards), the list shown
+    whole, as the plugin shows it; the lines it covers are the list's. A list after a blank
+    line is a card of its own, and a note not written for the plugin keeps one per item."""
+    write_note(tmp_path, "Bio.md", "---\ntags: [flashcards]\n---\n# Cell\n\n"
+               "- The ==mitochondria== is the powerhouse\n- ==ATP== is energy\n"
+               "\t- ==DNA== holds genes\n\n- ==Ribosomes== make proteins\n")
+    clozes = [c for c in run(tmp_path).cards if c.model == "cloze"]
+    assert [c.front.count("{{c") for c in clozes] == [3, 1]
+    first = clozes[0].front
+    assert ("{{c1::mitochondria}}", "{{c2::ATP}}", "{{c3::DNA}}") == tuple(
+        m for m in ("{{c1::mitochondria}}", "{{c2::ATP}}", "{{c3::DNA}}") if m in first)
+    assert first.startswith("<ul>") and first.count("<li>") == 3  # shown as the list it is
+    assert (clozes[0].line, clozes[1].line) == (6, 10)
+    write_note(tmp_path, "Bio.md", "# Cell\n\n- The {{c1::mitochondria}} is the powerhouse\n"
+               "- {{c1::ATP}} is energy\n")
+    assert [c.front for c in run(tmp_path).cards if c.model == "cloze"] == [
+        "The {{c1::mitochondria}} is the powerhouse", "{{c1::ATP}} is energy"]
+
 def test_plugin_notes_give_their_cards_only(tmp_path: Path) -> None:
     """A note written for a plugin (#card, a #flashcards deck tag) gives its cards and no
     section cards; a note in no card syntax gives section cards; ``section-cards: true``
