@@ -289,7 +289,7 @@ class _Reader:
         cloze, shown = convert(text, masked, self.syntax)
         if cloze is not None:
             self._show(index, offset, text, shown)
-            self._cloze(index, offset, bool(bullet) and not self._lists_join
+            self._cloze(index, offset, (bool(bullet) and not self._lists_join)
                         or not self.syntax.cloze_paragraphs)
             return
         qa = None if text.startswith("|") else self._inline(text, masked)  # not a table row

@@ -409,8 +409,8 @@ def test_a_cloze_list_in_a_spaced_repetition_note_is_one_note(tmp_path: Path) ->
     clozes = [c for c in run(tmp_path).cards if c.model == "cloze"]
     assert [c.front.count("{{c") for c in clozes] == [3, 1]
     first = clozes[0].front
-    assert ("{{c1::mitochondria}}", "{{c2::ATP}}", "{{c3::DNA}}") == tuple(
-        m for m in ("{{c1::mitochondria}}", "{{c2::ATP}}", "{{c3::DNA}}") if m in first)
+    marks = ("{{c1::mitochondria}}", "{{c2::ATP}}", "{{c3::DNA}}")
+    assert all(m in first for m in marks)
     assert first.startswith("<ul>") and first.count("<li>") == 3  # shown as the list it is
     assert (clozes[0].line, clozes[1].line) == (6, 10)
     write_note(tmp_path, "Bio.md", "# Cell\n\n- The {{c1::mitochondria}} is the powerhouse\n"
