@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from . import fit, weasy
+from .bands import bottom
 from .mathsvg import MathImages
 from .model import Vault
 from .sheet_html import Content, Geometry, Part, Plan, SheetOptions, build_html, geometry
@@ -50,8 +51,13 @@ class Flow:
         self.fetcher.math = math
         g = geometry(options)
 
+        last: list[Plan] = []
+
         def make(p: Plan) -> str:
-            self.passes += 1
+            # A pass that only places bands (bands.py) is not one of the fit's layouts.
+            if not last or not _places_bands(last[-1], p):
+                self.passes += 1
+            last.append(p)
             log.debug("layout pass %d at %g pt", self.passes, options.font_size)
             return build_html(self.vault, options, p, math, self.shown, self.part)
 
@@ -103,34 +109,20 @@ def _wide(page: Page, g: Geometry) -> bool:
     return g.is_wide(page.width)
 
 
-def _root(page: Page) -> Box:
-    return next(b for b in weasy.page_box(page).children if not b.is_margin)
-
-
-def _ink_bottom(box: Box) -> float:
-    """The lowest line or image inside ``box`` (a block split by a page break is stretched
-    to the page's end, so its own height says nothing)."""
-    if box.is_ink:
-        return float(box.top + box.border_height)
-    if box.is_cell:  # a cell's padding and border are ink too
-        inner = max((_ink_bottom(c) for c in box.children), default=0.0)
-        return float(inner + box.padding_bottom + box.border_bottom) if inner else 0.0
-    return max((_ink_bottom(c) for c in box.children), default=0.0)
-
-
-def _bottom(page: Page) -> float:
-    """How far down the page's content reaches."""
-    return max(_ink_bottom(_root(page)), float(weasy.page_box(page).content_top))
+def _places_bands(before: Plan, after: Plan) -> bool:
+    """Whether ``after`` differs from ``before`` only in where its bands go."""
+    return replace(after, flowing=before.flowing, bands=before.bands, short=before.short) \
+        == before
 
 
 def page_fill(page: Page) -> float:
     """The share of a column page's height its content takes."""
     box = weasy.page_box(page)
-    return float((_bottom(page) - box.content_top) / box.height)
+    return float((bottom(page) - box.content_top) / box.height)
 
 
 def _measured(document: Document, source: str, plan: Plan, g: Geometry) -> Laid:
-    groups = assign(document, g)
+    groups = [sheet.columns for sheet in assign(document, g)]
     used = 0.0
     fills: list[float] = []
     for number, group in enumerate(groups):
@@ -172,7 +164,7 @@ def shrinks(document: Document, g: Geometry, font_px: float) -> dict[int, float]
         if not image:
             continue
         box = weasy.page_box(before)
-        free = box.content_top + box.height - _bottom(before)
+        free = box.content_top + box.height - bottom(before)
         offset = image.top - weasy.page_box(after).content_top
         height = free - offset - image.margin_bottom - SLACK * font_px - 3
         if SHRINK_FLOOR * image.height <= height < image.height:

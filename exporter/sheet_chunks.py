@@ -115,6 +115,8 @@ class ColumnPage:
     links: list[weasy.Link]
     anchors: list[tuple[str, float, float]]
     bookmarks: list[weasy.Bookmark]
+    attach: int = -1  # a band: the chunk's flow page it goes atop of (bands.py)
+    band: float = 0.0  # a band: its content's height
 
 
 @dataclass
@@ -129,7 +131,7 @@ class Layout:
 
 def lay_out(vault: Vault, chunk: Chunk, options: SheetOptions, pdf: Path) -> Layout:
     """Lay ``chunk`` out (full columns) and write its column pages to ``pdf``."""
-    from . import weasy
+    from . import bands, weasy
     from .flow import Flow
     from .sheet_layout import VaultFetcher
 
@@ -137,10 +139,12 @@ def lay_out(vault: Vault, chunk: Chunk, options: SheetOptions, pdf: Path) -> Lay
     flow = Flow(vault, chunk.shown, fetcher, weasy.new_fonts(), chunk.part)
     laid = flow.fill(options, Plan(wide=estimate_wide(chunk.shown, vault, options)))
     pages = []
-    for page in laid.document.pages:
+    specs = bands.specs(laid.document)
+    for page, spec in zip(laid.document.pages, specs, strict=True):
         marks = weasy.take_marks(page)
         pages.append(ColumnPage(page.width, page.height, marks.links, marks.anchors,
-                                marks.bookmarks))
+                                marks.bookmarks, spec.attach,
+                                bands.height(page) if spec.attach >= 0 else 0.0))
     weasy.write_pdf(laid.document, pdf, chunk.key[:32].encode())
     return Layout(chunk.key, pdf, pages, laid.source)
 
@@ -171,7 +175,8 @@ class ChunkCache:
             if entry["pdf"] != hashlib.sha256(data).hexdigest():
                 raise ValueError("the PDF changed")
             pages = [ColumnPage(float(p["width"]), float(p["height"]), _links(p["links"]),
-                                _anchors(p["anchors"]), _bookmarks(p["bookmarks"]))
+                                _anchors(p["anchors"]), _bookmarks(p["bookmarks"]),
+                                int(p["attach"]), float(p["band"]))
                      for p in entry["pages"]]
             return Layout(key, pdf, pages, str(entry["source"]))
         except FileNotFoundError:

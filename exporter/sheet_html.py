@@ -89,16 +89,16 @@ class Geometry:
     def column_x(self, index: int) -> float:
         return self.left + index * (self.column_w + self.gap)
 
-    def group(self, widths: list[float]) -> list[list[int]]:
+    def group(self, widths: list[float], fresh: set[int] | None = None) -> list[list[int]]:
         """Which laid-out pages (by their widths) go on each printed page: columns side by
-        side, a wide page on a printed page of its own."""
+        side, a wide page on a printed page of its own; a page in ``fresh`` opens one."""
         printed: list[list[int]] = []
         current: list[int] = []
         for index, width in enumerate(widths):
+            if current and (self.is_wide(width) or index in (fresh or set())):
+                printed.append(current)
+                current = []
             if self.is_wide(width):
-                if current:
-                    printed.append(current)
-                    current = []
                 printed.append([index])
                 continue
             current.append(index)
@@ -108,6 +108,39 @@ class Geometry:
         if current:
             printed.append(current)
         return printed
+
+    def printed(self, pages: list[PageSpec]) -> list[Printed]:
+        """The printed pages: the flow's pages grouped as ``group`` does, and each band page
+        stacked atop the printed page that holds the flow page it is attached to."""
+        flow = [i for i, page in enumerate(pages) if page.attach == -1]
+        fresh = {n for n, i in enumerate(flow) if pages[i].fresh}
+        sheets = [Printed([flow[n] for n in group], [])
+                  for group in self.group([pages[i].width for i in flow], fresh)]
+        where = {i: number for number, sheet in enumerate(sheets) for i in sheet.columns}
+        for index, page in enumerate(pages):
+            if page.attach >= 0 and sheets:
+                target = flow[min(page.attach, len(flow) - 1)] if flow else 0
+                sheets[where.get(target, len(sheets) - 1)].bands.append(index)
+        return sheets
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """What the imposition needs of a laid-out page: its width, the flow page a band page
+    goes with (-1: a page of the flow; below that, a page left out), and whether it must open
+    a printed page."""
+
+    width: float
+    attach: int = -1
+    fresh: bool = False
+
+
+@dataclass
+class Printed:
+    """A printed page: its column pages (or one wide page) and the band pages atop them."""
+
+    columns: list[int]
+    bands: list[int]
 
 
 def geometry(options: SheetOptions) -> Geometry:
@@ -128,6 +161,14 @@ class Plan:
 
     wide: set[int] = field(default_factory=set)
     shrink: dict[int, float] = field(default_factory=dict)  # image number → height (px)
+    # A wide block is a band atop a printed page, the columns flowing on below it, unless it is
+    # too tall for one (``flowing``: it takes a printed page of its own, in the flow).
+    flowing: set[int] = field(default_factory=set)
+    bands: dict[int, int] = field(default_factory=dict)  # block → the flow page it goes with
+    short: dict[int, float] = field(default_factory=dict)  # column page → band room (px)
+
+    def is_band(self, block: int) -> bool:
+        return block in self.wide and block not in self.flowing
     image_scale: float = 1.0  # of every image's largest size, when fitting to pages
 
 
@@ -148,10 +189,12 @@ class Content:
 def content(vault: Vault, options: SheetOptions | None = None) -> Content:
     """What the sheet of ``vault`` shows; At a glance within about a tenth of the sheet (and
     within one chunk's length: sheet_chunks.py lays a large sheet out in chunks)."""
-    notes = [(n, list(_note_blocks(n))) for n in vault.notes]
+    o = (options or SheetOptions("", "", dt.date(2000, 1, 1))).resolved()
+    wide = _WideImages(vault, geometry(o).column_w)
+    notes = [(n, [part for block in _note_blocks(n) for part in wide.split(*block)])
+             for n in vault.notes]
     if options is not None and not options.glance:
         return Content("", notes)
-    o = (options or SheetOptions("", "", dt.date(2000, 1, 1))).resolved()
     lines, per_column, chars = measures(o)
     total = sum(lines(inner) for _, blocks in notes for _, inner in blocks)
     if o.pages:
@@ -213,12 +256,19 @@ def build_html(vault: Vault, options: SheetOptions, plan: Plan | None = None,
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(o.title)}</title>",
-        f"<style>{_css(o, g, plan.image_scale)}</style>",
+        f"<style>{_css(o, g, plan.image_scale)}{_short_pages(plan, g)}</style>",
         f"<style>{_style_text(o.user_css)}</style>" if o.user_css else "",
         '</head><body class="folders">' if part.folders else "</head><body>",
         *blocks.parts,
+        *blocks.bands,
         "</body></html>",
     ])
+
+
+def _short_pages(plan: Plan, g: Geometry) -> str:
+    """The column pages shortened to leave room for the bands atop their printed page."""
+    return "".join(f"@page :nth({page + 1}) {{ size: {g.column_w:.3f}px "
+                   f"{g.column_h - room:.3f}px; }}" for page, room in sorted(plan.short.items()))
 
 
 def _folder_mark(folder: str, source: str) -> str:
@@ -237,23 +287,70 @@ _SRC = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"')
 def estimate_wide(shown: Content, vault: Vault, options: SheetOptions) -> set[int]:
     """Block numbers holding a very wide screenshot: they get a full-width block rather than
     shrinking to an illegible strip."""
-    from PIL import Image, UnidentifiedImageError
+    wide = _WideImages(vault, geometry(options.resolved()).column_w)
+    return {number for number, (_, inner) in enumerate(shown.blocks(), start=2)
+            if any(wide.is_wide(name) for name in _SRC.findall(inner))}
 
-    column_w = geometry(options.resolved()).column_w
-    wide = set()
-    for number, (_, inner) in enumerate(shown.blocks(), start=2):
-        for name in _SRC.findall(inner):
-            asset = vault.assets.get(unquote(html.unescape(name)))
-            if asset is None:
+
+class _WideImages:
+    """Which of the vault's images are too wide for a column (read once each)."""
+
+    def __init__(self, vault: Vault, column_w: float) -> None:
+        self.vault = vault
+        self.column_w = column_w
+        self.known: dict[str, bool] = {}
+
+    def is_wide(self, src: str) -> bool:
+        if src not in self.known:
+            self.known[src] = self._measure(src)
+        return self.known[src]
+
+    def _measure(self, src: str) -> bool:
+        from PIL import Image, UnidentifiedImageError
+
+        asset = self.vault.assets.get(unquote(html.unescape(src)))
+        if asset is None:
+            return False
+        try:
+            with Image.open(asset.path) as image:
+                w, h = image.size
+        except (OSError, UnidentifiedImageError, ValueError):
+            return False  # not an image Pillow reads (an SVG): WeasyPrint sizes it
+        return bool(h) and w / h >= WIDE_ASPECT and self.column_w / w < WIDE_SCALE
+
+    def split(self, kind: str, inner: str) -> list[tuple[str, str]]:
+        """A section whose body holds a wide screenshot in a paragraph of its own, as the
+        text before it, the screenshot (a block of its own that spans the page) and the text
+        after it, so only the screenshot spans the page. A heading with no text before the
+        screenshot goes with it."""
+        head, opened, _ = inner.partition('<div class="body">')
+        if not opened or not inner.endswith("</div>"):
+            return [(kind, inner)]
+        body = inner[len(head) + len(opened):-len("</div>")]
+        for match in _IMAGE_PARAGRAPH.finditer(body):
+            before = body[:match.start()]
+            if _depth(before) or not self.is_wide(match.group(1)):
                 continue
-            try:
-                with Image.open(asset.path) as image:
-                    w, h = image.size
-            except (OSError, UnidentifiedImageError, ValueError):
-                continue  # not an image Pillow reads (an SVG): WeasyPrint sizes it
-            if h and w / h >= WIDE_ASPECT and column_w / w < WIDE_SCALE:
-                wide.add(number)
-    return wide
+            after = body[match.end():]
+            parts = []
+            if before.strip():
+                parts.append((kind, f'{head}<div class="body">{before}</div>'))
+                head = ""
+            parts.append(("figure", f'{head}<div class="body">{match.group(0)}</div>'))
+            if after.strip():
+                parts += self.split(kind, f'<div class="body">{after}</div>')
+            return parts
+        return [(kind, inner)]
+
+
+_IMAGE_PARAGRAPH = re.compile(r'<p>\s*<img\b[^>]*\bsrc="([^"]+)"[^>]*>\s*</p>')
+_OPENS = re.compile(r"<(ul|ol|div|table|blockquote|details|figure|dl|section)\b")
+_CLOSES = re.compile(r"</(ul|ol|div|table|blockquote|details|figure|dl|section)>")
+
+
+def _depth(fragment: str) -> int:
+    """How many containers are open at the end of ``fragment``."""
+    return len(_OPENS.findall(fragment)) - len(_CLOSES.findall(fragment))
 
 
 def measures(o: SheetOptions) -> tuple[Callable[[str], float], float, float]:
@@ -281,14 +378,16 @@ class _Blocks:
         self.anchors = anchors
         self.math = math
         self.parts: list[str] = []
+        self.bands: list[str] = []  # wide blocks laid out as bands, after the flow
         self.count = 0
         self.images = 0
 
     def add(self, kind: str, inner: str) -> None:
         self.count += 1
         classes = ["block", kind]
+        band = self.plan.is_band(self.count)
         if self.count in self.plan.wide:
-            classes.append("wide")
+            classes.append("band" if band else "wide")
         inner = _drop_dangling_links(inner, self.anchors)
         inner = _OPEN.sub("<details open ", inner)  # paper has no folds: show every callout
         inner = _IMG.sub(self._image, sound_names(inner))
@@ -297,8 +396,16 @@ class _Blocks:
         inner = wrap.wrap(inner, self.code_width)  # after the formulas: TeX is never broken
         # The empty marker resets the "(cont.)" string: a column that starts with a new block
         # shows no continuation line; one that starts inside a block repeats its heading.
-        self.parts.append(f'<section class="{" ".join(classes)}" data-block="{self.count}">'
-                          f'<div class="m"></div>{inner}</section>')
+        section = (f'<section class="{" ".join(classes)}" data-block="{self.count}"'
+                   f'{self._band_attribute(band)}><div class="m"></div>{inner}</section>')
+        if band:  # laid out after the flow, on a page of its own; the flow keeps its place
+            self.parts.append(f'<div class="band-mark" data-mark="{self.count}"></div>')
+            self.bands.append(section)
+        else:
+            self.parts.append(section)
+
+    def _band_attribute(self, band: bool) -> str:
+        return f' data-band="{self.plan.bands.get(self.count, -1)}"' if band else ""
 
     def _image(self, match: re.Match[str]) -> str:
         """Number each image; one the layout shrank to finish a column gets its height."""
@@ -419,10 +526,7 @@ def frame_html(options: SheetOptions, pages: list[str]) -> str:
            .replace("__LEFT__", f"{g.left:.3f}px").replace("__RIGHT__", f"{g.right:.3f}px")
            .replace("/*__MARGIN_BOXES__*/", _margin_boxes("top", o.header, o)
                     + _margin_boxes("bottom", o.footer, o)))
-    rules = "".join(f'<div class="rule" style="left:{g.column_x(i) - g.left - g.gap / 2:.3f}px">'
-                    "</div>" for i in range(1, g.columns))
-    body = "".join(f'<div class="page {kind}">{rules if kind == "columns" else ""}</div>'
-                   for kind in pages)
+    body = "".join(_frame_page(kind, g) for kind in pages)
     return "\n".join([
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(o.title)}</title>",
@@ -431,6 +535,21 @@ def frame_html(options: SheetOptions, pages: list[str]) -> str:
         '<meta name="generator" content="notes-export">',
         f"<style>{css}</style></head><body>{body}</body></html>",
     ])
+
+
+def _frame_page(kind: str, g: Geometry) -> str:
+    """A printed page of the frame: ``wide``, or ``columns`` with their rules (below the bands
+    atop the page when ``columns:ROOM``, ROOM their height in px; above the bands at the
+    bottom when ROOM is negative)."""
+    name, _, room = kind.partition(":")
+    if name != "columns":
+        return f'<div class="page {name}"></div>'
+    taken = float(room or 0)
+    top = max(taken, 0.0)
+    rules = "".join(f'<div class="rule" style="left:{g.column_x(i) - g.left - g.gap / 2:.3f}px;'
+                    f' top:{top:.3f}px; height:{g.column_h - abs(taken):.3f}px"></div>'
+                    for i in range(1, g.columns))
+    return f'<div class="page columns">{rules}</div>'
 
 
 def _style_text(css: str) -> str:

@@ -31,8 +31,9 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from . import bands
 from .sheet_chunks import ColumnPage, Layout
-from .sheet_html import Geometry
+from .sheet_html import Geometry, PageSpec
 
 PT = 0.75  # PDF points per CSS pixel
 
@@ -48,20 +49,53 @@ class Slot:
 
 
 def slots(layouts: list[Layout], g: Geometry) -> list[list[Slot]]:
-    """The printed pages: columns side by side, a wide page on a printed page of its own; each
-    chunk starts a new column."""
-    pages = [(chunk, number, page.width) for chunk, layout in enumerate(layouts)
-             for number, page in enumerate(layout.pages)]
-    return [[Slot(pages[i][0], pages[i][1],
-                  g.left if g.is_wide(pages[i][2]) else g.column_x(place), g.top)
-             for place, i in enumerate(group)]
-            for group in g.group([width for _, _, width in pages])]
+    """The printed pages: columns side by side, a wide page on a printed page of its own, the
+    bands atop the page they go with; each chunk starts a new column, and a chunk with bands
+    a new printed page (its column pages were shortened for its own pages' bands)."""
+    pages: list[tuple[int, int, ColumnPage]] = []
+    specs: list[PageSpec] = []
+    for chunk, layout in enumerate(layouts):
+        start = len(pages)
+        fresh = any(page.attach >= 0 for page in layout.pages)
+        for number, page in enumerate(layout.pages):
+            pages.append((chunk, number, page))
+            specs.append(PageSpec(page.width, start + page.attach if page.attach >= 0 else -1,
+                                  fresh and number == 0))
+    printed = []
+    for number, sheet in enumerate(g.printed(_global(specs))):
+        y, columns_y = bands.tops(g, sum(pages[i][2].band + bands.GAP for i in sheet.bands),
+                                  number)
+        placed = []
+        for i in sheet.bands:
+            placed.append(Slot(pages[i][0], pages[i][1], g.left, y))
+            y += pages[i][2].band + bands.GAP
+        for place, i in enumerate(sheet.columns):
+            page = pages[i][2]
+            x = g.left if g.is_wide(page.width) else g.column_x(place)
+            placed.append(Slot(pages[i][0], pages[i][1], x, columns_y(page.height)))
+        printed.append(placed)
+    return printed
+
+
+def _global(specs: list[PageSpec]) -> list[PageSpec]:
+    """Attachments by the index of a flow page among the flow pages, as Geometry.printed
+    takes them (a chunk's bands follow its own flow pages, so indices are in the same order)."""
+    flow = [i for i, spec in enumerate(specs) if spec.attach < 0]
+    position = {index: n for n, index in enumerate(flow)}
+    return [PageSpec(s.width, position.get(s.attach, len(flow) - 1) if s.attach >= 0 else -1,
+                     s.fresh) for s in specs]
 
 
 def kinds(printed: list[list[Slot]], layouts: list[Layout], g: Geometry) -> list[str]:
-    """What the frame draws on each printed page: column rules, or none under a wide page."""
-    return ["wide" if g.is_wide(layouts[p[0].chunk].pages[p[0].page].width) else "columns"
-            for p in printed]
+    """What the frame draws on each printed page: column rules (below the bands atop it), or
+    none under a wide page."""
+    found = []
+    for number, group in enumerate(printed):
+        pages = [layouts[slot.chunk].pages[slot.page] for slot in group]
+        columns = [page for page in pages if page.attach < 0]
+        room = sum(page.band + bands.GAP for page in pages if page.attach >= 0)
+        found.append("wide" if g.is_wide(columns[0].width) else bands.kind(room, number))
+    return found
 
 
 def join(target: Path, frame: bytes, layouts: list[Layout], printed: list[list[Slot]],

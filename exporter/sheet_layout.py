@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from . import codedigest, processes, weasy
+from . import bands, codedigest, processes, weasy
 from .mathsvg import MathImages
 from .model import Asset, Vault
 from .sheet_html import (
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .sheet_chunks import Chunk, Tick
 
 MAX_PASSES = 3
+BAND_PASSES = 3  # more passes, when bands move the flow
 log = logging.getLogger(__name__)
 
 
@@ -103,30 +104,66 @@ def render_columns(make_html: Callable[[Plan], str], plan: Plan, g: Geometry,
                    fetcher: VaultFetcher, fonts: Fonts,
                    passes: int = MAX_PASSES) -> tuple[Document, str, Plan]:
     """Lay the content out on column pages, correcting the plan until the layout agrees;
-    return the layout, its HTML and the plan the layout asks for next."""
-    for _ in range(passes):
+    return the layout, its HTML and the plan the layout asks for next.
+
+    Placing bands may take up to ``BAND_PASSES`` more passes; a layout whose bands do not fit
+    the room left for them is never returned (its bands then take pages of their own)."""
+    budget = passes + BAND_PASSES
+    for number in range(budget + 3):
         source = make_html(plan)
         document = weasy.render(source, MEDIA_BASE, fetcher, fonts)
-        revised = measure(document, g.column_w).revise(plan)
-        if revised == plan:
-            break
+        revised = bands.place(document, measure(document, g.column_w).revise(plan), g)
+        failing = bands.failing(document, g)
+        if failing is None and (revised == plan or
+                                (number + 1 >= passes and revised.wide == plan.wide)):
+            break  # (out of passes, a layout that holds together need not be final)
+        if number + 1 >= budget and failing is not None:  # the bands that will not settle
+            revised = bands.give_up(plan, failing if number + 1 < budget + 2 else set())
         plan = revised
     return document, source, revised
 
 
-def assign(document: Document, g: Geometry) -> list[list[Page]]:
-    """Group column pages onto printed pages; a wide page takes a printed page of its own."""
+def assign(document: Document, g: Geometry) -> list[Sheet]:
+    """Group column pages onto printed pages; a wide page takes a printed page of its own,
+    a band goes atop the printed page its flow page is on."""
     pages = document.pages
-    return [[pages[i] for i in group] for group in g.group([page.width for page in pages])]
+    return [Sheet([pages[i] for i in printed.columns], [pages[i] for i in printed.bands])
+            for printed in g.printed(bands.specs(document))]
 
 
-def impose(frame: Document, sheets: list[list[Page]], g: Geometry) -> list[Page]:
-    """Move each group's boxes onto its printed page at its column's position."""
+@dataclass
+class Sheet:
+    """A printed page's laid-out pages: its columns (or one wide page) and the bands atop."""
+
+    columns: list[Page]
+    bands: list[Page]
+
+    def heights(self) -> list[float]:
+        return [bands.height(page) for page in self.bands]
+
+    def room(self) -> float:
+        """How far the bands reach (their gaps included): the columns take the rest."""
+        return sum(tall + bands.GAP for tall in self.heights())
+
+    def kind(self, g: Geometry, number: int) -> str:
+        if g.is_wide(self.columns[0].width):
+            return "wide"
+        return bands.kind(self.room(), number)
+
+
+def impose(frame: Document, sheets: list[Sheet], g: Geometry) -> list[Page]:
+    """Move each group's boxes onto its printed page: the bands one below the other, at the
+    top (at the bottom of the first page, under the sheet's title), and the columns side by
+    side in the rest."""
     pages = []
-    for printed, group in zip(frame.pages, sheets, strict=True):
-        for index, column in enumerate(group):
+    for number, (printed, sheet) in enumerate(zip(frame.pages, sheets, strict=True)):
+        y, columns_y = bands.tops(g, sheet.room(), number)
+        for band, tall in zip(sheet.bands, sheet.heights(), strict=True):
+            weasy.place(printed, band, g.left, y)  # (moves its boxes: measured before)
+            y += tall + bands.GAP
+        for index, column in enumerate(sheet.columns):
             x = g.left if g.is_wide(column.width) else g.column_x(index)
-            weasy.place(printed, column, x, g.top)
+            weasy.place(printed, column, x, columns_y(column.height))
         pages.append(weasy.new_page(printed))
     return pages
 
@@ -136,7 +173,7 @@ def write(target: Path, columns: Document, source: str,
           fonts: Fonts) -> str:
     """Impose the laid-out column pages and write the PDF; return the HTML of the content flow."""
     sheets = assign(columns, g)
-    kinds = ["wide" if g.is_wide(group[0].width) else "columns" for group in sheets]
+    kinds = [sheet.kind(g, number) for number, sheet in enumerate(sheets)]
     frame = weasy.render(frame_html(kinds), MEDIA_BASE, fetcher, fonts)
     pages = impose(frame, sheets, g)
     # A content-derived identifier keeps the bytes equal for equal input.
