@@ -139,6 +139,10 @@ def test_adding_the_mapping_keeps_notes_and_history(tmp_path: Path, col_path: Pa
     # an import never changes a note's type: nothing new, nothing doubled, history as it was
     assert log["new"] == 0 and _notes(col_path) == before
     # the import brought the deck's types (named as yours); sync moves the notes into them
+    unchanged = hashlib.sha256(col_path.read_bytes()).hexdigest()
+    _, dry = sync(_config(notes), col_path, dry_run=True, echo=_no_sync_output)
+    assert dry.summary().endswith(", 4 converted")
+    assert hashlib.sha256(col_path.read_bytes()).hexdigest() == unchanged  # a dry run: no byte
     lines: list[str] = []
     _, plan = sync(_config(notes), col_path, echo=lines.append)
     assert plan.summary() == "0 added, 0 updated, 0 moved, 0 deleted, 4 converted"
