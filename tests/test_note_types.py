@@ -268,3 +268,15 @@ def test_deck_is_byte_identical_across_builds(tmp_path: Path) -> None:
         assert model["css"] == ".q { color: teal; }"
     finally:
         col.close()
+
+
+def test_previous_deck_in_your_note_types_is_the_state(tmp_path: Path) -> None:
+    notes = _vault(tmp_path)
+    deck = _build(notes)
+    previous = state.load_deck(deck, {"My Basic": "basic", "My Cloze": "cloze"})
+    assert len(previous) == 4
+    assert {e.note_type for e in previous.values()} == {"My Basic", "My Cloze"}
+    built = _config(notes, "again")
+    built.previous = deck
+    report = export(built).report
+    assert report is not None and (report.added, report.unchanged) == (0, 4)
