@@ -294,8 +294,8 @@ def _import_types(col: Any, models: list[str], config: Config) -> None:
                            {c.guid: 0 for c in placeholders})
         col.import_anki_package(ImportAnkiPackageRequest(
             package_path=str(package), options=ImportAnkiPackageOptions()))
-    guids = ", ".join(f"'{c.guid}'" for c in placeholders)
-    col.remove_notes([int(n) for n in col.db.list(f"select id from notes where guid in ({guids})")])
+    col.remove_notes([int(col.db.scalar("select id from notes where guid = ?", c.guid))
+                      for c in placeholders])
 
 
 def _fields(card: Card) -> list[str]:
