@@ -32,7 +32,7 @@ from .collection import (
 )
 from .config import Config
 from .errors import ExportError
-from .model import Card, Diagnostic
+from .model import MODEL_NAMES, Card, Diagnostic
 from .note_types import NoteType
 from .pipeline import Result
 from .sync_types import Types
@@ -61,7 +61,8 @@ class Plan:
     def lines(self) -> list[str]:
         """One line per change, deletions last (they are printed before they are made)."""
         return ([f"add: {_name(c)}" for c in self.add]
-                + [f"convert: {_name(c)} → note type '{self.type_names.get(new, new)}'"
+                + [f"convert: {_name(c)} → note type "  # 0: ours, not in the collection yet
+                   f"'{self.type_names.get(new) or MODEL_NAMES[c.model]}'"
                    for _, _, new, c in self.convert]
                 + [f"update: {_name(c)}" for _, c in self.update]
                 + [f"move: {_name(c)} → {c.deck}" for _, c in self.move]

@@ -183,8 +183,10 @@ def test_sync_fills_your_note_type_and_converts_back(tmp_path: Path, col_path: P
     mito = next(f for _, _, f, *_ in edited.values() if f.get("Question") == "Mitochondria")
     assert mito["Answer"] == "power plant of the cell"
     _map(notes, "")  # the mapping removed: back into our note type, the same notes
-    _, plan = sync(_config(notes), col_path, echo=_no_sync_output)
+    lines: list[str] = []
+    _, plan = sync(_config(notes), col_path, echo=lines.append)
     assert plan.summary() == "0 added, 0 updated, 0 moved, 0 deleted, 3 converted"
+    assert "convert: Biology/Cells.md › Membranes → note type 'notes-export section'" in lines
     back = _notes(col_path)
     assert set(back) == set(edited)
     for guid, (nid, name, _, cards, reps) in back.items():
