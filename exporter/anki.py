@@ -19,6 +19,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 
 from . import processes, state
 from .model import MODEL_NAMES, Asset, Card
+from .note_types import OUR_FIELDS, NoteType, rename_fields
 from .state import Entry
 
 MODEL_NAME = MODEL_NAMES["basic"]
@@ -49,12 +50,40 @@ def stable_id(name: str) -> int:
     return (1 << 30) + int(hashlib.sha256(name.encode()).hexdigest(), 16) % (1 << 30)
 
 
-def card_models() -> dict[str, genanki.Model]:
-    """The note types the cards use, by kind; their ids never change."""
+def card_models(note_types: Mapping[str, NoteType] | None = None) -> dict[str, genanki.Model]:
+    """The note types the cards use, by kind; their ids never change. A kind the config maps
+    to a note type of the user's (``note_types``) uses that one (:func:`mapped_model`)."""
+    ours = _our_models()
+    return {kind: mapped_model(note_types[kind], model) if note_types and kind in note_types
+            else model for kind, model in ours.items()}
+
+
+def mapped_model(mapping: NoteType, ours: genanki.Model) -> genanki.Model:
+    """The user's note type as the deck holds it: their name and fields (in our fields'
+    order), their templates and CSS or ours with the fields renamed, their id or one derived
+    from name and fields (the same every build)."""
+    names = dict(zip(OUR_FIELDS[mapping.kind], mapping.fields, strict=True))
+    if mapping.front is not None and mapping.back is not None:
+        templates = [{"name": "Card 1", "qfmt": mapping.front, "afmt": mapping.back}]
+        if mapping.kind == "reversed":  # the same templates, their front and back swapped
+            swap = {mapping.fields[0]: mapping.fields[1], mapping.fields[1]: mapping.fields[0]}
+            templates.append({"name": "Card 2", "qfmt": rename_fields(mapping.front, swap),
+                              "afmt": rename_fields(mapping.back, swap)})
+    else:
+        templates = [{"name": t["name"], "qfmt": rename_fields(t["qfmt"], names),
+                      "afmt": rename_fields(t["afmt"], names)} for t in ours.templates]
+    model_id = mapping.id or stable_id("note type:" + "\x1f".join((mapping.name,
+                                                                    *mapping.fields)))
+    return genanki.Model(model_id, mapping.name, fields=[{"name": f} for f in mapping.fields],
+                         templates=templates, model_type=ours.model_type,
+                         css=ours.css if mapping.css is None else mapping.css)
+
+
+def _our_models() -> dict[str, genanki.Model]:
     templates = resources.files("exporter").joinpath("templates")
     css = "\n".join(templates.joinpath(name).read_text(encoding="utf-8")
                     for name in ("obsidian.css", "card.css")) + _pygments_css()
-    fields = [{"name": "Front"}, {"name": "Back"}, {"name": "Context"}, {"name": "Source"}]
+    fields = [{"name": name} for name in OUR_FIELDS["basic"]]
     reverse_q = _QFMT.replace("{{Front}}", "{{Back}}")
     reverse_a = _AFMT.replace("{{Back}}", "{{Front}}")
     return {
@@ -67,8 +96,7 @@ def card_models() -> dict[str, genanki.Model]:
                        {"name": "Reverse", "qfmt": reverse_q, "afmt": reverse_a}]),
         "cloze": genanki.Model(
             stable_id(CLOZE_NAME), CLOZE_NAME, model_type=genanki.Model.CLOZE, css=css,
-            fields=[{"name": "Text"}, {"name": "Back Extra"}, {"name": "Context"},
-                    {"name": "Source"}],
+            fields=[{"name": name} for name in OUR_FIELDS["cloze"]],
             templates=[{"name": "Cloze", "qfmt": _CLOZE_Q, "afmt": _CLOZE_A}]),
     }
 
@@ -128,12 +156,14 @@ def compare(cards: list[Card], state: Mapping[str, Entry]) -> DeckReport:
 
 
 def write_package(target: Path, deck_name: str, cards: list[Card], media: dict[str, Asset],
-                  times: dict[str, int], identities: Mapping[str, Entry] | None = None) -> None:
+                  times: dict[str, int], identities: Mapping[str, Entry] | None = None,
+                  note_types: Mapping[str, NoteType] | None = None) -> None:
     """Write the deck to ``target`` with fixed zip metadata so equal input gives equal bytes.
 
     ``identities`` (each card's key, note and place) go into a table of the deck's collection
-    that Anki ignores, so the deck can serve as the next build's state (``--previous``)."""
-    models = card_models()
+    that Anki ignores, so the deck can serve as the next build's state (``--previous``);
+    ``note_types``: the user's note types, by the kind they take (config ``note_types``)."""
+    models = card_models(note_types)
     by_deck: dict[str, list[Card]] = {}
     for name in sorted({deck_name, *(c.deck or deck_name for c in cards)}):
         by_deck[name] = []

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from . import kinds, sheet_html, vaultid
+from . import kinds, note_types, sheet_html, vaultid
 from .errors import ConfigError as ConfigError  # re-exported: the old import path
 from .errors import ExportError as ExportError
+from .note_types import NoteType
 from .parse import slugify
 from .vault import is_vault
 
@@ -71,6 +72,8 @@ class Config:
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    # your own note types, by our note type (note_types.py): the deck's and sync's
+    note_types: dict[str, NoteType] = field(default_factory=dict)
 
     def sheet(self, title: str, date: dt.date) -> sheet_html.SheetOptions:
         """The PDF options for one sheet of this export."""
@@ -205,6 +208,7 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "tags": ("tags", _texts),
 }
 _PATHS = {"out_dir", "css", "state_file"}
+TABLE_KEYS = ("assets", "note_types")  # keys file_values reads with checks of their own
 # A config file comes with the notes, from a pull request too: one that could allow private
 # addresses would let a note make CI (or your laptop) fetch from its internal network (cloud
 # metadata at 169.254.169.254, admin pages on localhost) and put the answer in the deck.
@@ -245,11 +249,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: {exc}") from exc
 
 
-def file_values(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
-    """Config field values from a config table, checked; an unknown key is an error."""
+def file_values(path: Path, table: Mapping[str, Any], notes_dir: Path | None = None
+                ) -> dict[str, Any]:
+    """Config field values from a config table, checked; an unknown key is an error.
+    ``notes_dir``: the vault that template files of ``note_types`` are read from (default:
+    the config file's folder)."""
     values: dict[str, Any] = {}
     where = f"{path}" + (" [tool.notes-export]" if path.name == "pyproject.toml" else "")
     for key, raw in table.items():
+        if key == "note_types":
+            values["note_types"] = note_types.read(where, raw, notes_dir or path.parent)
+            continue
         if key == "assets":
             if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
                 raise ConfigError(f"{where}: 'assets' must be a list of folders")
@@ -271,7 +281,7 @@ def file_values(path: Path, table: Mapping[str, Any]) -> dict[str, Any]:
 
 def _suggest(key: str) -> str:
     """``did you mean 'columns'?`` for a typo, else every key the file may hold."""
-    known = sorted([*_KEYS, "assets"])
+    known = sorted([*_KEYS, *TABLE_KEYS])
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
     return f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(known)
 
@@ -329,7 +339,7 @@ def load(notes_dir: Path, overrides: Mapping[str, Any], config_file: Path | None
     values: dict[str, Any] = {}
     found = read_config_file(config_file) if config_file else find_config_file(notes_dir)
     if found is not None:
-        values.update(file_values(*found))
+        values.update(file_values(*found, notes_dir))
         log.info("config: %s%s", found[0],
                  " [tool.notes-export]" if found[0].name == "pyproject.toml" else "")
     else:

@@ -30,7 +30,7 @@ class DeckWriter:
         apkg = stage(target)
         try:
             anki.write_package(apkg, config.title, followed.deck_cards, vault.assets,
-                               followed.deck_times, followed.entries)
+                               followed.deck_times, followed.entries, config.note_types)
         except Exception as exc:  # genanki's errors name no file; say which output failed
             log.debug("deck failed", exc_info=True)
             raise ExportError(f"writing the deck failed: {type(exc).__name__}: {exc}") from exc

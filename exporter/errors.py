@@ -21,6 +21,10 @@ class ConfigError(ExportError):
     """The configuration file or its values are wrong; the message names the file and key."""
 
 
+class NoteTypeError(ExportError):
+    """A note type the config maps a card kind to is not in the collection as it says."""
+
+
 class FitError(ExportError):
     """The sheet does not fit the pages asked for, even at the smallest font allowed."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def previous_state(config: Config, diagnostics: list[Diagnostic]) -> State:
     """The previous build: the deck ``--previous`` names, else the state file; less any card
     another vault made (a card of another vault never lends this vault its GUID)."""
     if config.previous is not None:
-        found = state.load_deck(config.previous)
+        found = state.load_deck(config.previous, {t.name: kind for kind, t in
+                                                  config.note_types.items()})
     else:
         found = state.load_file(state_path(config), diagnostics)
     ours = config.vault
@@ -50,8 +52,11 @@ def previous_state(config: Config, diagnostics: list[Diagnostic]) -> State:
 
 
 def follow(cards: list[Card], previous: State, epoch: int, tag_removed: bool,
-           diagnostics: list[Diagnostic]) -> History:
-    """Pair re-keyed cards with their previous selves and work out times and the new state."""
+           diagnostics: list[Diagnostic], note_types: Mapping[str, str] | None = None
+           ) -> History:
+    """Pair re-keyed cards with their previous selves and work out times and the new state;
+    ``note_types``: the user's note type each model's cards are sent in (model → name)."""
+    sent_in = note_types or {}
     pairing = identity.pair(cards, previous, diagnostics)
     kept = pairing.cards
     times = anki.modification_times(kept, previous, epoch)
@@ -63,12 +68,13 @@ def follow(cards: list[Card], previous: State, epoch: int, tag_removed: bool,
     place: dict[str, int] = {}
     for card in kept:
         place[card.note] = place.get(card.note, -1) + 1
-        entries[card.guid] = state.entry_for(card, times[card.guid],
-                                             pairing.natural.get(card.guid, card.guid),
-                                             place[card.note])
+        entries[card.guid] = state.entry_for(
+            card, times[card.guid], pairing.natural.get(card.guid, card.guid), place[card.note],
+            note_type=sent_in.get(card.model, ""))
     for card, old in zip(resent, resending, strict=True):
         entries[card.guid] = state.entry_for(card, resent_times[card.guid], old.natural,
-                                             old.pos, removed=True)
+                                             old.pos, removed=True,
+                                             note_type=sent_in.get(card.model, ""))
     removed = tuple(f"{e.note} › {state.plain(e.front)}" if e.note else state.plain(e.front)
                     for e in sorted(pairing.removed, key=lambda e: (e.note, e.pos)))
     report = anki.DeckReport(counts.added, counts.changed, counts.unchanged, counts.removed,

@@ -173,7 +173,8 @@ def follow(config: Config, result: Result, progress: Progress | None = None,
     diagnostics = result.vault.diagnostics
     if previous is None:
         previous = history.previous_state(config, diagnostics)
-    followed = history.follow(result.cards, previous, epoch, config.tag_removed, diagnostics)
+    followed = history.follow(result.cards, previous, epoch, config.tag_removed, diagnostics,
+                              {model: t.name for model, t in config.note_types.items()})
     result.cards = followed.cards
     return Build(config, result, followed, epoch, progress)
 

@@ -42,7 +42,8 @@ def path_of(config: Config) -> Path:
 OUTPUT_ONLY = frozenset({"out_dir", "out_by_default", "epoch", "write_anki", "write_pdf",
                          "layout", "paper", "orientation", "columns", "font_size", "css",
                          "pdf_per", "write_html", "state_file", "previous", "tag_removed",
-                         "pages", "min_font_size", "glance", "header", "footer"})
+                         "pages", "min_font_size", "glance", "header", "footer",
+                         "note_types"})
 
 
 def stamp(config: Config) -> bytes:

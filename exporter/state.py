@@ -53,16 +53,18 @@ class Entry:
     source: str = ""
     tags: tuple[str, ...] = ()
     removed: bool = False  # removed from the vault and already sent once tagged as removed
+    note_type: str = ""  # the user's note type it was sent in (config note_types); "": ours
 
 
 State = dict[str, Entry]
 
 
-def entry_for(card: Card, mod: int, natural: str, pos: int, removed: bool = False) -> Entry:
-    """The state entry that records ``card``."""
+def entry_for(card: Card, mod: int, natural: str, pos: int, removed: bool = False,
+              note_type: str = "") -> Entry:
+    """The state entry that records ``card`` (sent in the user's ``note_type``, if any)."""
     return Entry(card.guid, card.content_hash, mod, natural, card.note, card.kind, pos,
                  card.model, card.deck, card.front, card.back, card.context, card.source,
-                 card.tags, removed)
+                 card.tags, removed, note_type)
 
 
 def card_of(entry: Entry, extra_tags: tuple[str, ...] = ()) -> Card:
@@ -111,6 +113,8 @@ def _line(e: Entry) -> str:
         "tags": list(e.tags)}
     if e.removed:
         record["removed"] = True
+    if e.note_type:  # only then: a state without your note types stays as it was
+        record["type"] = e.note_type
     return f"\n{json.dumps(e.guid)}: " + _RECORD.encode(record)
 
 
@@ -176,8 +180,9 @@ def _entry(guid: str, raw: object) -> Entry:
             raise BadStateError("'removed' must be true or false")
         if texts["model"] not in ("", *_MODEL_NAMES.values()):
             raise BadStateError(f"unknown model {texts['model']!r:.40}")
+        note_type = _text(raw.get("type", ""), "type")
         return Entry(guid=guid, mod=_time(raw.get("mod")), pos=pos, tags=tuple(tags),
-                     removed=removed, **texts)
+                     removed=removed, note_type=note_type, **texts)
     except BadStateError as exc:
         raise BadStateError(f"card {guid!r:.40}: {exc}") from None
 
@@ -198,15 +203,19 @@ def _time(value: object) -> int:
 # --- the previous deck ----------------------------------------------------------------------------
 
 
-def load_deck(path: Path) -> State:
+def load_deck(path: Path, note_types: Mapping[str, str] | None = None) -> State:
     """The state a deck carries (ours, or Anki's export of it, either format); an ExportError
-    naming it when it is broken or hostile (deck_reader.py bounds the read)."""
-    return deck_reader.read(path, _read_collection)
+    naming it when it is broken or hostile (deck_reader.py bounds the read). ``note_types``:
+    the user's note types (name → our model) whose notes are read as ours too."""
+    theirs = dict(note_types or {})
+    return deck_reader.read(path, lambda conn, budget: _read_collection(conn, budget, theirs))
 
 
-def _read_collection(conn: sqlite3.Connection, budget: Budget) -> State:
+def _read_collection(conn: sqlite3.Connection, budget: Budget,
+                     theirs: Mapping[str, str] | None = None) -> State:
     names = deck_reader.tables(conn, budget, "col", "notes", "cards")
-    models, decks = _models_and_decks(conn, budget)
+    known = {**_MODEL_NAMES, **(theirs or {})}
+    models, decks = _models_and_decks(conn, budget, known)
     deck_of = dict(conn.execute(  # ids are integers; text in them would escape the count
         "select nid, min(did) from cards where typeof(nid) = 'integer' "
         "and typeof(did) = 'integer' group by nid").fetchall())
@@ -217,7 +226,7 @@ def _read_collection(conn: sqlite3.Connection, budget: Budget) -> State:
                         f"{_LENGTHS.format('guid', 'flds', 'tags')} from notes order by id")
     for nid, guid, mid, mod, flds, tags, size in rows:
         budget.take(size)
-        model = models.get(int(mid), "")
+        model, type_name = models.get(int(mid), ("", ""))
         fields = str(flds).split("\x1f")
         if not model or len(fields) != 4 or not isinstance(guid, str):
             continue  # not one of our note types
@@ -231,21 +240,21 @@ def _read_collection(conn: sqlite3.Connection, budget: Budget) -> State:
         state[guid] = Entry(
             guid, content or fields_hash(model, deck, front, back, context, source, tag_list),
             _time(mod), natural, note, kind, pos, model, deck, front, back, context, source,
-            tag_list, removed)
+            tag_list, removed, "" if type_name in _MODEL_NAMES else type_name)
     return state
 
 
-def _models_and_decks(conn: sqlite3.Connection,
-                      budget: Budget) -> tuple[dict[int, str], dict[int, str]]:
-    """Note type id → our model name (empty for others), deck id → deck name."""
+def _models_and_decks(conn: sqlite3.Connection, budget: Budget, known: Mapping[str, str]
+                      ) -> tuple[dict[int, tuple[str, str]], dict[int, str]]:
+    """Note type id → (our model, its name) (model empty for others), deck id → deck name."""
     models_json, decks_json = conn.execute("select models, decks from col").fetchone()
     budget.spend(models_json, decks_json)
     if models_json == "":  # Anki's schema 18 (collection.anki21b): tables instead of JSON
         deck_reader.tables(conn, budget, "notetypes", "decks")
         types, groups = _named(conn, budget, "notetypes"), _named(conn, budget, "decks")
-        return ({mid: _MODEL_NAMES.get(name, "") for mid, name in types},  # a parent deck and
+        return ({mid: (known.get(name, ""), name) for mid, name in types},  # a parent deck and
                 {did: name.replace("\x1f", "::") for did, name in groups})  # its child: \x1f
-    models = {int(mid): _MODEL_NAMES.get(m.get("name", ""), "")
+    models = {int(mid): (known.get(str(m.get("name", "")), ""), str(m.get("name", "")))
               for mid, m in json.loads(models_json).items()}
     decks = {int(did): str(d.get("name", "")) for did, d in json.loads(decks_json).items()}
     return models, decks

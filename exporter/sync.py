@@ -5,8 +5,11 @@ deck. Sync does all four with Anki's own Python library (the code the desktop ap
 cards come in through a package import, so note types and GUIDs are exactly an import's; edited
 notes are updated in place (review history kept); cards whose deck changed are moved; and the
 notes whose cards left the vault are deleted. Only this vault's notes are touched: a note is
-ours when it is of this tool's note types and carries this vault's tag (vaultid.py); a deck
-name, a GUID list or a state file never makes a note ours. A note made before vault identities
+ours when it is of this tool's note types (or a type of the user's that the config maps a card
+kind to, now or in the previous build: sync_types.py) and carries this vault's tag
+(vaultid.py); a deck name, a GUID list or a state file never makes a note ours. A note whose
+type the mapping changed is moved to its new type with Anki's Change Note Type: same note,
+same cards, same history. A note made before vault identities
 (notes-export 0.1) is taken over only by the card whose 0.1 GUID it has, and never deleted.
 """
 
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import anki, history, pipeline, processes, state, vaultid
+from . import anki, history, pipeline, processes, state, sync_types, vaultid
 from .collection import (
     field_as_stored,
     filtered_decks,
@@ -30,7 +33,9 @@ from .collection import (
 from .config import Config
 from .errors import ExportError
 from .model import MODEL_NAMES, Card, Diagnostic
+from .note_types import NoteType
 from .pipeline import Result
+from .sync_types import Types
 
 INSTALL_HINT = "pip install 'anki>=25.2,<27' into the environment notes-export runs in"
 _UNOWNED_SEARCH = '"note:notes-export*" -"tag:notes-export::vault::*"'
@@ -44,23 +49,30 @@ class Plan:
     update: list[tuple[int, Card]] = field(default_factory=list)  # note id, card
     move: list[tuple[list[int], Card]] = field(default_factory=list)  # card ids, card
     delete: list[tuple[int, str]] = field(default_factory=list)  # note id, what it showed
+    # note id, its type, the type it goes to (its fields rewritten there), card
+    convert: list[tuple[int, int, int, Card]] = field(default_factory=list)
+    type_names: dict[int, str] = field(default_factory=dict)  # for the lines
 
     @property
     def empty(self) -> bool:
         """True when the collection already matches the vault."""
-        return not (self.add or self.update or self.move or self.delete)
+        return not (self.add or self.update or self.move or self.delete or self.convert)
 
     def lines(self) -> list[str]:
         """One line per change, deletions last (they are printed before they are made)."""
         return ([f"add: {_name(c)}" for c in self.add]
+                + [f"convert: {_name(c)} → note type "  # 0: ours, not in the collection yet
+                   f"'{self.type_names.get(new) or MODEL_NAMES[c.model]}'"
+                   for _, _, new, c in self.convert]
                 + [f"update: {_name(c)}" for _, c in self.update]
                 + [f"move: {_name(c)} → {c.deck}" for _, c in self.move]
                 + [f"delete: {name}" for _, name in self.delete])
 
     def summary(self) -> str:
-        """``2 added, 1 updated, 0 moved, 1 deleted``."""
+        """``2 added, 1 updated, 0 moved, 1 deleted`` (and ``, 3 converted`` when some were)."""
         return (f"{len(self.add)} added, {len(self.update)} updated, {len(self.move)} moved, "
-                f"{len(self.delete)} deleted")
+                f"{len(self.delete)} deleted"
+                + (f", {len(self.convert)} converted" if self.convert else ""))
 
 
 def sync(config: Config, collection: Path, dry_run: bool = False,
@@ -72,18 +84,19 @@ def sync(config: Config, collection: Path, dry_run: bool = False,
     previous = history.previous_state(config, diagnostics)
     col = _open(collection, dry_run, upgrade, echo)
     try:
+        types = sync_types.find(col, config.note_types, previous)  # before any change
         notes = _notes(col)
         previous.update(_made_by_0_1(notes, result.cards, previous))
         # removed cards are deleted here, never re-sent tagged
         followed = pipeline.follow(replace(config, tag_removed=False), result,
                                    previous=previous).history
         result.report = followed.report
-        plan = _plan(col, notes, followed.cards, config.vault, diagnostics,
+        plan = _plan(col, notes, followed.cards, config.vault, diagnostics, types,
                      config.notes_dir)
         for line in plan.lines():
             echo(("would " if dry_run else "") + line)
         if not dry_run:
-            _apply(col, plan, followed, result, config)
+            _apply(col, plan, followed, result, config, types)
     finally:
         col.close()
     if not dry_run:
@@ -142,12 +155,11 @@ def _made_by_0_1(notes: dict[str, _Found], cards: list[Card], previous: state.St
 
 
 def _plan(col: Any, notes: dict[str, _Found], cards: list[Card], vault: vaultid.VaultId,
-          diagnostics: list[Diagnostic], root: Path | None = None) -> Plan:
+          diagnostics: list[Diagnostic], types: Types, root: Path | None = None) -> Plan:
     """Compare this vault's notes in the collection with its cards."""
     nfc, filtered = normalizes_text(col), filtered_decks(col)
-    mids = {kind: _model_id(col, name) for kind, name in MODEL_NAMES.items()}
-    ours = {mid for mid in mids.values() if mid is not None}
-    plan = Plan()
+    ours = types.all
+    plan = Plan(type_names=types.names)
     current = {c.guid for c in cards}
     for card in cards:
         stays = _into_filtered(card, filtered, root, diagnostics)
@@ -156,15 +168,18 @@ def _plan(col: Any, notes: dict[str, _Found], cards: list[Card], vault: vaultid.
             if not stays:
                 plan.add.append(card)
             continue
-        why = _not_ours(found, card, mids.get(card.model), vault)
+        why = _not_ours(found, card, types.allowed(card), vault)
         if why:
             diagnostics.append(Diagnostic(
                 card.note, card.line or 1, 1, "warning", f"'{state.plain(card.front)[:60]}': "
                 f"the collection holds a note with this card's identity but {why}; left as it "
                 "is", "sync-conflict"))
             continue
-        if found.flds.split("\x1f") != _stored(card, nfc) or _tags(found.tags) != _tags(
-                " ".join(tags_as_stored(card.tags))):
+        target = types.target[card.model]
+        if found.mid != target:  # the mapping changed: Change Note Type, fields rewritten
+            plan.convert.append((found.nid, found.mid, target or 0, card))
+        elif sync_types.values(found.flds, types.layout[found.mid]) != _stored(card, nfc) \
+                or _tags(found.tags) != _tags(" ".join(tags_as_stored(card.tags))):
             plan.update.append((found.nid, card))
         deck_id = col.decks.id_for_name(card.deck) if card.deck else None
         cids = [int(cid) for cid, did, odid in col.db.all(
@@ -179,7 +194,8 @@ def _plan(col: Any, notes: dict[str, _Found], cards: list[Card], vault: vaultid.
         owner = vaultid.owner(note.tags.split(), vault)
         if owner == "ours":
             plan.delete.append((note.nid, state.plain(note.flds.split("\x1f")[0])[:80]))
-        unowned += owner == "none"
+        # a type of the user's holds their own notes too: those are no notice's business
+        unowned += owner == "none" and note.mid in types.own.values()
     if unowned:
         diagnostics.append(Diagnostic(
             str(col.path), 1, 1, "notice", f"{unowned} notes of notes-export's note types carry "
@@ -188,9 +204,9 @@ def _plan(col: Any, notes: dict[str, _Found], cards: list[Card], vault: vaultid.
     return plan
 
 
-def _not_ours(found: _Found, card: Card, mid: int | None, vault: vaultid.VaultId) -> str:
+def _not_ours(found: _Found, card: Card, mids: set[int], vault: vaultid.VaultId) -> str:
     """Why the note holding a card's GUID is not this vault's to change; '' when it is."""
-    if found.mid != mid:
+    if found.mid not in mids:
         return "another note type"
     owner = vaultid.owner(found.tags.split(), vault)
     if owner == "other":
@@ -201,14 +217,10 @@ def _not_ours(found: _Found, card: Card, mid: int | None, vault: vaultid.VaultId
     return ""
 
 
-def _model_id(col: Any, name: str) -> int | None:
-    model = col.models.by_name(name)
-    return int(model["id"]) if model else None
-
-
 def _apply(col: Any, plan: Plan, followed: history.History, result: Result,
-           config: Config) -> None:
-    """Add through a package import, then update, move and delete through the collection."""
+           config: Config, types: Types) -> None:
+    """Add through a package import (into a type of the user's: as a note of it), convert
+    notes between types, then update, move and delete through the collection."""
     from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
     for asset in result.vault.assets.values():
@@ -218,15 +230,21 @@ def _apply(col: Any, plan: Plan, followed: history.History, result: Result,
                 result.vault.diagnostics.append(Diagnostic(
                     asset.path.name, 1, 1, "warning", f"Anki stored image '{asset.media_name}' "
                     f"as '{stored}': cards showing it need a rebuild", "sync-media"))
-    if plan.add:
+    imported = [c for c in plan.add if c.model not in config.note_types]
+    if imported:
         with processes.temporary_folder() as tmp:
             package = Path(tmp) / "sync.apkg"
-            anki.write_package(package, config.title, plan.add, {}, followed.times)
+            anki.write_package(package, config.title, imported, {}, followed.times)
             col.import_anki_package(ImportAnkiPackageRequest(
                 package_path=str(package), options=ImportAnkiPackageOptions()))
-    for nid, card in plan.update:
+    for card in plan.add:
+        if card.model in config.note_types:
+            _add_note(col, card, config.note_types[card.model], config.title)
+    if plan.convert:
+        _convert(col, plan, types, config)
+    for nid, card in [*plan.update, *((nid, card) for nid, _, _, card in plan.convert)]:
         note = col.get_note(nid)
-        for index, value in enumerate(_fields(card)):
+        for index, value in zip(types.layout[int(note.mid)], _fields(card), strict=True):
             note.fields[index] = value
         note.tags = list(card.tags)
         col.update_note(note)
@@ -234,6 +252,51 @@ def _apply(col: Any, plan: Plan, followed: history.History, result: Result,
         col.set_deck(cids, col.decks.id(card.deck))
     if plan.delete:
         col.remove_notes([nid for nid, _ in plan.delete])
+
+
+def _add_note(col: Any, card: Card, mapping: NoteType, deck: str) -> None:
+    """Add ``card`` as a note of the user's type, with its GUID, our fields in theirs."""
+    note = col.new_note(col.models.by_name(mapping.name))
+    note.guid = card.guid
+    for name, value in zip(mapping.fields, _fields(card), strict=True):
+        note[name] = value
+    note.tags = list(card.tags)
+    col.add_note(note, col.decks.id(card.deck or deck))
+
+
+def _convert(col: Any, plan: Plan, types: Types, config: Config) -> None:
+    """Change the note type of the notes the plan converts, one call per pair of types; a type
+    of ours not in the collection yet comes in first, as an import makes it."""
+    missing = sorted({c.model for _, _, new, c in plan.convert if not new})
+    if missing:
+        _import_types(col, missing, config)
+        for model in missing:
+            found = col.models.by_name(anki.card_models()[model].name)
+            types.own[model] = types.target[model] = int(found["id"])
+            types.layout[int(found["id"])] = list(range(4))
+    pairs: dict[tuple[int, int], list[int]] = {}
+    for nid, old, new, card in plan.convert:
+        pairs.setdefault((old, new or types.target[card.model] or 0), []).append(nid)
+    for (old, new), nids in sorted(pairs.items()):
+        sync_types.convert(col, nids, old, new, types.layout)
+
+
+def _import_types(col: Any, models: list[str], config: Config) -> None:
+    """Bring our note types ``models`` into the collection through a package import (their ids
+    exactly a deck's), with a placeholder note each that is removed again."""
+    from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    placeholders = [Card(guid=f"notes-export-placeholder-{model}", front="{{c1::-}}",
+                         back="", context="", source="", content_hash="", model=model)
+                    for model in models]
+    with processes.temporary_folder() as tmp:
+        package = Path(tmp) / "types.apkg"
+        anki.write_package(package, config.title, placeholders, {},
+                           {c.guid: 0 for c in placeholders})
+        col.import_anki_package(ImportAnkiPackageRequest(
+            package_path=str(package), options=ImportAnkiPackageOptions()))
+    col.remove_notes([int(col.db.scalar("select id from notes where guid = ?", c.guid))
+                      for c in placeholders])
 
 
 def _fields(card: Card) -> list[str]:
