@@ -152,13 +152,22 @@ def content(vault: Vault, options: SheetOptions | None = None) -> Content:
     if options is not None and not options.glance:
         return Content("", notes)
     o = (options or SheetOptions("", "", dt.date(2000, 1, 1))).resolved()
-    lines, per_column, chars = measures(o)
+    lines, per_column, _ = measures(o)
     total = sum(lines(inner) for _, blocks in notes for _, inner in blocks)
     if o.pages:
         total = min(total, o.pages * (o.columns or 1) * per_column)
     share = min(total * glance.SHARE, glance.MAX_COLUMNS * per_column)
     budget = int(share / glance.ROW_LINES)
-    return Content(glance.table(glance.rows(vault, max(budget, 3)), int(chars * 0.68)), notes)
+    summary = summary_chars(o)
+    return Content(glance.table(glance.rows(vault, max(budget, 3), summary), summary), notes)
+
+
+def summary_chars(o: SheetOptions) -> float:
+    """About how many characters fit one line of an At a glance summary: its cell is what the
+    term (30%) and the page number (sheet.css) leave of the column, at the table's font."""
+    table_px = (o.font_size or 8) * 96 / 72 * 0.92
+    cell = geometry(o).column_w * 0.70 - (glance.PAGE_EM + 4 * 0.36) * table_px
+    return cell / (table_px * 0.48) * 0.95
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from . import codedigest, processes, weasy
+from . import codedigest, pagenums, processes, weasy
 from .mathsvg import MathImages
 from .model import Asset, Vault
 from .sheet_html import (
@@ -120,15 +120,40 @@ def assign(document: Document, g: Geometry) -> list[list[Page]]:
     return [[pages[i] for i in group] for group in g.group([page.width for page in pages])]
 
 
-def impose(frame: Document, sheets: list[list[Page]], g: Geometry) -> list[Page]:
-    """Move each group's boxes onto its printed page at its column's position."""
+def _x(g: Geometry, column: Page, index: int) -> float:
+    return g.left if g.is_wide(column.width) else g.column_x(index)
+
+
+def impose(frame: Document, sheets: list[list[Page]], g: Geometry,
+           over: dict[int, Page] | None = None) -> list[Page]:
+    """Move each group's boxes onto its printed page at its column's position, then the
+    boxes of its page in ``over`` (At a glance's page numbers) on top."""
     pages = []
-    for printed, group in zip(frame.pages, sheets, strict=True):
+    for number, (printed, group) in enumerate(zip(frame.pages, sheets, strict=True)):
         for index, column in enumerate(group):
-            x = g.left if g.is_wide(column.width) else g.column_x(index)
-            weasy.place(printed, column, x, g.top)
+            weasy.place(printed, column, _x(g, column, index), g.top)
+        if over and number in over:
+            weasy.place(printed, over[number], 0, 0)
         pages.append(weasy.new_page(printed))
     return pages
+
+
+def page_numbers(sheets: list[list[Page]], g: Geometry) -> list[pagenums.Number]:
+    """At a glance's page numbers: each row's anchor on its printed page."""
+    pages = {name: number for number, group in enumerate(sheets) for column in group
+             for name in weasy.anchor_names(column)}
+    placed = [(number, _x(g, column, index), g.top, pagenums.cells(column))
+              for number, group in enumerate(sheets) for index, column in enumerate(group)]
+    return pagenums.numbers(placed, pages)
+
+
+def overlay(found: list[pagenums.Number], g: Geometry, fetcher: VaultFetcher,
+            fonts: Fonts) -> tuple[Document, list[int]] | None:
+    """The page numbers laid out on their own printed-page-sized pages, or None."""
+    if not found:
+        return None
+    source, on = pagenums.overlay_html(found, g)
+    return weasy.render(source, MEDIA_BASE, fetcher, fonts), on
 
 
 def write(target: Path, columns: Document, source: str,
@@ -138,11 +163,14 @@ def write(target: Path, columns: Document, source: str,
     sheets = assign(columns, g)
     kinds = ["wide" if g.is_wide(group[0].width) else "columns" for group in sheets]
     frame = weasy.render(frame_html(kinds), MEDIA_BASE, fetcher, fonts)
-    pages = impose(frame, sheets, g)
+    found = page_numbers(sheets, g)
+    numbers = overlay(found, g, fetcher, fonts)
+    over = dict(zip(numbers[1], numbers[0].pages, strict=True)) if numbers else None
+    pages = impose(frame, sheets, g, over)
     # A content-derived identifier keeps the bytes equal for equal input.
     identifier = hashlib.sha256(source.encode()).hexdigest()[:32].encode()
     weasy.write_pdf(frame, target, identifier, pages)
-    return source
+    return pagenums.fill(source, found)
 
 
 def write_sheet(target: Path, vault: Vault, options: SheetOptions, cache: Path | None = None,
@@ -199,9 +227,17 @@ def _write_chunks(target: Path, vault: Vault, chunks: list[Chunk], options: Shee
             if store:
                 store.keep_frame(frame_key, frame)
         framed_at = time.perf_counter()
+        found = sheet_join.page_numbers(layouts, printed)
+        numbers = overlay(found, g, VaultFetcher(vault.assets), weasy.new_fonts())
+        over = None
+        if numbers is not None:
+            data = io.BytesIO()
+            weasy.write_pdf(numbers[0], data, b"0" * 32)
+            over = (data.getvalue(), numbers[1])
         # A content-derived identifier keeps the bytes equal for equal input.
         identifier = hashlib.sha256(source.encode()).hexdigest()[:32].encode()
-        sheet_join.join(target, frame, layouts, printed, g, identifier)
+        sheet_join.join(target, frame, layouts, printed, g, identifier, over)
+        source = pagenums.fill(source, found)
     log.debug("%d chunks laid out in %.2f s; frame of %d pages %.2f s; joined in %.2f s",
               len(chunks), laid - started, len(printed), framed_at - laid,
               time.perf_counter() - framed_at)
