@@ -16,11 +16,11 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import cachefiles, codedigest, processes
+from . import cachefiles, codedigest, pagenums, processes
 from .errors import ChunkError
 from .model import Note, Vault
 from .sheet_html import (
@@ -117,6 +117,7 @@ class ColumnPage:
     bookmarks: list[weasy.Bookmark]
     attach: int = -1  # a band: the chunk's flow page it goes atop of (bands.py)
     band: float = 0.0  # a band: its content's height
+    cells: list[pagenums.Cell] = field(default_factory=list)  # At a glance's page cells
 
 
 @dataclass
@@ -143,8 +144,9 @@ def lay_out(vault: Vault, chunk: Chunk, options: SheetOptions, pdf: Path) -> Lay
     for page, spec in zip(laid.document.pages, specs, strict=True):
         marks = weasy.take_marks(page)
         pages.append(ColumnPage(page.width, page.height, marks.links, marks.anchors,
-                                marks.bookmarks, spec.attach,
-                                bands.height(page) if spec.attach >= 0 else 0.0))
+                                marks.bookmarks, attach=spec.attach,
+                                band=bands.height(page) if spec.attach >= 0 else 0.0,
+                                cells=pagenums.cells(page)))
     weasy.write_pdf(laid.document, pdf, chunk.key[:32].encode())
     return Layout(chunk.key, pdf, pages, laid.source)
 
@@ -176,7 +178,8 @@ class ChunkCache:
                 raise ValueError("the PDF changed")
             pages = [ColumnPage(float(p["width"]), float(p["height"]), _links(p["links"]),
                                 _anchors(p["anchors"]), _bookmarks(p["bookmarks"]),
-                                int(p["attach"]), float(p["band"]))
+                                attach=int(p["attach"]), band=float(p["band"]),
+                                cells=_cells(p["cells"]))
                      for p in entry["pages"]]
             return Layout(key, pdf, pages, str(entry["source"]))
         except FileNotFoundError:
@@ -238,6 +241,10 @@ def _anchors(raw: list[list[object]]) -> list[tuple[str, float, float]]:
 def _bookmarks(raw: list[list[object]]) -> list[weasy.Bookmark]:
     return [(int(_number(r[0])), _text(r[1]), _number(r[2]), _number(r[3]), bool(r[4]))
             for r in raw]
+
+
+def _cells(raw: list[list[object]]) -> list[pagenums.Cell]:
+    return [(_text(r[0]), *(_number(v) for v in r[1:5])) for r in raw]  # type: ignore[misc]
 
 
 def _text(value: object) -> str:

@@ -195,13 +195,22 @@ def content(vault: Vault, options: SheetOptions | None = None) -> Content:
              for n in vault.notes]
     if options is not None and not options.glance:
         return Content("", notes)
-    lines, per_column, chars = measures(o)
+    lines, per_column, _ = measures(o)
     total = sum(lines(inner) for _, blocks in notes for _, inner in blocks)
     if o.pages:
         total = min(total, o.pages * (o.columns or 1) * per_column)
     share = min(total * glance.SHARE, glance.MAX_COLUMNS * per_column)
     budget = int(share / glance.ROW_LINES)
-    return Content(glance.table(glance.rows(vault, max(budget, 3)), int(chars * 0.68)), notes)
+    summary = summary_chars(o)
+    return Content(glance.table(glance.rows(vault, max(budget, 3), summary), summary), notes)
+
+
+def summary_chars(o: SheetOptions) -> float:
+    """About how many characters fit one line of an At a glance summary: its cell is what the
+    term (30%) and the page number (sheet.css) leave of the column, at the table's font."""
+    table_px = (o.font_size or 8) * 96 / 72 * 0.92
+    cell = geometry(o).column_w * 0.70 - (glance.PAGE_EM + 4 * 0.36) * table_px
+    return cell / (table_px * 0.48) * 0.95
 
 
 @dataclass(frozen=True)
@@ -472,7 +481,8 @@ def _sized(match: re.Match[str]) -> str:
     if not sizes or "style=" in tag:
         return tag
     style = ";".join(f"{name}:{value}px" for name, value in sizes)
-    return tag[:-1] + f' style="{style}">'
+    # data-sized: the note chose this size, which no icon cap (sheet.css) overrides
+    return tag[:-1] + f' style="{style}" data-sized="1">'
 
 _INTERNAL = re.compile(r'<a (?:class="([^"]*)" )?href="#([^"]*)"[^>]*>(.*?)</a>', re.S)
 _ID = re.compile(r'\bid="([^"]+)"')
@@ -510,10 +520,40 @@ def _css(o: SheetOptions, g: Geometry, image_scale: float = 1.0) -> str:
     return css + _pygments_css()
 
 
+CODE_GROUND = "#f6f8fa"  # sheet.css: the background of a code block
+AA = 4.6  # WCAG AA asks 4.5:1 of text against its background; a little to spare
+
+
 def _pygments_css() -> str:
+    """The "friendly" style's code colours, each darkened as far as it needs to read at AA
+    contrast on the code block's background (its comments and numbers are too light)."""
     from pygments.formatters import HtmlFormatter
 
-    return str(HtmlFormatter(style="friendly").get_style_defs(".highlight"))
+    css = str(HtmlFormatter(style="friendly").get_style_defs(".highlight"))
+    return _HEX_COLOUR.sub(lambda m: "color: " + readable(m.group(1), CODE_GROUND), css)
+
+
+_HEX_COLOUR = re.compile(r"(?<![-\w])color: (#[0-9a-fA-F]{6})\b")
+
+
+def _luminance(colour: str) -> float:
+    channels = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """The WCAG 2 contrast ratio of two ``#rrggbb`` colours."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def readable(colour: str, ground: str) -> str:
+    """``colour``, darkened in steps of its own hue until it reads at AA on ``ground``."""
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    while contrast("#{:02x}{:02x}{:02x}".format(*rgb), ground) < AA and any(rgb):
+        rgb = [int(c * 0.93) for c in rgb]
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
 def frame_html(options: SheetOptions, pages: list[str]) -> str:

@@ -31,7 +31,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from . import bands
+from . import bands, pagenums
 from .sheet_chunks import ColumnPage, Layout
 from .sheet_html import Geometry, PageSpec
 
@@ -98,18 +98,39 @@ def kinds(printed: list[list[Slot]], layouts: list[Layout], g: Geometry) -> list
     return found
 
 
+def page_numbers(layouts: list[Layout], printed: list[list[Slot]]) -> list[pagenums.Number]:
+    """At a glance's page numbers: each row's anchor on its printed page, whichever chunk
+    holds it."""
+    pages: dict[str, int] = {}
+    for number, group in enumerate(printed):
+        for slot in group:
+            for name, _, _ in layouts[slot.chunk].pages[slot.page].anchors:
+                pages.setdefault(name, number)
+    placed = [(number, slot.x, slot.y, layouts[slot.chunk].pages[slot.page].cells)
+              for number, group in enumerate(printed) for slot in group]
+    return pagenums.numbers(placed, pages)
+
+
+Over = tuple[bytes, list[int]]  # a PDF of pages drawn on top, and the printed page of each
+
+
 def join(target: Path, frame: bytes, layouts: list[Layout], printed: list[list[Slot]],
-         g: Geometry, identifier: bytes) -> None:
-    """Write the sheet: the frame's pages with the chunks' column pages placed on them, and
-    ``identifier`` as the file's (WeasyPrint writes the same twice)."""
+         g: Geometry, identifier: bytes, over: Over | None = None) -> None:
+    """Write the sheet: the frame's pages with the chunks' column pages placed on them, then
+    ``over``'s pages on top (the page numbers), and ``identifier`` as the file's (WeasyPrint
+    writes the same twice)."""
     writer = PdfWriter(clone_from=PdfReader(BytesIO(frame)))
     writer._ID = ArrayObject([ByteStringObject(identifier), ByteStringObject(identifier)])
     with ExitStack() as files:
-        _join(target, writer, _Readers(layouts, files), layouts, printed, g)
+        tops: dict[int, PdfObject] = {}
+        if over is not None:
+            reader = PdfReader(BytesIO(over[0]))
+            tops = {number: reader.pages[index] for index, number in enumerate(over[1])}
+        _join(target, writer, _Readers(layouts, files), layouts, printed, g, tops)
 
 
 def _join(target: Path, writer: PdfWriter, readers: _Readers, layouts: list[Layout],
-          printed: list[list[Slot]], g: Geometry) -> None:
+          printed: list[list[Slot]], g: Geometry, tops: dict[int, PdfObject]) -> None:
     page_h = float(writer.pages[0].mediabox.height) if printed else 0.0
     anchors: dict[str, tuple[int, float, float]] = {}
     for number, group in enumerate(printed):
@@ -130,6 +151,9 @@ def _join(target: Path, writer: PdfWriter, readers: _Readers, layouts: list[Layo
             for level, label, x, y, is_open in column.bookmarks:
                 outline.add(level, label, number, _point(slot, x, y, page_h), is_open)
             _links(writer, page, slot, column, anchors, page_h)
+        if number in tops:
+            forms[NameObject("/Over")] = _form(writer, tops[number])
+            drawn.append("q 1 0 0 1 0 0 cm /Over Do Q")
         _draw(writer, page, forms, drawn)
     _destinations(writer, anchors)
     with target.open("wb") as handle:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from . import bands, codedigest, processes, weasy
+from . import bands, codedigest, pagenums, processes, weasy
 from .mathsvg import MathImages
 from .model import Asset, Vault
 from .sheet_html import (
@@ -150,22 +150,55 @@ class Sheet:
             return "wide"
         return bands.kind(self.room(), number)
 
+    def places(self, g: Geometry, number: int) -> list[tuple[Page, float, float]]:
+        """Where each of its pages goes on printed page ``number``: the bands one below the
+        other, at the top (at the bottom of the first page, under the sheet's title), and the
+        columns side by side in the rest. (Measured before ``impose`` moves their boxes.)"""
+        y, columns_y = bands.tops(g, self.room(), number)
+        found = []
+        for band, tall in zip(self.bands, self.heights(), strict=True):
+            found.append((band, g.left, y))
+            y += tall + bands.GAP
+        for index, column in enumerate(self.columns):
+            x = g.left if g.is_wide(column.width) else g.column_x(index)
+            found.append((column, x, columns_y(column.height)))
+        return found
 
-def impose(frame: Document, sheets: list[Sheet], g: Geometry) -> list[Page]:
-    """Move each group's boxes onto its printed page: the bands one below the other, at the
-    top (at the bottom of the first page, under the sheet's title), and the columns side by
-    side in the rest."""
+
+def impose(frame: Document, sheets: list[Sheet], g: Geometry,
+           over: dict[int, Page] | None = None) -> list[Page]:
+    """Move each printed page's laid-out pages onto it (``Sheet.places``), then the boxes of
+    its page in ``over`` (At a glance's page numbers) on top."""
     pages = []
     for number, (printed, sheet) in enumerate(zip(frame.pages, sheets, strict=True)):
-        y, columns_y = bands.tops(g, sheet.room(), number)
-        for band, tall in zip(sheet.bands, sheet.heights(), strict=True):
-            weasy.place(printed, band, g.left, y)  # (moves its boxes: measured before)
-            y += tall + bands.GAP
-        for index, column in enumerate(sheet.columns):
-            x = g.left if g.is_wide(column.width) else g.column_x(index)
-            weasy.place(printed, column, x, columns_y(column.height))
+        for page, x, y in sheet.places(g, number):
+            weasy.place(printed, page, x, y)
+        if over and number in over:
+            weasy.place(printed, over[number], 0, 0)
         pages.append(weasy.new_page(printed))
     return pages
+
+
+def page_numbers(sheets: list[Sheet], g: Geometry) -> list[pagenums.Number]:
+    """At a glance's page numbers: each row's anchor on its printed page."""
+    places = [(number, sheet.places(g, number)) for number, sheet in enumerate(sheets)]
+    pages: dict[str, int] = {}
+    for number, found in places:
+        for page, _, _ in found:
+            for name in weasy.anchor_names(page):
+                pages.setdefault(name, number)
+    placed = [(number, x, y, pagenums.cells(page)) for number, found in places
+              for page, x, y in found]
+    return pagenums.numbers(placed, pages)
+
+
+def overlay(found: list[pagenums.Number], g: Geometry, fetcher: VaultFetcher,
+            fonts: Fonts) -> tuple[Document, list[int]] | None:
+    """The page numbers laid out on their own printed-page-sized pages, or None."""
+    if not found:
+        return None
+    source, on = pagenums.overlay_html(found, g)
+    return weasy.render(source, MEDIA_BASE, fetcher, fonts), on
 
 
 def write(target: Path, columns: Document, source: str,
@@ -175,11 +208,14 @@ def write(target: Path, columns: Document, source: str,
     sheets = assign(columns, g)
     kinds = [sheet.kind(g, number) for number, sheet in enumerate(sheets)]
     frame = weasy.render(frame_html(kinds), MEDIA_BASE, fetcher, fonts)
-    pages = impose(frame, sheets, g)
+    found = page_numbers(sheets, g)
+    numbers = overlay(found, g, fetcher, fonts)
+    over = dict(zip(numbers[1], numbers[0].pages, strict=True)) if numbers else None
+    pages = impose(frame, sheets, g, over)
     # A content-derived identifier keeps the bytes equal for equal input.
     identifier = hashlib.sha256(source.encode()).hexdigest()[:32].encode()
     weasy.write_pdf(frame, target, identifier, pages)
-    return source
+    return pagenums.fill(source, found)
 
 
 def write_sheet(target: Path, vault: Vault, options: SheetOptions, cache: Path | None = None,
@@ -236,9 +272,17 @@ def _write_chunks(target: Path, vault: Vault, chunks: list[Chunk], options: Shee
             if store:
                 store.keep_frame(frame_key, frame)
         framed_at = time.perf_counter()
+        found = sheet_join.page_numbers(layouts, printed)
+        numbers = overlay(found, g, VaultFetcher(vault.assets), weasy.new_fonts())
+        over = None
+        if numbers is not None:
+            data = io.BytesIO()
+            weasy.write_pdf(numbers[0], data, b"0" * 32)
+            over = (data.getvalue(), numbers[1])
         # A content-derived identifier keeps the bytes equal for equal input.
         identifier = hashlib.sha256(source.encode()).hexdigest()[:32].encode()
-        sheet_join.join(target, frame, layouts, printed, g, identifier)
+        sheet_join.join(target, frame, layouts, printed, g, identifier, over)
+        source = pagenums.fill(source, found)
     log.debug("%d chunks laid out in %.2f s; frame of %d pages %.2f s; joined in %.2f s",
               len(chunks), laid - started, len(printed), framed_at - laid,
               time.perf_counter() - framed_at)

@@ -164,6 +164,20 @@ class Box:
         return float(self.raw.content_box_y())
 
     @property
+    def content_left(self) -> float:
+        return float(self.raw.content_box_x())
+
+    @property
+    def width(self) -> float:
+        """The content width."""
+        return float(self.raw.width)
+
+    @property
+    def font_size(self) -> float:
+        """The computed font size (CSS px)."""
+        return float(self.raw.style["font_size"])
+
+    @property
     def height(self) -> float:
         """The content height."""
         return float(self.raw.height)
@@ -216,6 +230,11 @@ def take_marks(page: Page) -> Marks:
     bookmarks = [(int(level), str(label), float(x), float(y), state != "closed")
                  for level, label, (x, y), state in page.bookmarks]
     return Marks(links, anchors, bookmarks)
+
+
+def anchor_names(page: Page) -> list[str]:
+    """The anchors (ids) laid out on ``page``."""
+    return list(page.anchors)
 
 
 def page_box(page: Page) -> Box:

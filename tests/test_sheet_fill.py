@@ -21,7 +21,16 @@ from exporter.model import Note, Section, Vault
 from exporter.sheet_html import SheetOptions, geometry
 
 from .conftest import CORPUS, write_note
-from .pdffill import PX, columns, crossings, mean_fill
+from .pdffill import (
+    PX,
+    Column,
+    columns,
+    counted,
+    crossings,
+    mean_fill,
+    stranded_headings,
+    worst_page,
+)
 
 OPTIONS = SheetOptions(title="", source="", date=dt.date(2026, 1, 1))
 CORPORA = CORPUS.parent
@@ -38,8 +47,9 @@ def build(notes: Path, out: Path, *args: str, codes: tuple[int, ...] = (0,)) -> 
 def test_the_sample_fills_its_columns(sample: Path) -> None:
     pdf = build(sample / "notes", sample / "dist", "--assets", str(sample / "assets"))
     fill, fills = mean_fill(pdf, OPTIONS)
-    assert fill >= FULL, fills
+    assert fill >= FULL, (fills, worst_page(pdf, OPTIONS))
     assert not crossings(pdf, OPTIONS)
+    assert stranded_headings(pdf, OPTIONS) == []
     with pdfplumber.open(pdf) as document:
         assert len(document.pages) == 2  # the third page that held one picture is gone
         widths = [image["width"] for page in document.pages for image in page.images]
@@ -55,8 +65,9 @@ def test_real_vaults_fill_their_columns(name: str, tmp_path: Path) -> None:
         pytest.skip(f"the shared corpus {name} is not here")
     pdf = build(notes, tmp_path / "dist", codes=(0, 1))  # kepano's templates are errors
     fill, fills = mean_fill(pdf, OPTIONS)
-    assert fill >= FULL, fills
+    assert fill >= FULL, (fills, worst_page(pdf, OPTIONS))
     assert not crossings(pdf, OPTIONS)
+    assert stranded_headings(pdf, OPTIONS) == []
 
 
 def test_long_unbreakable_text_stays_in_its_column(tmp_path: Path) -> None:
@@ -181,3 +192,43 @@ def test_summaries_skip_lead_ins_labels_and_link_lists() -> None:
     term = Section("API", 1, ("API",), 1, "a", html="<p>Intro text here.</p>"
                    "<p>API::Application Programming Interface</p>")
     assert glance.summary([term], "API") == "Application Programming Interface"
+
+
+def test_the_fill_measure_counts_empty_columns_as_empty() -> None:
+    def column(page: int, index: int, fill: float | None, wide: bool = False) -> Column:
+        return Column(page, index, 0, 1, None if fill is None else fill, fill or 0.0, wide)
+
+    sheet = [column(0, 0, 0.9), column(0, 1, None), column(0, 2, 0.95),  # an empty column
+             column(1, 0, 1.0, wide=True), column(1, 1, 0.0, wide=True),
+             column(1, 2, None, wide=True),  # a page of one wide block
+             column(2, 0, 0.97), column(2, 1, 0.3), column(2, 2, None)]  # the sheet's end
+    assert [(c.page, c.index) for c in counted(sheet)] == [(0, 0), (0, 1), (0, 2), (2, 0)]
+    assert [c.fill for c in counted(sheet)] == [0.9, 0.0, 0.95, 0.97]
+
+
+def test_a_heading_at_the_bottom_of_a_column_is_found(tmp_path: Path) -> None:
+    """A page drawn by hand: column 1 ends with a heading, column 2 with a line of text."""
+    from exporter import weasy
+    from exporter.sheet_html import MEDIA_BASE
+
+    g = geometry(OPTIONS)
+    font = 'font-family: "DejaVu Sans Condensed"; font-size: 7.8pt'
+
+    def at(x: float, y: float, text: str, style: str = "") -> str:
+        return f'<div style="position:absolute;left:{x}px;top:{y}px;{style}">{text}</div>'
+
+    parts = [at(g.column_x(i) - g.left, y, "body text line") for i in range(2)
+             for y in range(0, 300, 12)]
+    parts.append(at(0, 300, "Stranded heading", "font-weight:bold;font-size:1.15em"))
+    rules = "".join(f'<div style="position:absolute;left:{g.column_x(i) - g.left - 5}px;top:0;'
+                    f'height:{g.column_h}px;border-left:0.4pt solid #ccc"></div>'
+                    for i in (1, 2))
+    source = (f"<html><head><style>@page {{ size: {g.page_w}px {g.page_h}px; margin: {g.top}px "
+              f"{g.right}px {g.bottom}px {g.left}px }} body {{ margin: 0; {font} }}</style>"
+              f'</head><body><div style="position:relative">{rules}{"".join(parts)}</div>'
+              "</body></html>")
+    pdf = tmp_path / "hand.pdf"
+    weasy.write_pdf(weasy.render(source, MEDIA_BASE, lambda url: None,  # type: ignore[arg-type,return-value]
+                                 weasy.new_fonts()), pdf)
+    assert stranded_headings(pdf, OPTIONS) == ["page 1, column 1: 'Strandedheading'"]
+    assert worst_page(pdf, OPTIONS)[0] == 1
