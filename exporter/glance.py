@@ -139,11 +139,23 @@ def summary(sections: list[Section], heading: str, limit: float = 0) -> str:
                          f"{term} = {definition}")
             break
     found += (_first_sentence(t) for t in texts if _says_something(t))
-    if limit:
-        # a later one only when it comes soon: a sentence deep in the text is no summary
-        return next((f for f in found[:LOOK_AHEAD] if width(f) <= limit),
-                    found[0] if found else "")
-    return found[0] if found else ""
+    if not limit or not found:
+        return found[0] if found else ""
+    # a later one only when it comes soon: a sentence deep in the text is no summary; and a
+    # question whose answer does not fit is a whole thought without it
+    near = [choice for f in found[:LOOK_AHEAD] for choice in (f, *_question(f))]
+    return next((f for f in near if width(f) <= limit),
+                next((f for f in near if width(f) <= limit * MAX_LINES / 2), found[0]))
+
+
+MAX_LINES = 3  # a summary that fits no two lines may take three rather than be cut
+_ANSWER = " — "  # between a question and its answer (render.py's inline cards)
+
+
+def _question(text: str) -> tuple[str, ...]:
+    """The question of a "question — answer" line, when it is one (five words or more)."""
+    question, found, _ = text.partition(_ANSWER)
+    return (question,) if found and len(question.split()) >= 5 and "<" not in question else ()
 
 
 def _section_rows(note: Note, limit: float) -> list[Row]:
@@ -216,8 +228,10 @@ def term_lines(row: Row, chars: float) -> int:
 
 
 def room(row: Row, chars: float) -> float:
-    """The characters a row's summary may take: two lines, or as many as its term takes."""
-    return max(2, term_lines(row, chars)) * chars
+    """The characters a row's summary may take: two lines (three when that keeps it whole),
+    or as many as its term takes."""
+    whole = 2 * chars < width(row.summary) <= MAX_LINES * chars
+    return max(MAX_LINES if whole else 2, term_lines(row, chars)) * chars
 
 
 def cost(found: list[Row], chars: float) -> float:

@@ -17,6 +17,7 @@ from exporter.cli import main
 from exporter.model import Note, Section, Vault
 from exporter.pipeline import Config, export
 
+from .conftest import CORPUS, write_note
 from .test_sheet_chunks import _vault
 
 LINE = 42.0  # characters on a summary's line (the cheat sheet's is about this)
@@ -174,3 +175,87 @@ def test_page_numbers_on_a_chunked_sheet(tmp_path: Path, monkeypatch: pytest.Mon
     html = pdf.with_suffix(".html").read_text(encoding="utf-8")
     _check_numbers(html, pdf, 9)  # one row per note: each note has one top-level section
     assert max(_numbers(html).values()) > 2  # rows point into later chunks' pages
+
+
+def test_a_question_whose_answer_does_not_fit_is_shown_whole_without_it() -> None:
+    section = Section("Questions", 1, ("Questions",), 1, "q", html=(
+        "<p>In terms of the two foci of an ellipse, define an ellipse — It can be defined as "
+        "the set of all points in a plane such that the sum of the distances is constant</p>"))
+    assert glance.summary([section], "Questions", 2 * LINE) == \
+        "In terms of the two foci of an ellipse, define an ellipse"
+
+
+def test_a_summary_that_fits_three_lines_takes_them_rather_than_be_cut() -> None:
+    text = ("On an electric field diagram, what is one way that the relative field strength "
+            "at different parts is represented")
+    assert 2 * LINE < len(text) <= 3 * LINE
+    section = Section("Questions", 1, ("Questions",), 1, "q",
+                      html=f"<p>{text} — By the length of the arrow</p>")
+    assert glance.summary([section], "Questions", 2 * LINE) == text
+    row = glance.Row("questions", "Questions", text)
+    assert glance.clip(text, glance.room(row, LINE)) == text
+    assert glance.cost([row], LINE) == 3
+
+
+Line = tuple[float, tuple[object, ...]]
+
+
+def _last_line(box: object, chain: tuple[object, ...] = ()) -> Line | None:
+    """The lowest line or image of a laid-out box and the boxes that hold it."""
+    best = None
+    if box.is_ink:  # type: ignore[attr-defined]
+        best = (box.top + box.border_height, (*chain, box))  # type: ignore[attr-defined]
+    for child in box.children:  # type: ignore[attr-defined]
+        if not child.is_margin:
+            found = _last_line(child, (*chain, box))
+            if found and (best is None or found[0] >= best[0] - 0.01):
+                best = found
+    return best
+
+
+def _topics(root: Path) -> Path:
+    """Forty notes of four sections: headings and At a glance groups over many columns."""
+    for n in range(40):
+        sections = "\n\n".join(f"## Part {k} of topic {n}\n\nA line about part {k}: " +
+                               "words that fill the column " * (6 + (n * k) % 9)
+                               for k in range(4))
+        write_note(root / "notes", f"Topic {n}.md", f"# Topic {n}\n\n{sections}\n")
+    return root / "notes"
+
+
+@pytest.mark.parametrize("vault", ["topics", "sr-demo-vault", "kepano-vault",
+                                   "flashcards-plugin-vault"])
+def test_no_heading_or_group_row_ends_a_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               vault: str) -> None:
+    """A column never ends with a note's title, a heading or an At a glance group row whose
+    content goes on in the next column (they keep with their first line): on forty notes of
+    ours and on the shared vaults."""
+    from exporter import sheet_layout, weasy
+
+    notes = _topics(tmp_path) if vault == "topics" else CORPUS.parent / vault
+    if not notes.is_dir():
+        pytest.skip(f"the shared corpus {vault} is not here")
+    seen: list[list[weasy.Page]] = []
+    impose = sheet_layout.impose
+
+    def spy(frame: weasy.Document, sheets: list[sheet_layout.Sheet], g: object,
+            over: object = None) -> list[weasy.Page]:
+        seen.extend(sheet.columns for sheet in sheets)
+        return impose(frame, sheets, g, over)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sheet_layout, "impose", spy)
+    result = CliRunner().invoke(main, ["build", str(notes), "-o", str(tmp_path / "dist"),
+                                       "--no-anki"])
+    assert result.exit_code == 0, result.output
+    columns = [page for printed in seen for page in printed][:-1]
+    crossed = 0  # columns that At a glance goes on from
+    for number, page in enumerate(columns):
+        found = _last_line(weasy.page_box(page))
+        assert found is not None
+        holders = found[1]
+        tags = {box.tag for box in holders}  # type: ignore[attr-defined]
+        classes = {c for box in holders for c in (box.attr("class") or "").split()}  # type: ignore[attr-defined]
+        assert not tags & {"h2", "h3", "h4"}, number
+        assert not ("tr" in tags and "group" in classes), number
+        crossed += "glance" in classes
+    assert crossed >= 1 or vault != "topics"
