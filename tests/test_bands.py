@@ -86,8 +86,14 @@ def _fills(pdf_path: Path) -> list[float]:
             for page in range(last)] if OPTIONS.resolved().columns else []
 
 
-def test_wide_screenshots_fill_their_pages(tmp_path: Path) -> None:
-    pdf = _build(_vault(tmp_path))
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The vault's sheet, built once for the tests that only read it."""
+    return _build(_vault(tmp_path_factory.mktemp("bands")))
+
+
+def test_wide_screenshots_fill_their_pages(built: Path) -> None:
+    pdf = built
     pages, places = _pages(pdf)
     assert len(places) == 6 and all(place.endswith("wide") for place in places)
     # Before bands each screenshot took a printed page of its own, two thirds of it empty:
@@ -99,10 +105,10 @@ def test_wide_screenshots_fill_their_pages(tmp_path: Path) -> None:
     assert sum(fills) / len(fills) >= 0.9, fills
 
 
-def test_a_band_stays_near_its_place_in_the_text(tmp_path: Path) -> None:
+def test_a_band_stays_near_its_place_in_the_text(built: Path) -> None:
     """Each screenshot is on the page of the paragraph that follows it in the note, or on the
     page before (a band atop a page may come before the text that leads to it)."""
-    pdf = _build(_vault(tmp_path))
+    pdf = built
     with pdfplumber.open(pdf) as document:
         texts = [page.extract_text() or "" for page in document.pages]
         images = [len(page.images) for page in document.pages]
@@ -154,7 +160,6 @@ def test_a_block_too_tall_for_a_band_keeps_a_page_of_its_own(tmp_path: Path) -> 
     assert "Topic 0" not in texts[page] and "After the table" not in texts[page]
 
 
-def test_the_same_bytes_twice(tmp_path: Path) -> None:
-    first = _build(_vault(tmp_path))
-    second = _build(tmp_path, out="again")
-    assert first.read_bytes() == second.read_bytes()
+def test_the_same_bytes_twice(built: Path) -> None:
+    again = _build(built.parents[1], out="again")
+    assert again.read_bytes() == built.read_bytes()
