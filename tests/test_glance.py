@@ -4,6 +4,7 @@ printed page it points to, also on a sheet fitted to pages and on a chunked shee
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from exporter import glance, sheet_chunks
 from exporter.cli import main
 from exporter.model import Note, Section, Vault
 from exporter.pipeline import Config, export
+from exporter.sheet_html import SheetOptions
 
 from .conftest import CORPUS, write_note
 from .test_sheet_chunks import _vault
@@ -259,3 +261,21 @@ def test_no_heading_or_group_row_ends_a_column(tmp_path: Path, monkeypatch: pyte
         assert not ("tr" in tags and "group" in classes), number
         crossed += "glance" in classes
     assert crossed >= 1 or vault != "topics"
+
+
+def test_no_heading_ends_a_column_of_a_chunked_sheet(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same in chunks: each chunk's column pages keep their headings with their text."""
+    from . import pdffill
+
+    monkeypatch.setattr(sheet_chunks, "EVERY", 1)
+    monkeypatch.setattr(sheet_chunks, "MIN_NOTES", 8)
+    monkeypatch.setattr(sheet_chunks, "WHOLE_UP_TO", 0)
+    notes = _topics(tmp_path)
+    result = CliRunner().invoke(main, ["build", str(notes), "-o", str(tmp_path / "dist"),
+                                       "--no-anki", "-v"])
+    assert result.exit_code == 0, result.output
+    pdf = next((tmp_path / "dist").glob("*.pdf"))
+    options = SheetOptions(title="", source="", date=dt.date(2026, 1, 1))
+    assert len(PdfReader(pdf).pages) > 4
+    assert pdffill.stranded_headings(pdf, options) == []
