@@ -82,13 +82,11 @@ def specs(document: Document) -> list[PageSpec]:
     return found
 
 
-def place(document: Document, plan: Plan, g: Geometry) -> Plan:
-    """The plan with each band placed by this layout: atop the printed page its mark is on, or
-    the next with room; too tall a band, or one with nowhere to go, flows as a wide page."""
-    pages = document.pages
+def _survey(pages: list[Page]) -> tuple[list[int], dict[int, list[int]], dict[int, int]]:
+    """The flow's pages, each band's pages, and the flow page each band's mark is on."""
     flow: list[int] = []
-    where: dict[int, list[int]] = {}  # band block → its pages
-    marks: dict[int, int] = {}  # band block → the flow page its mark is on
+    where: dict[int, list[int]] = {}
+    marks: dict[int, int] = {}
     for index, page in enumerate(pages):
         band = _band(page)
         if band is None:
@@ -97,6 +95,14 @@ def place(document: Document, plan: Plan, g: Geometry) -> Plan:
                 marks.setdefault(block, index)
         else:
             where.setdefault(band[0], []).append(index)
+    return flow, where, marks
+
+
+def place(document: Document, plan: Plan, g: Geometry) -> Plan:
+    """The plan with each band placed by this layout: atop the printed page its mark is on, or
+    the next with room; too tall a band, or one with nowhere to go, flows as a wide page."""
+    pages = document.pages
+    flow, where, marks = _survey(pages)
     limit, last_limit = SHARE * g.column_h, LAST_SHARE * g.column_h
     flowing = set(plan.flowing)
     heights = {}
