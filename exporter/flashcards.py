@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from . import scan, srsyntax
 from .cloze import CLOZE, MAX_CLOZE, cloze_spans, convert, mask, pattern_start
 from .excalidraw import Drawings, is_drawing, rewrite_embeds
-from .model import CardItem, Diagnostic, Note, Section, Vault
+from .model import ANSWER_MARK, CardItem, Diagnostic, Note, Section, Vault
 from .plugins import CardSyntax, VaultSettings
 from .text import BLOCK_ID_LINE, split_block_id
 
@@ -302,7 +302,7 @@ class _Reader:
             self.consumed |= set(range(index, last + 1))
             for metadata in range(index + 1, last + 1):
                 self.out.display[metadata] = ""
-            self._show(index, offset, text, text[:sep_at].rstrip() + " — "
+            self._show(index, offset, text, text[:sep_at].rstrip() + ANSWER_MARK
                        + text[sep_end:].lstrip())
             return
         definition = _DEFINITION.match(text)

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from itertools import islice, takewhile
 
 from .htmlfix import sound_names
-from .model import Note, Section, Vault
+from .model import ANSWER_MARK, Note, Section, Vault
 
 _TAGS = re.compile(r"<[^>]+>")
 # ``Term = Definition`` (the sample's definitions) and ``Term::Definition`` (card syntax)
@@ -149,12 +149,11 @@ def summary(sections: list[Section], heading: str, limit: float = 0) -> str:
 
 
 MAX_LINES = 3  # a summary that fits no two lines may take three rather than be cut
-_ANSWER = " — "  # between a question and its answer (render.py's inline cards)
 
 
 def _question(text: str) -> tuple[str, ...]:
     """The question of a "question — answer" line, when it is one (five words or more)."""
-    question, found, _ = text.partition(_ANSWER)
+    question, found, _ = text.partition(ANSWER_MARK)
     return (question,) if found and len(question.split()) >= 5 and "<" not in question else ()
 
 

@@ -154,6 +154,10 @@ class Vault:
 
 # The Anki note types, by the model a Card names; their names are how a deck or a collection
 # says which notes are ours.
+# How an inline card shows in the notes' text (the sheet, the cards' context): its question,
+# this mark, its answer; At a glance reads the question back by it.
+ANSWER_MARK = " — "
+
 MODEL_NAMES = {"basic": "notes-export section", "reversed": "notes-export both ways",
                "cloze": "notes-export cloze"}
 

@@ -297,8 +297,9 @@ def estimate_wide(shown: Content, vault: Vault, options: SheetOptions) -> set[in
     """Block numbers holding a very wide screenshot: they get a full-width block rather than
     shrinking to an illegible strip."""
     wide = _WideImages(vault, geometry(options.resolved()).column_w)
-    return {number for number, (_, inner) in enumerate(shown.blocks(), start=2)
-            if any(wide.is_wide(name) for name in _SRC.findall(inner))}
+    return {number for number, (kind, inner) in enumerate(shown.blocks(), start=2)
+            if kind == "figure"  # split out by content() for its wide screenshot
+            or any(wide.is_wide(name) for name in _SRC.findall(inner))}
 
 
 class _WideImages:

@@ -137,13 +137,14 @@ class Sheet:
 
     columns: list[Page]
     bands: list[Page]
+    heights: list[float] = field(init=False)  # the bands', measured before a box moves
 
-    def heights(self) -> list[float]:
-        return [bands.height(page) for page in self.bands]
+    def __post_init__(self) -> None:
+        self.heights = [bands.height(page) for page in self.bands]
 
     def room(self) -> float:
         """How far the bands reach (their gaps included): the columns take the rest."""
-        return sum(tall + bands.GAP for tall in self.heights())
+        return sum(tall + bands.GAP for tall in self.heights)
 
     def kind(self, g: Geometry, number: int) -> str:
         if g.is_wide(self.columns[0].width):
@@ -153,10 +154,10 @@ class Sheet:
     def places(self, g: Geometry, number: int) -> list[tuple[Page, float, float]]:
         """Where each of its pages goes on printed page ``number``: the bands one below the
         other, at the top (at the bottom of the first page, under the sheet's title), and the
-        columns side by side in the rest. (Measured before ``impose`` moves their boxes.)"""
+        columns side by side in the rest."""
         y, columns_y = bands.tops(g, self.room(), number)
         found = []
-        for band, tall in zip(self.bands, self.heights(), strict=True):
+        for band, tall in zip(self.bands, self.heights, strict=True):
             found.append((band, g.left, y))
             y += tall + bands.GAP
         for index, column in enumerate(self.columns):
