@@ -37,11 +37,11 @@ BARE = """
 import sys, time
 from pathlib import Path
 from weasyprint import HTML
-from exporter import weasy
-from exporter.config import load
-from exporter.sheet_layout import VaultFetcher
-from exporter.sheet_html import MEDIA_BASE
-from exporter.pipeline import load_vault
+from exporter.sheet import weasy
+from exporter.core.config import load
+from exporter.sheet.columns import VaultFetcher
+from exporter.sheet.sheet_html import MEDIA_BASE
+from exporter.app.pipeline import load_vault
 vault = load_vault(load(Path(sys.argv[1]), {}))
 fetcher = weasy.url_fetcher(VaultFetcher(vault.assets))
 for page in sys.argv[2:]:
@@ -141,8 +141,8 @@ def warm_rows(notes: int, vault: Path, work: Path, cold_check: float, cold_build
 WATCH = """
 import json, sys, time
 from pathlib import Path
-from exporter.config import load
-from exporter.session import Session
+from exporter.core.config import load
+from exporter.app.session import Session
 vault, out = Path(sys.argv[1]), Path(sys.argv[2])
 session = Session(load(vault, {"out_dir": out, "write_pdf": False}))
 started = time.perf_counter()

@@ -1,6 +1,6 @@
 """``python -m exporter`` runs the same command line as ``notes-export``."""
 
-from .cli import main
+from exporter.cli import main
 
 if __name__ == "__main__":
     main(prog_name="notes-export")

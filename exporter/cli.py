@@ -11,14 +11,15 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from . import __version__, kinds, report
-from .config import Config, default_notes_dir
-from .config import load as load_config
-from .errors import ConfigError, ExportError, describe, internal
-from .model import Diagnostic
-from .pipeline import Result, check, export
-from .sheet_html import LAYOUTS, PAPERS
-from .sheet_stage import Progress
+from exporter import __version__
+from exporter.app import report
+from exporter.app.pipeline import Result, check, export
+from exporter.core import kinds
+from exporter.core.config import LAYOUTS, PAPERS, SAMPLE_NOTES, Config
+from exporter.core.config import load as load_config
+from exporter.core.errors import ConfigError, ExportError, describe, internal
+from exporter.core.model import Diagnostic, Progress
+from exporter.read.vault import is_vault
 
 MAIN_HELP = "Turn Obsidian notes into an Anki deck and a printable PDF cheat sheet."
 NOTES_DIR_HELP = """With no NOTES_DIR: source_notes/ when it is here, else the current folder when
@@ -65,6 +66,19 @@ Examples:
   notes-export check --format github     # annotations on a pull request's lines
   notes-export check --format json > diagnostics.json
 """
+
+
+def default_notes_dir() -> Path:
+    """The notes folder when none is named: ``source_notes`` when it is here, else the current
+    folder when it is a vault (``.obsidian/`` or a Markdown note)."""
+    if SAMPLE_NOTES.is_dir():
+        return SAMPLE_NOTES
+    here = Path(".")
+    if is_vault(here):
+        return here
+    raise ConfigError(f"no notes found in '{here.resolve()}': no {SAMPLE_NOTES}/ folder, no "
+                      ".obsidian/ folder and no Markdown (.md) notes; run in your vault or name "
+                      "the notes folder (NOTES_DIR)")
 
 
 def _card_kinds(ctx: click.Context, param: click.Parameter, value: str | None
@@ -281,7 +295,7 @@ def _once(ctx: click.Context, action: Callable[[Config, Progress | None], Result
 def watch_command(ctx: click.Context, /, notes_dir: Path | None, fmt: str, strict: bool,
                   quiet: bool, verbose: bool, **options: Any) -> None:
     """Build, then rebuild on every change until interrupted."""
-    from .watch import watch
+    from exporter.app.watch import watch
 
     _logging(verbose)
     config = _config(ctx, notes_dir, options)
@@ -340,8 +354,8 @@ def sync_command(ctx: click.Context, /, notes_dir: Path | None, fmt: str, strict
                  anki_base: Path | None, dry_run: bool, upgrade: bool,
                  **options: Any) -> None:
     """Sync the vault's cards into a collection and print what changed."""
-    from .profiles import ProfileError, find_collection
-    from .sync import sync
+    from exporter.app.sync import sync
+    from exporter.deck.profiles import ProfileError, find_collection
 
     if (collection is None) == (profile is None):
         raise click.UsageError("name the collection with --collection FILE or --profile NAME "

@@ -13,10 +13,10 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.scheduler.v3 import CardAnswer
 
-from exporter import codedigest
-from exporter.model import Note
-from exporter.pipeline import Config, Result, export
-from exporter.render import NoteRendering, Renderer
+from exporter.app.pipeline import Config, Result, export
+from exporter.cache import codedigest
+from exporter.core.model import Note
+from exporter.render.render import NoteRendering, Renderer
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_NOTES = ROOT / "source_notes"

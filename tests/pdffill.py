@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pdfplumber
 
-from exporter.sheet_html import SheetOptions, geometry
+from exporter.core.config import SheetOptions
+from exporter.sheet.sheet_html import geometry
 
 PX = 72 / 96  # PDF points per CSS pixel
 

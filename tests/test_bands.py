@@ -12,9 +12,9 @@ import pdfplumber
 import pytest
 from PIL import Image, ImageDraw
 
-from exporter import sheet_chunks
-from exporter.pipeline import Config, export
-from exporter.sheet_html import SheetOptions
+from exporter.app.pipeline import Config, export
+from exporter.core.config import SheetOptions
+from exporter.sheet import sheet_chunks
 
 from . import pdffill
 from .conftest import write_note

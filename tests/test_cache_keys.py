@@ -16,9 +16,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from exporter import codedigest, sheet_chunks, sheet_html, sheet_stage, snapshot
-from exporter.model import Vault
-from exporter.pipeline import Config, export
+from exporter.app import snapshot
+from exporter.app.pipeline import Config, export
+from exporter.cache import codedigest
+from exporter.core.config import SheetOptions
+from exporter.core.model import Vault
+from exporter.sheet import sheet_chunks, sheet_stage
 
 from .conftest import EPOCH, write_note
 
@@ -148,7 +151,7 @@ def test_every_cache_key_changes_with_the_code(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     package = _package(tmp_path)
     vault = Vault(root=tmp_path)
-    options = sheet_html.SheetOptions("T", "notes", dt.date(2026, 1, 1))
+    options = SheetOptions("T", "notes", dt.date(2026, 1, 1))
     config = Config(notes_dir=tmp_path, out_dir=tmp_path / "dist")
 
     def keys() -> list[object]:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from exporter import sheet_layout
 from exporter.cli import main
-from exporter.model import Vault
-from exporter.sheet_html import SheetOptions
+from exporter.core.config import SheetOptions
+from exporter.core.model import Vault
+from exporter.sheet import columns as sheet_layout
 
 from .conftest import build, write_note
 

@@ -12,8 +12,9 @@ import pdfplumber
 import pytest
 from click.testing import CliRunner
 
-from exporter import __version__, sheet_layout
+from exporter import __version__
 from exporter.cli import main
+from exporter.sheet import columns as sheet_layout
 
 from .conftest import SAMPLE_NOTE, write_note
 

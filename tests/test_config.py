@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from exporter.app.pipeline import check
 from exporter.cli import main
-from exporter.config import ConfigError, load
-from exporter.pipeline import check
+from exporter.core.config import ConfigError, load
 
 from .conftest import write_note
 

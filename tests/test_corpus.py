@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection
 
-from exporter.pipeline import Config, export
+from exporter.app.pipeline import Config, export
 
 from .conftest import CORPUS, EPOCH, import_apkg
 

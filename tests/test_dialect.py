@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from exporter.model import Card
-from exporter.pipeline import Config, Result, check, export
+from exporter.app.pipeline import Config, Result, check, export
+from exporter.core.model import Card
 
 from .conftest import EPOCH, write_note
 

@@ -8,8 +8,8 @@ import re
 import click
 import yaml
 
-from exporter import config
 from exporter.cli import main
+from exporter.core import config
 
 from .conftest import ROOT
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from PIL import UnidentifiedImageError
 
-from exporter import errors
 from exporter.cli import main
+from exporter.core import errors
 
 from .conftest import write_note
 
@@ -60,7 +60,7 @@ def test_a_config_error_is_a_usage_error(notes: Path) -> None:
 def test_a_known_library_error_says_what_failed(notes: Path, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch,
                                                 exc: Exception, says: str) -> None:
-    _fail_with(monkeypatch, "exporter.history.previous_state", exc)
+    _fail_with(monkeypatch, "exporter.deck.history.previous_state", exc)
     code, err = run("build", str(notes), "--out", str(tmp_path / "out"), "--no-pdf")
     assert code == 1
     assert f"Error: {says}" in err
@@ -69,7 +69,7 @@ def test_a_known_library_error_says_what_failed(notes: Path, tmp_path: Path,
 
 def test_an_unknown_error_is_an_internal_error(notes: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    _fail_with(monkeypatch, "exporter.cards.note_cards", KeyError("qa-reversed"))
+    _fail_with(monkeypatch, "exporter.cards.cards.note_cards", KeyError("qa-reversed"))
     code, err = run("check", str(notes))
     assert code == 1
     assert ("Error: internal error: KeyError: 'qa-reversed' (run with -v for the traceback)"
@@ -79,7 +79,7 @@ def test_an_unknown_error_is_an_internal_error(notes: Path, tmp_path: Path,
 
 def test_verbose_prints_the_traceback_of_an_internal_error(
         notes: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _fail_with(monkeypatch, "exporter.cards.note_cards", KeyError("qa-reversed"))
+    _fail_with(monkeypatch, "exporter.cards.cards.note_cards", KeyError("qa-reversed"))
     code, err = run("check", str(notes), "-v")
     assert code == 1
     assert "Traceback (most recent call last)" in err
@@ -95,9 +95,9 @@ def test_weasyprint_errors_name_the_pdf_stage() -> None:
 
 
 def test_old_import_paths_still_work() -> None:
-    from exporter.config import ConfigError, ExportError
-    from exporter.parse import NoteError
-    from exporter.vault import OutsideVaultError
+    from exporter.core.config import ConfigError, ExportError
+    from exporter.read.parse import NoteError
+    from exporter.read.vault import OutsideVaultError
 
     assert ConfigError is errors.ConfigError and ExportError is errors.ExportError
     assert NoteError is errors.NoteError and OutsideVaultError is errors.OutsideVaultError
@@ -105,7 +105,7 @@ def test_old_import_paths_still_work() -> None:
 
 def test_watch_reports_an_unknown_error_as_internal(notes: Path, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    _fail_with(monkeypatch, "exporter.watch.watch", RuntimeError("watcher died"))
+    _fail_with(monkeypatch, "exporter.app.watch.watch", RuntimeError("watcher died"))
     code, err = run("watch", str(notes), "--out", str(tmp_path / "out"))
     assert code == 1
     assert "Error: internal error: RuntimeError: watcher died" in err

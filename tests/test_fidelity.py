@@ -14,8 +14,8 @@ from pathlib import Path
 import pdfplumber
 from anki.collection import Collection
 
-from exporter.config import load
-from exporter.pipeline import check, export
+from exporter.app.pipeline import check, export
+from exporter.core.config import load
 
 from .conftest import EPOCH, import_apkg
 

@@ -11,8 +11,8 @@ import pdfplumber
 import pytest
 from click.testing import CliRunner
 
-from exporter import fit
 from exporter.cli import main
+from exporter.sheet import fit
 
 from .conftest import write_note
 
@@ -58,7 +58,7 @@ def test_the_sample_fits_two_pages(sample: Path) -> None:
 def test_a_longer_sheet_gets_the_largest_font_that_fits(tmp_path: Path,
                                                         caplog: pytest.LogCaptureFixture) -> None:
     notes = _dense(tmp_path / "notes")
-    caplog.set_level(logging.DEBUG, logger="exporter.flow")
+    caplog.set_level(logging.DEBUG, logger="exporter.sheet.flow")
     code, _ = run("build", str(notes), "--out", str(tmp_path / "free"), "--no-anki")
     assert code == 0
     assert pages(tmp_path / "free" / "notes.pdf") == 4
@@ -135,7 +135,7 @@ def test_a_wide_table_counts_against_the_three_layouts(tmp_path: Path,
     header = "| " + " | ".join(f"Column{i}" for i in range(10)) + " |"
     row = "| " + " | ".join(f"cell{i} with some words" for i in range(10)) + " |"
     write_note(notes, "Wide.md", f"# Wide\n{header}\n|{'---|' * 10}\n{row}\n")
-    caplog.set_level(logging.DEBUG, logger="exporter.flow")
+    caplog.set_level(logging.DEBUG, logger="exporter.sheet.flow")
     code, output = run("build", str(notes), "--out", str(tmp_path / "dist"), "--no-anki",
                        "--pages", "4")
     assert code == 0, output

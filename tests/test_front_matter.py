@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 from watchfiles import Change
 
+from exporter.app.pipeline import Result, export
 from exporter.cli import main
-from exporter.config import Config
-from exporter.model import Diagnostic
-from exporter.parse import split_sections
-from exporter.pipeline import Result, export
+from exporter.core.config import Config
+from exporter.core.model import Diagnostic
+from exporter.read.parse import split_sections
 
 from .conftest import EPOCH, write_note
 

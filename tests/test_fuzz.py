@@ -14,12 +14,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from exporter.cards import make_cards
-from exporter.model import Vault
-from exporter.parse import split_sections
-from exporter.render import Renderer
-from exporter.sheet_html import SheetOptions, build_html
-from exporter.vault import AssetIndex
+from exporter.cards.cards import make_cards
+from exporter.core.config import SheetOptions
+from exporter.core.model import Vault
+from exporter.read.parse import split_sections
+from exporter.read.vault import AssetIndex
+from exporter.render.render import Renderer
+from exporter.sheet.sheet_html import build_html
 
 from .conftest import SAMPLE_ASSETS
 

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from exporter import glance, sheet_chunks
+from exporter.app.pipeline import Config, export
 from exporter.cli import main
-from exporter.model import Note, Section, Vault
-from exporter.pipeline import Config, export
-from exporter.sheet_html import SheetOptions
+from exporter.core.config import SheetOptions
+from exporter.core.model import Note, Section, Vault
+from exporter.sheet import glance, sheet_chunks
 
 from .conftest import CORPUS, write_note
 from .test_sheet_chunks import _vault
@@ -232,7 +232,8 @@ def test_no_heading_or_group_row_ends_a_column(tmp_path: Path, monkeypatch: pyte
     """A column never ends with a note's title, a heading or an At a glance group row whose
     content goes on in the next column (they keep with their first line): on forty notes of
     ours and on the shared vaults."""
-    from exporter import sheet_layout, weasy
+    from exporter.sheet import columns as sheet_layout
+    from exporter.sheet import weasy
 
     notes = _topics(tmp_path) if vault == "topics" else CORPUS.parent / vault
     if not notes.is_dir():

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from exporter import sheet_stage
+from exporter.app.pipeline import Config, export
 from exporter.cli import main
-from exporter.config import ConfigError, ExportError, load
-from exporter.pipeline import Config, export
-from exporter.sheet_html import SheetOptions, build_html, frame_html
+from exporter.core.config import ConfigError, ExportError, SheetOptions, load
+from exporter.sheet import sheet_stage
+from exporter.sheet.sheet_html import build_html, frame_html
 
 from .conftest import EPOCH, SAMPLE_ASSETS, build, write_note
 
@@ -236,7 +236,7 @@ class _StyleAudit(HTMLParser):
 def test_a_deck_name_holding_style_end_stays_in_the_style_block(tmp_path: Path) -> None:
     import datetime
 
-    from exporter.model import Vault
+    from exporter.core.model import Vault
 
     title = "X</style><script>alert(1)</script><h1>pwned</h1></STYLE><i>"
     options = SheetOptions(title=title, source="s", date=datetime.date(2026, 1, 1),

@@ -15,9 +15,9 @@ import pdfplumber
 import pytest
 from click.testing import CliRunner
 
+from exporter.app.pipeline import Result, check, export
 from exporter.cli import main
-from exporter.config import Config
-from exporter.pipeline import Result, check, export
+from exporter.core.config import Config
 
 from .conftest import EPOCH, SAMPLE_ASSETS, local_server, write_note
 

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from exporter.brackets import BracketScan
-from exporter.locate import Finder
-from exporter.pipeline import Config, Result, check
-from exporter.sheet_html import SheetOptions, build_html
+from exporter.app.pipeline import Config, Result, check
+from exporter.core.config import SheetOptions
+from exporter.render.brackets import BracketScan
+from exporter.render.locate import Finder
+from exporter.sheet.sheet_html import build_html
 
 from .conftest import EPOCH, write_note
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pdfplumber
 
-from exporter.pipeline import Config, Result, check, export
-from exporter.transclude import MAX_TRANSCLUDED_LINES
+from exporter.app.pipeline import Config, Result, check, export
+from exporter.render.transclude import MAX_TRANSCLUDED_LINES
 
 from .conftest import EPOCH, write_note
 

@@ -11,11 +11,11 @@ import pytest
 from anki.collection import Collection
 from click.testing import CliRunner
 
-from exporter import deck_reader, state
+from exporter.app.pipeline import Result, export
 from exporter.cli import main
-from exporter.config import Config, ExportError
-from exporter.model import Card
-from exporter.pipeline import Result, export
+from exporter.core.config import Config, ExportError
+from exporter.core.model import Card
+from exporter.deck import deck_reader, state
 
 from .conftest import EPOCH, SAMPLE_ASSETS, import_apkg, write_note
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from exporter import kinds
+from exporter.app.pipeline import check
 from exporter.cli import main
-from exporter.config import CARD_KINDS, DEFAULT_CARD_KINDS, Config
-from exporter.model import CardItem, Diagnostic, Note
-from exporter.pipeline import check
+from exporter.core import kinds
+from exporter.core.config import CARD_KINDS, DEFAULT_CARD_KINDS, Config
+from exporter.core.model import CardItem, Diagnostic, Note
 
 from .conftest import write_note
 

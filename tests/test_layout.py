@@ -12,8 +12,9 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from exporter.pipeline import Config, Result, export
-from exporter.sheet_html import SheetOptions, geometry
+from exporter.app.pipeline import Config, Result, export
+from exporter.core.config import SheetOptions
+from exporter.sheet.sheet_html import geometry
 
 from .conftest import EPOCH, write_note
 

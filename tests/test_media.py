@@ -11,12 +11,13 @@ import pytest
 from anki.collection import Collection
 from PIL import Image
 
-from exporter import media
-from exporter.media import content_name
-from exporter.model import Card
-from exporter.pipeline import Config, Result, export
-from exporter.sheet_html import SheetOptions, build_html
-from exporter.sync import sync
+from exporter.app.pipeline import Config, Result, export
+from exporter.app.sync import sync
+from exporter.core.config import SheetOptions
+from exporter.core.model import Card
+from exporter.read import media
+from exporter.read.media import content_name
+from exporter.sheet.sheet_html import build_html
 
 from .conftest import EPOCH, import_apkg, write_note
 

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from exporter import codedigest, notecache, pipeline, sheet_stage
-from exporter.config import Config
-from exporter.model import Note, Section
-from exporter.pipeline import check
+from exporter.app import pipeline
+from exporter.app.pipeline import check
+from exporter.cache import codedigest
+from exporter.core.config import Config
+from exporter.core.model import Note, Section
+from exporter.render import notecache
+from exporter.sheet import sheet_stage
 
 from .conftest import SAMPLE_ASSETS, build, write_note
 

@@ -10,11 +10,12 @@ import pytest
 from anki.collection import Collection
 from click.testing import CliRunner
 
-from exporter import config, state
+from exporter.app.pipeline import export
+from exporter.app.sync import sync
 from exporter.cli import main
-from exporter.config import ConfigError
-from exporter.pipeline import export
-from exporter.sync import sync
+from exporter.core import config
+from exporter.core.config import ConfigError
+from exporter.deck import state
 
 from .conftest import EPOCH, answer_all, import_apkg, write_note
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from exporter.model import Vault
-from exporter.obsidian import normalize_lines, split_target
-from exporter.parse import split_sections
-from exporter.pipeline import Config, load_vault
+from exporter.app.pipeline import Config, load_vault
+from exporter.core.model import Vault
+from exporter.read.parse import split_sections
+from exporter.render.obsidian import normalize_lines, split_target
 
 from .conftest import SAMPLE_ASSETS, SAMPLE_NOTE, SAMPLE_NOTES, write_note
 

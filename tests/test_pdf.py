@@ -11,8 +11,9 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from exporter.pipeline import Result
-from exporter.sheet_html import SheetOptions, geometry
+from exporter.app.pipeline import Result
+from exporter.core.config import SheetOptions
+from exporter.sheet.sheet_html import geometry
 
 from .conftest import build
 

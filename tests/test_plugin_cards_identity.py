@@ -9,7 +9,7 @@ from pathlib import Path
 
 from anki.collection import Collection
 
-from exporter.pipeline import Config, export
+from exporter.app.pipeline import Config, export
 
 from .conftest import EPOCH, answer_all, import_apkg
 

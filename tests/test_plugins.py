@@ -14,11 +14,11 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from exporter.cloze import CLOZE, MAX_CLOZE, mask
-from exporter.flashcards import extract
-from exporter.model import Card, Section
-from exporter.pipeline import Config, Result, check, export
-from exporter.plugins import CardSyntax
+from exporter.app.pipeline import Config, Result, check, export
+from exporter.core.model import Card, Section
+from exporter.read.cloze import CLOZE, MAX_CLOZE, mask
+from exporter.read.flashcards import extract
+from exporter.read.plugins import CardSyntax
 
 from .conftest import EPOCH, ROOT, import_apkg, write_note
 from .test_fuzz import FRAGMENTS  # (importing it also loads Hypothesis' CI profile)
@@ -292,7 +292,7 @@ def test_question_cards_say_where_they_stand(tmp_path: Path) -> None:
 
 def test_sample_definitions_do_not_repeat_their_heading() -> None:
     """The sample's pyproject turns on definitions: "ECS = …" is asked, under the heading ECS."""
-    from exporter import config as config_file
+    from exporter.core import config as config_file
 
     result = check(config_file.load(ROOT / "source_notes", {}))
     cards = {c.front: c for c in result.cards}

@@ -17,9 +17,9 @@ import pytest
 from anki.collection import Collection, ExportAnkiPackageOptions
 from click.testing import CliRunner
 
-from exporter import deck_reader, state
 from exporter.cli import main
-from exporter.config import ExportError
+from exporter.core.config import ExportError
+from exporter.deck import deck_reader, state
 
 from .conftest import EPOCH, import_apkg, write_note
 from .test_identity import CELLS, _build, _edit
@@ -40,8 +40,8 @@ def deck(tmp_path_factory: pytest.TempPathFactory) -> Path:
 _LOAD = """
 import resource, sys
 from pathlib import Path
-from exporter import deck_reader, state
-from exporter.errors import ExportError
+from exporter.deck import deck_reader, state
+from exporter.core.errors import ExportError
 resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 deck_reader.READ_SECONDS = float(sys.argv[2])
 try:

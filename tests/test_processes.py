@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter import processes
+from exporter.core import processes
 
 from .conftest import ROOT, build, write_note
 
@@ -23,8 +23,9 @@ from .conftest import ROOT, build, write_note
 SCRIPT = """
 import sys, time
 from pathlib import Path
-from exporter import pipeline, sheet_chunks, sheet_layout
-from exporter.pipeline import Config, export
+from exporter.app import pipeline
+from exporter.sheet import sheet_chunks, columns as sheet_layout
+from exporter.app.pipeline import Config, export
 
 def hang(*args, **kwargs):
     time.sleep(300)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from exporter.app.pipeline import check
+from exporter.cards.toc import is_table_of_contents
 from exporter.cli import main
-from exporter.config import Config
-from exporter.model import Card, Section
-from exporter.pipeline import check
-from exporter.toc import is_table_of_contents
+from exporter.core.config import Config
+from exporter.core.model import Card, Section
 
 from .conftest import write_note
 

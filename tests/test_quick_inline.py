@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from exporter import obsidian
-from exporter.pipeline import Config, check
+from exporter.app.pipeline import Config, check
+from exporter.render import obsidian
 
 from .conftest import SAMPLE_ASSETS, SAMPLE_NOTES, write_note
 
@@ -46,7 +46,7 @@ def test_skipping_plain_text_changes_no_html(tmp_path: Path,
 
 def test_every_inline_pattern_is_known_to_the_skip(tmp_path: Path) -> None:
     write_note(tmp_path, "n.md", "# N\ntext\n")
-    from exporter.render import Renderer  # the renderer a build sets up
+    from exporter.render.render import Renderer  # the renderer a build sets up
 
     made: list[Renderer] = []
     real = Renderer.render_note

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from exporter import remote
 from exporter.cli import main
-from exporter.config import ConfigError, load
-from exporter.remote import RemoteImageError, RemoteImages, address_problem
+from exporter.core.config import ConfigError, load
+from exporter.render import remote
+from exporter.render.remote import RemoteImageError, RemoteImages, address_problem
 
 from .conftest import SAMPLE_ASSETS, local_server, write_note
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from anki.collection import Collection
 
-from exporter.config import load
-from exporter.pipeline import Result, export
+from exporter.app.pipeline import Result, export
+from exporter.core.config import load
 
 from .conftest import EPOCH, answer_all, import_apkg, write_note
 

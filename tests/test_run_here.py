@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from exporter.cli import main
-from exporter.config import load
+from exporter.core.config import load
 
 from .conftest import ROOT, SAMPLE_ASSETS, SAMPLE_NOTES, write_note
 

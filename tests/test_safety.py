@@ -10,10 +10,10 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from exporter.model import Asset
-from exporter.pipeline import Config, export
-from exporter.sheet_html import MEDIA_BASE
-from exporter.sheet_layout import VaultFetcher
+from exporter.app.pipeline import Config, export
+from exporter.core.model import Asset
+from exporter.sheet.columns import VaultFetcher
+from exporter.sheet.sheet_html import MEDIA_BASE
 
 from .conftest import EPOCH, SAMPLE_ASSETS, build, local_server, write_note
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from exporter import sheet_layout
+from exporter.app.pipeline import Result, export
+from exporter.app.watch import watch
+from exporter.cache.cachefiles import CACHE_DIR
 from exporter.cli import main
-from exporter.config import ExportError, load
-from exporter.pipeline import Result, export
-from exporter.sheet_stage import CACHE_DIR
-from exporter.watch import watch
+from exporter.core.config import ExportError, load
+from exporter.sheet import columns as sheet_layout
 
 from .conftest import EPOCH, write_note
 
@@ -70,7 +70,7 @@ def test_parallel_and_serial_sheets_are_identical(tmp_path: Path) -> None:
     notes = _vault(tmp_path)
     export(load(notes, {"out_dir": tmp_path / "a", "epoch": EPOCH, "write_anki": False,
                         "pdf_per": "note"}))
-    from exporter import sheet_stage
+    from exporter.sheet import sheet_stage
 
     original = sheet_stage._render_all
 
@@ -148,7 +148,7 @@ def test_watch_rebuilds_after_a_save_and_reports_that_note(tmp_path: Path) -> No
 
 def test_notes_rendered_in_worker_processes_match_a_serial_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from exporter import pipeline
+    from exporter.app import pipeline
 
     png = (Path(__file__).parents[1] / "assets" / "Pasted image 20250217143901.png").read_bytes()
     for i in range(pipeline.PARALLEL_NOTES + 10):

@@ -12,8 +12,8 @@ from anki.collection import Collection
 from click.testing import CliRunner
 
 from exporter.cli import main
-from exporter.model import Note, Section
-from exporter.select import has_tag, path_chosen
+from exporter.core.model import Note, Section
+from exporter.read.select import has_tag, path_chosen
 
 from .conftest import import_apkg, write_note
 

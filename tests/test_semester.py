@@ -20,10 +20,10 @@ import pytest
 from anki.collection import Collection
 from PIL import Image
 
-from exporter.config import Config
-from exporter.model import Card
-from exporter.pipeline import Result, export
-from exporter.sync import sync
+from exporter.app.pipeline import Result, export
+from exporter.app.sync import sync
+from exporter.core.config import Config
+from exporter.core.model import Card
 
 from .conftest import EPOCH, answer_all, import_apkg
 

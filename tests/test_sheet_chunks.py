@@ -14,10 +14,11 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader
 
-from exporter import codedigest, sheet_chunks
-from exporter.flow import Flow
-from exporter.pipeline import Config, export
-from exporter.sheet_stage import Progress
+from exporter.app.pipeline import Config, export
+from exporter.cache import codedigest
+from exporter.core.model import Progress
+from exporter.sheet import sheet_chunks
+from exporter.sheet.flow import Flow
 
 from .conftest import SAMPLE_ASSETS, write_note
 
@@ -94,7 +95,7 @@ def test_chunks_show_what_one_layout_shows(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(sheet_chunks, "MIN_NOTES", 3)
     monkeypatch.setattr(sheet_chunks, "WHOLE_UP_TO", 0)
     said: list[tuple[str, int, int]] = []
-    with caplog.at_level(logging.DEBUG, logger="exporter.sheet_chunks"):
+    with caplog.at_level(logging.DEBUG, logger="exporter.sheet.sheet_chunks"):
         parts = PdfReader(_build(root, "parts", lambda *line: said.append(line)))
     assert CHUNKS.search(caplog.text).groups() == ("0", "3")  # type: ignore[union-attr]
     chunks = [line for line in said if line[0] == "sheet chunks laid out"]
@@ -132,14 +133,14 @@ def test_warm_and_edited_sheets_equal_cold_ones(tmp_path: Path, monkeypatch: pyt
     root = _vault(tmp_path)
     cold = _build(root).read_bytes()
     _sheet_cache(root / "dist")
-    with caplog.at_level(logging.DEBUG, logger="exporter.sheet_chunks"):
+    with caplog.at_level(logging.DEBUG, logger="exporter.sheet.sheet_chunks"):
         assert _build(root).read_bytes() == cold
     assert CHUNKS.search(caplog.text).groups() == ("3", "3")  # type: ignore[union-attr]
 
     note = root / "notes" / "Storage" / "Storage 1.md"
     note.write_text(note.read_text().replace("limit 3 of", "a reworded limit 3 of"))
     caplog.clear()
-    with caplog.at_level(logging.DEBUG, logger="exporter.sheet_chunks"):
+    with caplog.at_level(logging.DEBUG, logger="exporter.sheet.sheet_chunks"):
         edited = _build(root).read_bytes()
     assert CHUNKS.search(caplog.text).groups() == ("2", "3")  # type: ignore[union-attr]
     assert edited == _build(root, "fresh").read_bytes()
@@ -150,7 +151,7 @@ def test_warm_and_edited_sheets_equal_cold_ones(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(codedigest, "source_digest", lambda: "another version")
     _sheet_cache(root / "dist")
     caplog.clear()
-    with caplog.at_level(logging.DEBUG, logger="exporter.sheet_chunks"):
+    with caplog.at_level(logging.DEBUG, logger="exporter.sheet.sheet_chunks"):
         assert _build(root).read_bytes() == edited  # the same layout, made again
     assert CHUNKS.search(caplog.text).groups() == ("0", "3")  # type: ignore[union-attr]
 
@@ -204,7 +205,7 @@ def test_a_chunk_entry_swapped_with_another_keys_is_laid_out_again(
         second.with_suffix(suffix).rename(first.with_suffix(suffix))
         swap.rename(second.with_suffix(suffix))
     _sheet_cache(root / "dist")
-    with caplog.at_level(logging.DEBUG, logger="exporter.sheet_chunks"):
+    with caplog.at_level(logging.DEBUG, logger="exporter.sheet.sheet_chunks"):
         assert _build(root).read_bytes() == cold
     assert CHUNKS.search(caplog.text).groups() == ("1", "3")  # type: ignore[union-attr]
     assert "bad signature" in caplog.text

@@ -15,10 +15,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw
 
-from exporter import glance
 from exporter.cli import main
-from exporter.model import Note, Section, Vault
-from exporter.sheet_html import SheetOptions, geometry
+from exporter.core.config import SheetOptions
+from exporter.core.model import Note, Section, Vault
+from exporter.sheet import glance
+from exporter.sheet.sheet_html import geometry
 
 from .conftest import CORPUS, write_note
 from .pdffill import (
@@ -208,8 +209,8 @@ def test_the_fill_measure_counts_empty_columns_as_empty() -> None:
 
 def test_a_heading_at_the_bottom_of_a_column_is_found(tmp_path: Path) -> None:
     """A page drawn by hand: column 1 ends with a heading, column 2 with a line of text."""
-    from exporter import weasy
-    from exporter.sheet_html import MEDIA_BASE
+    from exporter.sheet import weasy
+    from exporter.sheet.sheet_html import MEDIA_BASE
 
     g = geometry(OPTIONS)
     font = 'font-family: "DejaVu Sans Condensed"; font-size: 7.8pt'

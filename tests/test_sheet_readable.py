@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from exporter import pagenums, weasy
-from exporter.pipeline import Config, load_vault
-from exporter.sheet_html import MEDIA_BASE, SheetOptions, build_html, frame_html
-from exporter.sheet_layout import VaultFetcher
+from exporter.app.pipeline import Config, load_vault
+from exporter.core.config import SheetOptions
+from exporter.sheet import pagenums, weasy
+from exporter.sheet.columns import VaultFetcher
+from exporter.sheet.sheet_html import MEDIA_BASE, build_html, frame_html
 
 from .conftest import SAMPLE_ASSETS, SAMPLE_NOTES, write_note
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from exporter.flashcards import read_note_cards
-from exporter.model import CardItem, Diagnostic
-from exporter.parse import split_sections
-from exporter.plugins import sr_syntax
+from exporter.core.model import CardItem, Diagnostic
+from exporter.read.flashcards import read_note_cards
+from exporter.read.parse import split_sections
+from exporter.read.plugins import sr_syntax
 
 from .conformance.sr_parser_cases import CASES, CLOZE, DEFAULT, ML, MLR, SL, SLR
 

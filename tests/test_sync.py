@@ -9,9 +9,9 @@ import pytest
 from anki.collection import Collection
 from click.testing import CliRunner
 
+from exporter.app.sync import sync
 from exporter.cli import main
-from exporter.config import Config, ExportError
-from exporter.sync import sync
+from exporter.core.config import Config, ExportError
 
 from .conftest import EPOCH, answer_all, write_note
 

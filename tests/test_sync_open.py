@@ -17,11 +17,11 @@ from anki.collection import Collection
 from anki.config import Config as AnkiConfig
 from click.testing import CliRunner
 
-from exporter import collection
+from exporter.app.sync import sync
 from exporter.cli import main
-from exporter.collection import CollectionError
-from exporter.config import Config
-from exporter.sync import sync
+from exporter.core.config import Config
+from exporter.deck import collection
+from exporter.deck.collection import CollectionError
 
 from .conftest import EPOCH, write_note
 

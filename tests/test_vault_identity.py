@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection
 
-from exporter.config import Config
-from exporter.pipeline import export
-from exporter.sync import sync
-from exporter.vaultid import TAG_PREFIX
+from exporter.app.pipeline import export
+from exporter.app.sync import sync
+from exporter.core.config import Config
+from exporter.core.vaultid import TAG_PREFIX
 
 from .conftest import EPOCH, answer_all, import_apkg, write_note
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter.pipeline import Config, Result, check, export
+from exporter.app.pipeline import Config, Result, check, export
 
 from .conftest import EPOCH, ROOT, write_note
 

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from exporter import codedigest, notecache, pipeline, snapshot
-from exporter.config import Config
-from exporter.session import Session, warm_check
+from exporter.app import pipeline, snapshot
+from exporter.app.session import Session, warm_check
+from exporter.cache import codedigest
+from exporter.core.config import Config
+from exporter.render import notecache
 
 from .test_warm_watch import _config, _outputs, cold_export, make_vault
 

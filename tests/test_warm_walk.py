@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from exporter.vault import walk_files
+from exporter.read.vault import walk_files
 
 from .conftest import write_note
 

@@ -14,13 +14,15 @@ from unittest import mock
 
 import pytest
 
-from exporter import anki, media, pipeline
-from exporter import session as session_module
-from exporter.config import Config
-from exporter.errors import ExportError
-from exporter.pipeline import Result
-from exporter.session import Session
-from exporter.watch import watch
+from exporter.app import pipeline
+from exporter.app import session as session_module
+from exporter.app.pipeline import Result
+from exporter.app.session import Session
+from exporter.app.watch import watch
+from exporter.core.config import Config
+from exporter.core.errors import ExportError
+from exporter.deck import anki
+from exporter.read import media
 
 from .conftest import EPOCH, SAMPLE_ASSETS, write_note
 

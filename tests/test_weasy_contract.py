@@ -15,8 +15,8 @@ from packaging.requirements import Requirement
 from PIL import Image
 from pypdf import PdfReader
 
-from exporter import weasy
-from exporter.sheet_html import MEDIA_BASE
+from exporter.sheet import weasy
+from exporter.sheet.sheet_html import MEDIA_BASE
 
 ROOT = Path(__file__).resolve().parents[1]
 RED = (1, 0, 0)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from exporter import pipeline
-from exporter.config import Config
-from exporter.deck_writer import DeckWriter
-from exporter.errors import ExportError
-from exporter.sheet_writer import SheetWriter
-from exporter.writers import Build, Stage, Writer
+from exporter.app import pipeline
+from exporter.app.deck_writer import DeckWriter
+from exporter.app.sheet_writer import SheetWriter
+from exporter.app.writers import Build, Stage, Writer
+from exporter.core.config import Config
+from exporter.core.errors import ExportError
 
 from .conftest import EPOCH, write_note
 

@@ -1,0 +1,360 @@
+"""A vault kept in memory between builds, for ``watch``: a round re-reads only the notes whose
+file changed, renders only the notes whose note-cache key changed (their text, what they embed,
+the vault's link targets, options, code), makes cards only for notes read or rendered anew, and
+follows the state it wrote itself; the writers then write every output exactly as a cold build
+does, so the deck has the same bytes as ``build`` gives for the same notes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from exporter.app import pipeline
+from exporter.app.pipeline import Result, follow
+from exporter.cards import cards
+from exporter.core import kinds
+from exporter.core.config import Config
+from exporter.core.errors import ExportError, NoteError
+from exporter.core.model import Card, Diagnostic, Note, Progress, Vault
+from exporter.deck import history
+from exporter.deck.state import State
+from exporter.read import flashcards, plugins, select
+from exporter.read.excalidraw import Drawings, is_drawing, rewrite_embeds
+from exporter.read.media import content_name
+from exporter.read.parse import read_note, split_sections
+from exporter.read.vault import AssetIndex, attachment_folder, find_notes, note_attachment_folder
+from exporter.render import notecache
+from exporter.render.render import NoteRendering, Renderer
+from exporter.render.rendering_json import to_json
+
+log = logging.getLogger(__name__)
+
+Stamp = tuple[int, int, int, int]  # size, mtime, ctime (ns), inode: a file unchanged keeps it
+
+
+@dataclass
+class _Read:
+    """One note file as the last round read it."""
+
+    stamp: Stamp
+    text: str
+    note: Note | None  # None: ``--tag`` left it out
+    problems: list[Diagnostic]  # from splitting, then (once read for cards) from card syntax
+    split_problems: int  # how many of ``problems`` splitting gave
+    tags: frozenset[str] = frozenset()  # the note's tags before rendering adds inline ones
+    context: object = None  # what its cards were read under (None: not yet)
+    state: str = ""  # notecache.parsed_state, once cards are read
+    targets: object = None  # notecache.link_targets, once cards are read
+
+
+@dataclass
+class _Rendered:
+    """A rendering kept in memory, with the media name of every image it shows."""
+
+    rendering: NoteRendering
+    images: list[tuple[Path, str]]
+
+
+@dataclass
+class _Carded:
+    """A note's cards, made from that note object and that rendering."""
+
+    note: Note
+    rendering: NoteRendering
+    cards: list[Card]
+    problems: list[Diagnostic]
+
+
+@dataclass
+class Session:
+    """What ``watch`` keeps between rounds; :meth:`build` is one round."""
+
+    config: Config
+    timings: dict[str, float] = field(default_factory=dict)  # stage → seconds, last round
+    rendered_notes: int = 0  # notes rendered anew in the last round (not from memory or disk)
+    made: int = 0  # notes read, rendered or carded anew in the last round: what to save
+    _reads: dict[str, _Read] = field(default_factory=dict)
+    _rendered: dict[str, _Rendered] = field(default_factory=dict)  # by note-cache key
+    _carded: dict[str, _Carded] = field(default_factory=dict)  # by note path
+    _previous: tuple[Stamp, State] | None = None  # the state this session wrote last
+    _applied: dict[str, NoteRendering] = field(default_factory=dict)  # this round's, by path
+    _context: object = None  # what the last round read cards under
+    _renderer: Renderer | None = None  # the last round's, whose Markdown the next one takes
+
+    def build(self, progress: Progress | None = None) -> Result:
+        """Read, render, make cards and write every output, reusing what did not change."""
+        if self.config.allow_remote:  # fetched images are never kept: a plain build
+            return pipeline.export(self.config, progress)
+        pipeline.make_out_dir(self.config)  # before the note cache goes into it
+        result = self.load(progress)
+        clock = _Clock(self.timings)
+        built = follow(self.config, result, progress, previous=self._previous_state(result.vault))
+        clock("follow")
+        result.outputs = pipeline.write_outputs(self.config, built, clock)
+        clock("replace")
+        if self.config.write_anki and self.config.previous is None:
+            self._previous = (_stamp(history.state_path(self.config)), built.history.entries)
+        return result
+
+    def load(self, progress: Progress | None = None) -> Result:
+        """``check``'s stages (read, card syntax, render, cards), reusing what did not change."""
+        self.timings, self.made = {}, 0
+        clock = _Clock(self.timings)
+        vault, texts, states = self._read_vault()
+        clock("read")
+        self._render(vault, texts, states, progress)
+        clock("render")
+        options = pipeline.card_options(self.config)
+        result = Result(vault=vault, cards=self._cards(vault),
+                        sections_left_out=cards.sections_left_out(vault, options))
+        clock("cards")
+        return result
+
+    def kept(self) -> dict[str, object]:
+        """What a later process may start from (snapshot.py): notes, renderings, cards."""
+        return {"reads": self._reads, "rendered": self._rendered, "carded": self._carded,
+                "context": self._context}
+
+    def restore(self, kept: dict[str, object]) -> None:
+        """Start from what :meth:`kept` gave in an earlier process; anything of the wrong
+        shape is dropped (the file was signed by us, so this only guards against our own
+        older layouts)."""
+        reads, rendered, carded = kept.get("reads"), kept.get("rendered"), kept.get("carded")
+        if not (isinstance(reads, dict) and isinstance(rendered, dict)
+                and isinstance(carded, dict)):
+            return
+        self._reads = {k: v for k, v in reads.items() if isinstance(v, _Read)}
+        self._rendered = {k: v for k, v in rendered.items() if isinstance(v, _Rendered)}
+        self._carded = {k: v for k, v in carded.items() if isinstance(v, _Carded)}
+        self._context = kept.get("context")
+
+    # --- read ---------------------------------------------------------------------------
+
+    def _read_vault(self) -> tuple[Vault, dict[str, str], dict[str, str]]:
+        """pipeline._read_notes and the card syntax, reusing each unchanged note's result."""
+        config = self.config
+        if not config.notes_dir.is_dir():
+            raise ExportError(f"notes folder '{config.notes_dir}' does not exist or is not a "
+                              "folder")
+        vault = Vault(root=config.notes_dir)
+        settings = plugins.read_settings(config.notes_dir, vault.diagnostics)
+        reads: dict[str, _Read] = {}
+        for path in find_notes(config.notes_dir, vault.diagnostics, [config.out_dir]):
+            relpath = path.relative_to(config.notes_dir).as_posix()
+            if settings.is_template(relpath):
+                continue
+            if not select.path_chosen(relpath, config.include, config.exclude):
+                vault.left_out += 1
+                continue
+            read = self._read_note(path, relpath, vault.diagnostics)
+            if read is None:
+                continue
+            reads[relpath] = read
+            if read.note is None:
+                vault.left_out += 1
+                continue
+            vault.diagnostics += read.problems[:read.split_problems]
+            vault.notes.append(read.note)
+        self.made += len(self._reads) != len(reads)
+        self._reads = reads
+        texts = {relpath: read.text for relpath, read in reads.items() if read.note}
+        self._card_syntax(vault, settings, reads)
+        return vault, texts, {n.relpath: reads[n.relpath].state for n in vault.notes}
+
+    def _read_note(self, path: Path, relpath: str, diagnostics: list[Diagnostic]
+                   ) -> _Read | None:
+        """The note as last read when its file is unchanged, else read and split again."""
+        known = self._reads.get(relpath)
+        try:
+            stamp = _stamp(path)
+        except OSError:
+            stamp = (-1, -1, -1, -1)  # never matches: read_note says what is wrong
+        if known is not None and known.stamp == stamp:
+            return known
+        try:
+            text = read_note(path, relpath)
+        except NoteError as exc:
+            diagnostics.append(exc.diagnostic)
+            return None
+        return self._split(stamp, text, relpath)
+
+    def _split(self, stamp: Stamp, text: str, relpath: str) -> _Read:
+        self.made += 1
+        problems: list[Diagnostic] = []
+        note = split_sections(text, relpath, PurePosixPath(relpath).stem, problems)
+        if self.config.tags and not select.has_tag(note, self.config.tags):
+            return _Read(stamp, text, None, [], 0)
+        return _Read(stamp, text, note, problems, len(problems))
+
+    def _card_syntax(self, vault: Vault, settings: plugins.VaultSettings,
+                     reads: dict[str, _Read]) -> None:
+        """flashcards.read_cards and the other kinds, note by note: a note read under the same
+        settings and drawings keeps its cards; the rest are split again and read."""
+        drawings = Drawings(vault.root)
+        for note in vault.notes:
+            (drawings.add if is_drawing(note) else drawings.add_note)(note.relpath)
+        context = (settings, self.config.cloze_highlights, drawings.by_name, drawings.short,
+                   drawings.notes, [drawings.image(stem) for stem in sorted(
+                       set(drawings.by_name.values()))])
+        if context == self._context:  # one comparison; then each note's by identity
+            context = self._context
+        self._context = context
+        vault.notes = [note for note in vault.notes if not is_drawing(note)]
+        for number, note in enumerate(vault.notes):
+            read = reads[note.relpath]
+            if read.context is not context:
+                if read.context is not None:  # read under other settings: start from the text
+                    read = reads[note.relpath] = self._split(read.stamp, read.text, note.relpath)
+                    assert read.note is not None  # its tags were chosen before
+                    note = vault.notes[number] = read.note
+                problems = read.problems
+                rewrite_embeds(note, drawings, problems)
+                flashcards.read_note_cards(note, settings.note_syntax(
+                    note, self.config.cloze_highlights), problems)
+                kinds.read_extra(note, problems)
+                read.context, read.tags = context, frozenset(note.tags)
+                self.made += 1
+                read.state = notecache.parsed_state(note)
+                read.targets = notecache.link_targets(note)
+            vault.diagnostics += read.problems[read.split_problems:]
+
+    # --- render -------------------------------------------------------------------------
+
+    def _render(self, vault: Vault, texts: dict[str, str], states: dict[str, str],
+                progress: Progress | None) -> None:
+        """Each note's rendering from memory, else the note cache, else rendered here."""
+        config = self.config
+        index = AssetIndex(config.notes_dir, list(config.asset_dirs),
+                           attachment_folder(config.notes_dir),
+                           note_attachments=note_attachment_folder(config.notes_dir),
+                           skip=[config.out_dir])
+        renderer = Renderer(vault, index, config.notes_dir, check_links=config.check_links)
+        if self._renderer is not None:
+            renderer.take_markdown(self._renderer)
+        self._renderer = renderer
+        targets = [self._reads[note.relpath].targets for note in vault.notes]
+        keys = notecache.note_keys(config, renderer, texts, states, targets)
+        cache = notecache.open_cache(config, renderer, texts, vault.diagnostics, keys)
+        found: dict[int, NoteRendering] = {}
+        for number, note in enumerate(vault.notes):
+            note.tags = set(self._reads[note.relpath].tags)  # rendering adds the inline ones
+            kept = self._rendered.get(keys.get(note.relpath, ""))
+            if kept is not None and all(content_name(p) == name for p, name in kept.images):
+                found[number] = kept.rendering
+            elif cache and (rendering := cache.get(note)):
+                found[number] = rendering
+        todo = [i for i in range(len(vault.notes)) if i not in found]
+        fresh: dict[int, NoteRendering] = {}
+        if len(todo) >= pipeline.PARALLEL_NOTES and pipeline._fork_workers() > 1:
+            fresh = pipeline._render_in_workers(renderer, todo, found, progress)
+        else:
+            for number, note in enumerate(vault.notes):
+                if progress and ((number + 1) % 50 == 0 or number + 1 == len(vault.notes)):
+                    progress("notes", number + 1, len(vault.notes))
+                if number in found:
+                    renderer.apply(note, found[number])
+                else:
+                    fresh[number] = renderer.render_note(note)
+        vault.assets = index.used
+        self.rendered_notes = len(fresh)
+        self._applied = {vault.notes[i].relpath: r for i, r in {**found, **fresh}.items()}
+        self._keep(vault, keys, {**found, **fresh}, cache)
+        if cache:
+            for number, rendering in fresh.items():
+                cache.put(vault.notes[number], rendering)
+            cache.prune()
+
+    def _keep(self, vault: Vault, keys: dict[str, str], renderings: dict[int, NoteRendering],
+              cache: notecache.NoteCache | None) -> None:
+        """Keep this round's renderings in memory by key (and no others), each with the media
+        names of the images it shows, checked when it is used again."""
+        names = {asset.path: asset.media_name for asset in vault.assets.values()}
+        paths = {name: path for path, name in names.items()}
+        kept: dict[str, _Rendered] = {}
+        for number, rendering in renderings.items():
+            key = keys.get(vault.notes[number].relpath)
+            if key is None or any(d.code in notecache.UNCACHED_CODES
+                                  for d in rendering.diagnostics):
+                continue
+            old = self._rendered.get(key)
+            if old is not None and old.rendering is rendering:
+                kept[key] = old
+                continue
+            html = to_json(rendering)["sections"]
+            shown = notecache.shown_images(html, rendering.images, paths)
+            kept[key] = _Rendered(rendering, [(p, names[p]) for p in shown if p in names])
+            self.made += 1
+        self.made += len(self._rendered) != len(kept)
+        self._rendered = kept
+
+    # --- cards --------------------------------------------------------------------------
+
+    def _cards(self, vault: Vault) -> list[Card]:
+        """cards.make_cards, reusing the cards of each note whose note and rendering are the
+        very objects they were made from."""
+        options = pipeline.card_options(self.config)
+        carded: dict[str, _Carded] = {}
+        for note in vault.notes:
+            rendering = self._applied[note.relpath]
+            known = self._carded.get(note.relpath)
+            if known is None or known.note is not note or known.rendering is not rendering:
+                problems: list[Diagnostic] = []
+                known = _Carded(note, rendering, cards.note_cards(note, options, problems),
+                                problems)
+                self.made += 1
+            carded[note.relpath] = known
+            vault.diagnostics += known.problems
+        self.made += len(self._carded) != len(carded)
+        self._carded = carded
+        return cards.unique_cards([(r, c.cards) for r, c in carded.items()], vault.diagnostics)
+
+    # --- state --------------------------------------------------------------------------
+
+    def _previous_state(self, vault: Vault) -> State:
+        """The state this session wrote last, while its file is as written; else read it."""
+        if self._previous is not None and self.config.previous is None:
+            stamp, entries = self._previous
+            try:
+                if _stamp(history.state_path(self.config)) == stamp:
+                    return dict(entries)
+            except OSError:
+                pass
+        self._previous = None
+        return history.previous_state(self.config, vault.diagnostics)
+
+
+class _Clock:
+    """Seconds per stage, each from the end of the one before."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = now - self.last
+        self.last = now
+
+
+def _stamp(path: Path) -> Stamp:
+    info = os.stat(path)
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+
+
+
+def warm_check(config: Config, progress: Progress | None = None) -> Result:
+    """``check``'s stages in a fresh process, from the session an earlier run saved in the
+    output folder (snapshot.py), which is saved again when anything in it changed."""
+    from exporter.app import snapshot
+
+    session = Session(config)
+    kept = snapshot.load(config)
+    if kept is not None:
+        session.restore(kept)
+    result = session.load(progress)
+    if session.made or kept is None:
+        snapshot.save(config, session)
+    return result

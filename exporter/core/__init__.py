@@ -1,0 +1,1 @@
+"""The plain data model, errors, options and text facts every stage shares; no stage here."""

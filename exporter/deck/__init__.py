@@ -1,0 +1,1 @@
+"""The Anki side: the package, the state a build follows, identities, the collection sync writes."""

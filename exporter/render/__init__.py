@@ -1,0 +1,1 @@
+"""Stage 2, render: each note's Markdown to safe HTML, its links and images resolved."""
