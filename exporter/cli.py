@@ -13,7 +13,8 @@ from click.core import ParameterSource
 
 from exporter import __version__
 from exporter.app import report
-from exporter.app.pipeline import Result, check, export
+from exporter.app.pipeline import check, export
+from exporter.app.writers import Result
 from exporter.core import kinds
 from exporter.core.config import LAYOUTS, PAPERS, SAMPLE_NOTES, Config
 from exporter.core.config import load as load_config

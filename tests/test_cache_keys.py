@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from exporter.app import snapshot
 from exporter.app.pipeline import Config, export
-from exporter.cache import codedigest
+from exporter.cache import cachefiles, codedigest
 from exporter.core.config import SheetOptions
 from exporter.core.model import Vault
 from exporter.sheet import sheet_chunks, sheet_stage
@@ -65,9 +65,9 @@ def _link(cache: Path, key: str, planted: Path) -> None:
 
 def _other_key(cache: Path, key: str, planted: Path) -> None:
     """A real entry of this user's, signed with this user's key, copied under our key."""
-    other = next((planted / sheet_stage.CACHE_DIR).glob("*.json")).stem
+    other = next((planted / cachefiles.CACHE_DIR).glob("*.json")).stem
     for suffix in (".pdf", ".json"):
-        shutil.copyfile(planted / sheet_stage.CACHE_DIR / f"{other}{suffix}",
+        shutil.copyfile(planted / cachefiles.CACHE_DIR / f"{other}{suffix}",
                         cache / f"{key}{suffix}")
 
 
@@ -80,7 +80,7 @@ def test_a_planted_sheet_pdf_or_html_is_never_published(
     planted = _build(tmp_path / "other")
     dist = _build(tmp_path)
     real_pdf, real_html = (dist / "notes.pdf").read_bytes(), (dist / "notes.html").read_text()
-    cache = dist / sheet_stage.CACHE_DIR
+    cache = dist / cachefiles.CACHE_DIR
     key = next(cache.glob("*.json")).stem
     plant(cache, key, planted)
     _build(tmp_path)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from exporter.cli import main
 from exporter.core.config import SheetOptions
 from exporter.core.model import Vault
-from exporter.sheet import columns as sheet_layout
+from exporter.sheet import assemble
 
 from .conftest import build, write_note
 
@@ -151,7 +151,7 @@ def test_pdf_crash_is_reported_with_the_note_and_the_rest_printed(
     write_note(tmp_path / "notes", "Fine.md", "# Fine\ntext\n")
     write_note(tmp_path / "notes", "Crash.md", "# Crash\nCRASH-ME\n")
     (tmp_path / "assets").mkdir()
-    real = sheet_layout.write_sheet
+    real = assemble.write_sheet
 
     def fragile(target: Path, vault: Vault, options: SheetOptions, *args: object,
                 **kwargs: object) -> str:
@@ -159,7 +159,7 @@ def test_pdf_crash_is_reported_with_the_note_and_the_rest_printed(
             raise ZeroDivisionError("layout bug")
         return real(target, vault, options, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sheet_layout, "write_sheet", fragile)
+    monkeypatch.setattr(assemble, "write_sheet", fragile)
     result = build(tmp_path, deck="C")
     assert [(d.path, d.code) for d in result.diagnostics] == [("Crash.md", "pdf-failed")]
     assert "ZeroDivisionError: layout bug" in result.diagnostics[0].message

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from exporter import __version__
 from exporter.cli import main
-from exporter.sheet import columns as sheet_layout
+from exporter.sheet import assemble
 
 from .conftest import SAMPLE_NOTE, write_note
 
@@ -126,7 +126,7 @@ def test_failed_build_leaves_previous_outputs_untouched(sample: Path,
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("layout engine crashed")
 
-    monkeypatch.setattr(sheet_layout, "write_sheet", explode)
+    monkeypatch.setattr(assemble, "write_sheet", explode)
     code, _, err = _build(sample)
     assert code == 1
     assert ("Error: writing the PDF failed on 'AWS Other Compute Services.md': RuntimeError: "

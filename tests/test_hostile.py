@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from exporter.app.pipeline import Config, export
+from exporter.cache import cachefiles
 from exporter.cli import main
 from exporter.core.config import ConfigError, ExportError, SheetOptions, load
 from exporter.sheet import sheet_stage
@@ -45,7 +46,7 @@ def _digests(folder: Path) -> dict[str, str]:
 
 def _outputs(folder: Path) -> dict[str, str]:
     """The digests of the outputs, without the caches (a failed build may refresh those)."""
-    return {k: v for k, v in _digests(folder).items() if not k.startswith(sheet_stage.CACHE_DIR)}
+    return {k: v for k, v in _digests(folder).items() if not k.startswith(cachefiles.CACHE_DIR)}
 
 
 # --- 1. a config file names paths inside its project only ------------------------------------
@@ -101,7 +102,7 @@ def test_a_linked_cache_folder_is_not_used_and_deletes_nothing(tmp_path: Path) -
     project = _project(tmp_path)
     before = _digests(project / "assets")
     (project / "dist").mkdir()
-    os.symlink(project / "assets", project / "dist" / sheet_stage.CACHE_DIR)
+    os.symlink(project / "assets", project / "dist" / cachefiles.CACHE_DIR)
     for _ in range(2):
         result = build(project, deck="Deck")
         assert _digests(project / "assets") == before
@@ -115,7 +116,7 @@ def test_links_and_folders_inside_the_cache_are_removed_without_following_them(
         tmp_path: Path) -> None:
     project = _project(tmp_path)
     build(project, deck="Deck")
-    cache = project / "dist" / sheet_stage.CACHE_DIR
+    cache = project / "dist" / cachefiles.CACHE_DIR
     key = next(cache.glob("*.pdf")).stem
     before = _digests(project / "assets")
     first_pdf = (project / "dist" / "deck.pdf").read_bytes()
@@ -132,7 +133,7 @@ def test_links_and_folders_inside_the_cache_are_removed_without_following_them(
     assert _digests(project / "assets") == before
     assert (project / "dist" / "deck.pdf").read_bytes() == first_pdf
     assert sorted(p.name for p in cache.iterdir()) == [f"{key}.json", f"{key}.pdf",
-                                                       sheet_stage.NOTES_DIR]
+                                                       cachefiles.NOTES_DIR]
     assert not any(p.is_symlink() for p in cache.iterdir())
     assert [d.code for d in result.diagnostics] == ["bad-cache", "bad-cache"]
     build(project, deck="Deck")  # and the cache works again
@@ -200,7 +201,7 @@ def test_an_output_name_taken_by_a_folder_replaces_nothing(tmp_path: Path) -> No
     write_note(project / "notes", "a.md", "# A\nedited\n")
     with pytest.raises(ExportError, match="is a folder; nothing was replaced"):
         build(project, deck="Deck", epoch=EPOCH + 100)
-    after = {k: v for k, v in _digests(dist).items() if not k.startswith(sheet_stage.CACHE_DIR)}
+    after = {k: v for k, v in _digests(dist).items() if not k.startswith(cachefiles.CACHE_DIR)}
     assert after == before  # the cache may keep the new sheet; the outputs are the old ones
 
 

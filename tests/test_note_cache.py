@@ -13,13 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from exporter.app import pipeline
 from exporter.app.pipeline import check
-from exporter.cache import codedigest
+from exporter.cache import cachefiles, codedigest
 from exporter.core.config import Config
 from exporter.core.model import Note, Section
-from exporter.render import notecache
-from exporter.sheet import sheet_stage
+from exporter.render import batch, notecache
 
 from .conftest import SAMPLE_ASSETS, build, write_note
 
@@ -53,7 +51,7 @@ def _outputs(out: Path) -> dict[str, bytes]:
 
 
 def _entries(project: Path) -> list[Path]:
-    return sorted((project / "dist" / sheet_stage.CACHE_DIR / sheet_stage.NOTES_DIR).iterdir())
+    return sorted((project / "dist" / cachefiles.CACHE_DIR / cachefiles.NOTES_DIR).iterdir())
 
 
 def _note_entries(project: Path) -> list[Path]:
@@ -67,7 +65,7 @@ def _warm_and_cold(project: Path, rendered: list[str],
     must be byte-identical. Returns the notes the warm build rendered."""
     build(project, pdf=False)
     shutil.copytree(project / "dist", project / "cold")
-    shutil.rmtree(project / "cold" / sheet_stage.CACHE_DIR)
+    shutil.rmtree(project / "cold" / cachefiles.CACHE_DIR)
     edit(project)
     rendered.clear()
     build(project, pdf=False)
@@ -98,7 +96,7 @@ def test_a_warm_build_with_the_pdf_matches_and_keeps_both_caches(
     build(project)
     assert rendered == []
     assert _outputs(project / "dist") == cold
-    cache = project / "dist" / sheet_stage.CACHE_DIR
+    cache = project / "dist" / cachefiles.CACHE_DIR
     assert len(list(cache.glob("*.pdf"))) == 1  # the PDF cache's pruning spared our folder
     assert len(_note_entries(project)) == len(NOTES)
 
@@ -217,12 +215,12 @@ def test_an_entry_of_the_wrong_shape_is_refused() -> None:
 
 def test_a_linked_cache_folder_is_refused_and_nothing_is_deleted_through_it(
         project: Path, rendered: list[str]) -> None:
-    cache = project / "dist" / sheet_stage.CACHE_DIR
+    cache = project / "dist" / cachefiles.CACHE_DIR
     cache.mkdir(parents=True)
     decoy = project / "decoy"
     decoy.mkdir()
     (decoy / "keep.txt").write_text("mine")
-    os.symlink(decoy, cache / sheet_stage.NOTES_DIR)
+    os.symlink(decoy, cache / cachefiles.NOTES_DIR)
     result = build(project, pdf=False)
     assert (decoy / "keep.txt").read_text() == "mine"
     assert [d.code for d in result.diagnostics] == ["bad-cache"]
@@ -232,7 +230,7 @@ def test_a_linked_cache_folder_is_refused_and_nothing_is_deleted_through_it(
 def test_deleting_the_cache_is_safe(project: Path, rendered: list[str]) -> None:
     build(project, pdf=False)
     first = _outputs(project / "dist")
-    shutil.rmtree(project / "dist" / sheet_stage.CACHE_DIR)
+    shutil.rmtree(project / "dist" / cachefiles.CACHE_DIR)
     build(project, pdf=False)
     assert _outputs(project / "dist") == first
 
@@ -293,7 +291,7 @@ def test_an_entry_swapped_with_another_notes_is_rendered_again(
         write_note(project / "notes", f"{name}.md", f"# {name}\n- only in {name}.md\n")
     build(project, pdf=False)
     cold = _outputs(project / "dist")
-    (project / "dist" / sheet_stage.CACHE_DIR / sheet_stage.NOTES_DIR
+    (project / "dist" / cachefiles.CACHE_DIR / cachefiles.NOTES_DIR
      / notecache.SESSION_FILE).unlink()  # the snapshot would serve every note itself
     first, second = (next(p for p in _note_entries(project) if f"only in {n}.md".encode()
                           in p.read_bytes()) for n in ("e", "f"))
@@ -319,26 +317,26 @@ def test_an_upgraded_rendering_library_renders_everything_again(
     assert sorted(rendered) == sorted(NOTES)
 
 
-@pytest.mark.skipif(pipeline._fork_workers() < 2, reason="needs two cores and fork")
+@pytest.mark.skipif(batch.fork_workers() < 2, reason="needs two cores and fork")
 def test_cached_and_fresh_notes_mix_in_note_order_when_rendering_on_all_cores(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Over PARALLEL_NOTES notes to render go to worker processes; the cached ones are
     applied between them in note order, so the deck is the cold build's, byte for byte."""
-    count = pipeline.PARALLEL_NOTES + 20
+    count = batch.PARALLEL_NOTES + 20
     for i in range(count):
         write_note(tmp_path / "notes", f"n{i:03d}.md",
                    f"# N{i}\n- point [[n{(i + 1) % count:03d}]]\nTerm{i}::Answer {i}\n"
                    + ("- see [[n001#nowhere]]\n" if i % 7 == 0 else ""))
     build(tmp_path, pdf=False)
     shutil.copytree(tmp_path / "dist", tmp_path / "cold")
-    shutil.rmtree(tmp_path / "cold" / sheet_stage.CACHE_DIR)
+    shutil.rmtree(tmp_path / "cold" / cachefiles.CACHE_DIR)
     for i in range(count):
         if i % 11:  # most notes change (200 to render), a few in between stay cached
             note = tmp_path / "notes" / f"n{i:03d}.md"
             note.write_text(note.read_text() + "- edited\n")
     calls: list[int] = []
-    workers = pipeline._render_in_workers
-    monkeypatch.setattr(pipeline, "_render_in_workers",
+    workers = batch.render_in_workers
+    monkeypatch.setattr(batch, "render_in_workers",
                         lambda r, todo, *a: calls.append(len(todo)) or workers(r, todo, *a))
     first = build(tmp_path, pdf=False)
     assert calls == [count - 20]

@@ -23,8 +23,8 @@ from .conftest import ROOT, build, write_note
 SCRIPT = """
 import sys, time
 from pathlib import Path
-from exporter.app import pipeline
-from exporter.sheet import sheet_chunks, columns as sheet_layout
+from exporter.render import batch
+from exporter.sheet import assemble, sheet_chunks
 from exporter.app.pipeline import Config, export
 
 def hang(*args, **kwargs):
@@ -37,10 +37,10 @@ if pool == "chunks":  # one sheet in chunks, laid out on every core
     sheet_chunks.lay_out = hang
 elif pool == "sheets":  # a sheet per note, on every core
     pdf_per = "note"
-    sheet_layout.write_sheet = hang
+    assemble.write_sheet = hang
 else:  # notes rendered in forked processes
-    pipeline.PARALLEL_NOTES = 2
-    pipeline._render_chunk = hang
+    batch.PARALLEL_NOTES = 2
+    batch.render_chunk = hang
 export(Config(notes_dir=root / "notes", out_dir=root / "dist", write_anki=False,
               pdf_per=pdf_per, epoch=1_767_225_600))
 """

@@ -15,7 +15,8 @@ from exporter.app.watch import watch
 from exporter.cache.cachefiles import CACHE_DIR
 from exporter.cli import main
 from exporter.core.config import ExportError, load
-from exporter.sheet import columns as sheet_layout
+from exporter.render import batch
+from exporter.sheet import assemble
 
 from .conftest import EPOCH, write_note
 
@@ -46,14 +47,14 @@ def test_one_edit_renders_only_the_sheet_that_changed(tmp_path: Path,
     first = _pdfs(tmp_path / "dist")
     assert sorted(first) == ["notes/compute.pdf", "notes/databases.pdf", "notes/storage.pdf"]
     rendered: list[str] = []
-    real = sheet_layout.write_sheet
+    real = assemble.write_sheet
 
     def counting(target: Path, vault: object, options: object, *args: object,
                  **kwargs: object) -> str:
         rendered.append(options.title)  # type: ignore[attr-defined]
         return real(target, vault, options, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sheet_layout, "write_sheet", counting)
+    monkeypatch.setattr(assemble, "write_sheet", counting)
     note = notes / "Storage" / "Storage 1.md"
     note.write_text(note.read_text(encoding="utf-8") + "- one more point\n", encoding="utf-8")
     export(load(notes, {"out_dir": tmp_path / "dist", "epoch": EPOCH, "write_anki": False,
@@ -107,7 +108,7 @@ def test_verbose_logs_why_a_step_failed(tmp_path: Path, monkeypatch: pytest.Monk
     def boom(*args: object, **kwargs: object) -> str:
         raise RuntimeError("renderer exploded")
 
-    monkeypatch.setattr(sheet_layout, "write_sheet", boom)
+    monkeypatch.setattr(assemble, "write_sheet", boom)
     result = CliRunner().invoke(main, ["build", str(tmp_path / "notes"), "--out",
                                        str(tmp_path / "o"), "-v"])
     assert result.exit_code == 1
@@ -151,7 +152,7 @@ def test_notes_rendered_in_worker_processes_match_a_serial_run(
     from exporter.app import pipeline
 
     png = (Path(__file__).parents[1] / "assets" / "Pasted image 20250217143901.png").read_bytes()
-    for i in range(pipeline.PARALLEL_NOTES + 10):
+    for i in range(batch.PARALLEL_NOTES + 10):
         folder = tmp_path / "notes" / f"f{i % 3}"
         write_note(folder, f"Note {i}.md", f"# Note {i}\n- Term{i} :: def {i}\n![[img.png]]\n"
                    f"![[gone{i % 7}.png]]\n- see [[Note {i + 1}#Note {i + 1}]] [[#Nope]]\n")

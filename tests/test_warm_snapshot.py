@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from exporter.app import pipeline, snapshot
-from exporter.app.session import Session, warm_check
+from exporter.app.engine import Engine
 from exporter.cache import codedigest
 from exporter.core.config import Config
 from exporter.render import notecache
@@ -43,16 +43,16 @@ def _warm_equals_cold(project: Path, config: Config) -> None:
 def _made(config: Config) -> int:
     """How many notes, renderings and cards a warm check made anew."""
     made: list[int] = []
-    real = Session.load
+    real = Engine.check
 
-    def spy(self: Session, progress: object = None) -> object:
+    def spy(self: Engine, progress: object = None) -> object:
         result = real(self, None)
         made.append(self.made)
         return result
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Session, "load", spy)
-        warm_check(config)
+        patch.setattr(Engine, "check", spy)
+        pipeline.check(config)
     return made[0]
 
 
@@ -147,7 +147,7 @@ def test_the_note_cache_keeps_the_snapshot_when_it_prunes(vault: Path) -> None:
 def test_a_session_that_cannot_be_saved_leaves_the_build_whole(
         vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = _config(vault, "warm")
-    monkeypatch.setattr(Session, "kept", lambda self: {"reads": lambda: None})  # unpicklable
+    monkeypatch.setattr(Engine, "kept", lambda self: {"reads": lambda: None})  # unpicklable
     pipeline.export(config)
     assert not snapshot.path_of(config).exists()
     assert not list(snapshot.path_of(config).parent.glob(".*.tmp"))

@@ -1,4 +1,4 @@
-"""``watch`` keeps the vault in memory between rounds (session.py): each round's deck and state
+"""``watch`` keeps the vault in memory between rounds (engine.py): each round's deck and state
 have the same bytes as a cold ``build`` of the same notes from the same previous state, edits
 reach exactly what depends on them, and a failed round leaves the outputs as they were."""
 
@@ -10,14 +10,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
-from exporter.app import pipeline
-from exporter.app import session as session_module
+from exporter.app import engine as engine_module
+from exporter.app.engine import Engine
 from exporter.app.pipeline import Result
-from exporter.app.session import Session
 from exporter.app.watch import watch
 from exporter.core.config import Config
 from exporter.core.errors import ExportError
@@ -67,16 +65,9 @@ def _config(project: Path, out: str, **options: object) -> Config:
 
 
 def cold_export(config: Config) -> Result:
-    """A build that keeps nothing from earlier runs: the plain pipeline (pipeline.load_vault),
-    not the session a cached build goes through."""
-    plain = pipeline._check
-
-    def uncached(config: Config, work: Path, progress: object, use_cache: bool = True
-                 ) -> Result:
-        return plain(config, work, None, False)
-
-    with mock.patch.object(pipeline, "_check", uncached):
-        return pipeline.export(config)
+    """A build that keeps nothing from earlier runs: the engine with nothing remembered and
+    no note cache."""
+    return Engine(config, use_cache=False).build()
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
@@ -84,7 +75,7 @@ def _outputs(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
 
 
-def _same_as_cold(project: Path, session: Session, edit: Callable[[], None] | None = None,
+def _same_as_cold(project: Path, session: Engine, edit: Callable[[], None] | None = None,
                   **options: object) -> Result:
     """Copy the session's outputs for a cold build, edit, run both; their files must match."""
     cold = project / "cold"
@@ -106,7 +97,7 @@ def _append(path: Path, text: str) -> Callable[[], None]:
 
 
 def test_every_round_writes_the_bytes_a_cold_build_writes(vault: Path) -> None:
-    session = Session(_config(vault, "warm"))
+    session = Engine(_config(vault, "warm"))
     first = session.build()
     assert session.rendered_notes == len(NOTES)
     assert _outputs(vault / "warm") == _outputs(_fresh_cold(vault))
@@ -135,7 +126,7 @@ def _fresh_cold(project: Path) -> Path:
 
 
 def test_an_edited_image_with_its_old_size_and_time_changes_the_deck(vault: Path) -> None:
-    session = Session(_config(vault, "warm"))
+    session = Engine(_config(vault, "warm"))
     session.build()
     picture = vault / "assets" / PICTURE
     before = picture.stat()
@@ -154,7 +145,7 @@ def test_an_edited_image_with_its_old_size_and_time_changes_the_deck(vault: Path
 
 def test_settings_and_options_that_change_card_syntax_read_the_notes_again(vault: Path
                                                                              ) -> None:
-    session = Session(_config(vault, "warm"))
+    session = Engine(_config(vault, "warm"))
     session.build()
     plugin = vault / "notes" / ".obsidian" / "plugins" / "flashcards"
 
@@ -167,7 +158,7 @@ def test_settings_and_options_that_change_card_syntax_read_the_notes_again(vault
 
 
 def test_a_state_file_changed_behind_its_back_is_read_again(vault: Path) -> None:
-    session = Session(_config(vault, "warm"))
+    session = Engine(_config(vault, "warm"))
     session.build()
     state = next((vault / "warm").glob(".*.notes-export.json"))
     _same_as_cold(vault, session, state.unlink)  # both start without a previous state
@@ -176,7 +167,7 @@ def test_a_state_file_changed_behind_its_back_is_read_again(vault: Path) -> None
 
 def test_a_failed_round_replaces_nothing_and_the_next_round_is_whole(
         vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    session = Session(_config(vault, "warm"))
+    session = Engine(_config(vault, "warm"))
     session.build()
     before = _outputs(vault / "warm")
     (vault / "notes" / "d.md").write_text("# D\nchanged\n", encoding="utf-8")
@@ -196,7 +187,7 @@ def test_a_failed_round_replaces_nothing_and_the_next_round_is_whole(
 
 def test_tags_found_while_rendering_do_not_outlive_the_text_that_gave_them(vault: Path
                                                                            ) -> None:
-    session = Session(_config(vault, "warm"))
+    session = Engine(_config(vault, "warm"))
     first = session.build()
     assert any("inline-tag" in c.tags for c in first.cards)
     result = _same_as_cold(vault, session,
@@ -205,7 +196,7 @@ def test_tags_found_while_rendering_do_not_outlive_the_text_that_gave_them(vault
 
 
 def test_a_note_left_out_by_tag_and_folders_match_a_cold_build(vault: Path) -> None:
-    session = Session(_config(vault, "warm", tags=("keep",), folder_tags=True))
+    session = Engine(_config(vault, "warm", tags=("keep",), folder_tags=True))
     session.build()
     _same_as_cold(vault, session, lambda: write_note(vault / "notes", "b.md",
                                                      "---\ntags: [keep]\n---\n# B\n## Alpha\n"
@@ -216,7 +207,7 @@ def test_a_note_left_out_by_tag_and_folders_match_a_cold_build(vault: Path) -> N
 def test_watch_renders_only_the_saved_note_and_writes_a_cold_build_s_deck(
         vault: Path, monkeypatch: pytest.MonkeyPatch, rendered: list[str]) -> None:
     read: list[str] = []
-    for module in (session_module, pipeline):  # the plain pipeline would read every note again
+    for module in (engine_module,):
         monkeypatch.setattr(module, "read_note", lambda path, relpath, real=module.read_note:
                             read.append(relpath) or real(path, relpath))
     reports: list[tuple[Result | ExportError, set[str] | None]] = []

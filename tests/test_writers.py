@@ -1,4 +1,4 @@
-"""The writer interface: a new output is one class and one line in pipeline.WRITERS."""
+"""The writer interface: a new output is one class and one line in outputs.WRITERS."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter.app import pipeline
+from exporter.app import outputs, pipeline
 from exporter.app.deck_writer import DeckWriter
 from exporter.app.sheet_writer import SheetWriter
 from exporter.app.writers import Build, Stage, Writer
@@ -44,14 +44,14 @@ def _config(tmp_path: Path, **options: object) -> Config:
 
 def test_the_built_in_writers_have_the_interface() -> None:
     writers: list[Writer] = [DeckWriter(), SheetWriter()]
-    assert [type(w) for w in pipeline.WRITERS] == [type(w) for w in writers]
+    assert [type(w) for w in outputs.WRITERS] == [type(w) for w in writers]
     config = Config(notes_dir=Path("n"), write_anki=False)
     assert [w.enabled(config) for w in writers] == [False, True]
 
 
 def test_a_new_writer_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_note(tmp_path / "notes", "A.md", "# A\n- one\n## B\n- two\n")
-    monkeypatch.setattr(pipeline, "WRITERS", [*pipeline.WRITERS, CardList()])
+    monkeypatch.setattr(outputs, "WRITERS", [*outputs.WRITERS, CardList()])
     result = pipeline.export(_config(tmp_path, write_pdf=False))
     assert [o.path.name for o in result.outputs] == ["d.apkg", "cards.json"]
     # the title is said once: "B", not "A › B"
@@ -68,7 +68,7 @@ def test_a_failing_writer_replaces_no_output(tmp_path: Path,
     pipeline.export(_config(tmp_path, write_pdf=False))
     deck = (tmp_path / "out" / "d.apkg").read_bytes()
     write_note(tmp_path / "notes", "A.md", "# A\n- one, edited\n")
-    monkeypatch.setattr(pipeline, "WRITERS", [*pipeline.WRITERS, CardList(fail=True)])
+    monkeypatch.setattr(outputs, "WRITERS", [*outputs.WRITERS, CardList(fail=True)])
     with pytest.raises(ExportError, match="the card list failed"):
         pipeline.export(_config(tmp_path, write_pdf=False))
     assert (tmp_path / "out" / "d.apkg").read_bytes() == deck

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from exporter.app.pipeline import Result
+from exporter.app.writers import Result
 from exporter.cards.cards import NOTHING_SHOWN, ONLY_HEADING, TABLE_OF_CONTENTS
 from exporter.core.config import Config
 from exporter.core.model import Diagnostic

@@ -16,15 +16,11 @@ import logging
 import os
 import pickle
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from exporter.cache import cachefiles, codedigest
 from exporter.cache.cachefiles import CACHE_DIR, NOTES_DIR
 from exporter.core.config import Config
 from exporter.render.notecache import SESSION_FILE
-
-if TYPE_CHECKING:
-    from exporter.app.session import Session
 
 log = logging.getLogger(__name__)
 MAX_BYTES = cachefiles.MAX_BYTES  # 5,000 notes take about 55 MB
@@ -74,14 +70,15 @@ def load(config: Config) -> dict[str, object] | None:
     return state if isinstance(state, dict) else None
 
 
-def save(config: Config, session: Session) -> None:
-    """Write the session's notes, renderings and cards for the next run (best effort)."""
+def save(config: Config, kept: dict[str, object]) -> None:
+    """Write what an engine kept (its notes, renderings and cards) for the next run (best
+    effort)."""
     key = cachefiles.secret()
     path = path_of(config)
     if key is None or _linked(config):
         return
     try:
-        data = stamp(config) + b"\n" + pickle.dumps(session.kept(), pickle.HIGHEST_PROTOCOL)
+        data = stamp(config) + b"\n" + pickle.dumps(kept, pickle.HIGHEST_PROTOCOL)
         path.parent.mkdir(parents=True, exist_ok=True)
         cachefiles.write_atomic(path, _HEAD + cachefiles.seal(key, SESSION_FILE, data))
     except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:

@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from exporter.app import pipeline
-from exporter.app.pipeline import Result
+from exporter.app.engine import follow
+from exporter.app.outputs import make_out_dir, staged
+from exporter.app.writers import Result
 from exporter.core import processes, vaultid
 from exporter.core.config import Config
 from exporter.core.errors import ExportError
@@ -90,7 +92,7 @@ def sync(config: Config, collection: Path, dry_run: bool = False,
         notes = _notes(col)
         previous.update(_made_by_0_1(notes, result.cards, previous))
         # removed cards are deleted here, never re-sent tagged
-        followed = pipeline.follow(replace(config, tag_removed=False), result,
+        followed = follow(replace(config, tag_removed=False), result,
                                    previous=previous).history
         result.report = followed.report
         plan = _plan(col, notes, followed.cards, config.vault, diagnostics, types,
@@ -102,8 +104,8 @@ def sync(config: Config, collection: Path, dry_run: bool = False,
     finally:
         col.close()
     if not dry_run:
-        pipeline.make_out_dir(config)  # the state file goes there, out of the vault's git
-        with pipeline.staged() as stage:
+        make_out_dir(config)  # the state file goes there, out of the vault's git
+        with staged() as stage:
             state.write(stage(history.state_path(config)), followed.entries.values())
     return result, plan
 

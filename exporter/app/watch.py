@@ -1,5 +1,5 @@
 """``notes-export watch``: rebuild whenever a note or image is saved, keeping the vault in
-memory between builds (session.py): a round reads and renders only what changed."""
+memory between builds (engine.py): a round reads and renders only what changed."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from exporter.app import snapshot
-from exporter.app.pipeline import Result
-from exporter.app.session import Session
+from exporter.app import engine, pipeline
+from exporter.app.engine import Engine
+from exporter.app.writers import Result
 from exporter.core import processes
 from exporter.core.config import Config
 from exporter.core.errors import ExportError
@@ -40,10 +40,8 @@ def watch(config: Config, report: Report, stop: threading.Event | None = None,
     from watchfiles import watch as watch_files
 
     processes.remove_stale_folders()  # those of a build that was killed
-    session = Session(config)
-    kept = None if config.allow_remote else snapshot.load(config)
-    if kept is not None:  # what the last build or check saved in the output folder
-        session.restore(kept)
+    # from what the last build or check saved in the output folder
+    session = engine.remembered(config)
     _build(session, report, None, progress)
     folders = [config.notes_dir, *(d for d in config.asset_dirs if d.is_dir())]
     notes_root = config.notes_dir.resolve()
@@ -57,9 +55,11 @@ def watch(config: Config, report: Report, stop: threading.Event | None = None,
         _build(session, report, changed, progress)
 
 
-def _build(session: Session, report: Report, changed: set[str] | None,
+def _build(session: Engine, report: Report, changed: set[str] | None,
            progress: Progress | None) -> None:
-    try:
-        report(session.build(progress), changed)
+    config = session.config
+    try:  # fetched images are never kept: with --allow-remote each round is a plain build
+        report(pipeline.export(config, progress) if config.allow_remote
+               else session.build(progress), changed)
     except ExportError as exc:
         report(exc, changed)

@@ -16,12 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from exporter.core import scan
-from exporter.core.model import ANSWER_MARK, CardItem, Diagnostic, Note, Section, Vault
+from exporter.core.model import ANSWER_MARK, CardItem, Diagnostic, Note, Section
 from exporter.core.text import BLOCK_ID_LINE, split_block_id
 from exporter.read import srsyntax
 from exporter.read.cloze import CLOZE, MAX_CLOZE, cloze_spans, convert, mask, pattern_start
-from exporter.read.excalidraw import Drawings, is_drawing, rewrite_embeds
-from exporter.read.plugins import CardSyntax, VaultSettings
+from exporter.read.plugins import CardSyntax
 
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+")
 _DEFINITION = re.compile(r"^(?P<front>[^=`$\\]{1,80}?)\s+=\s+(?P<back>[^=>].*)$")
@@ -42,21 +41,6 @@ class Extraction:
 def extract(section: Section, syntax: CardSyntax, report: Report | None = None) -> Extraction:
     """The cards written in a section's own lines, in line order, and its display lines."""
     return _Reader(section, syntax, report or (lambda *args: None)).run()
-
-
-def read_cards(vault: Vault, settings: VaultSettings, highlights: bool) -> None:
-    """Drawings out of the notes, their embeds shown as their images; then each note's cards
-    in its own syntax (``highlights``: ``==highlights==`` are clozes unless a note says)."""
-    drawings = Drawings(vault.root)
-    for note in vault.notes:
-        if is_drawing(note):
-            drawings.add(note.relpath)
-        else:
-            drawings.add_note(note.relpath)
-    vault.notes = [note for note in vault.notes if not is_drawing(note)]
-    for note in vault.notes:
-        rewrite_embeds(note, drawings, vault.diagnostics)
-        read_note_cards(note, settings.note_syntax(note, highlights), vault.diagnostics)
 
 
 def read_note_cards(note: Note, syntax: CardSyntax | None,

@@ -28,8 +28,8 @@ from exporter.core.errors import BadEntryError
 from exporter.core.model import Diagnostic, Note
 from exporter.read.media import content_name
 from exporter.render.render import NoteRendering, Renderer
-from exporter.render.rendering_json import _dict, _list, _pair, _str
 from exporter.render.rendering_json import from_json as from_json  # re-exported
+from exporter.render.rendering_json import json_dict, json_list, json_pair, json_str
 from exporter.render.rendering_json import to_json as to_json  # re-exported
 
 log = logging.getLogger(__name__)
@@ -123,8 +123,8 @@ class NoteCache:
         try:
             body = cachefiles.signed(self.secret, _name(key),
                                      cachefiles.read_regular(path, MAX_ENTRY_BYTES))
-            entry = _dict(json.loads(body))
-            images = self._images(_list(entry.get("images")))
+            entry = json_dict(json.loads(body))
+            images = self._images(json_list(entry.get("images")))
             rendering = from_json(entry.get("rendering"), note, images)
         except (OSError, ValueError, RecursionError) as exc:  # JSON errors are ValueErrors
             log.debug("note cache entry %s not used: %s", path, exc)
@@ -174,7 +174,7 @@ class NoteCache:
         paths = []
         roots = tuple(os.path.join(root, "") for root in self.renderer.index.roots)
         for item in raw:
-            text, name = (_str(v) for v in _pair(item))
+            text, name = (json_str(v) for v in json_pair(item))
             path = Path(text)
             # named by a hash of its bytes (media.py), which the deck needs anyway
             if not text.startswith(roots) or ".." in path.parts or content_name(path) != name:

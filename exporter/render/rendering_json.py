@@ -25,62 +25,68 @@ def to_json(rendering: NoteRendering) -> dict[str, object]:
 
 def from_json(data: object, note: Note, images: list[Path]) -> NoteRendering:
     """The rendering ``to_json`` wrote, checked against ``note``; BadEntryError when not."""
-    data = _dict(data)
-    sections = _list(data.get("sections"))
+    data = json_dict(data)
+    sections = json_list(data.get("sections"))
     if len(sections) != len(note.sections):
         raise BadEntryError("section count")
     shaped: list[tuple[str, str, str, list[tuple[str, str]]]] = []
     for raw, section in zip(sections, note.sections, strict=True):
-        fields = _list(raw)
+        fields = json_list(raw)
         if len(fields) != 4:
             raise BadEntryError("section")
         html, heading, front, items = fields
-        pairs = [_pair(item) for item in _list(items)]
+        pairs = [json_pair(item) for item in json_list(items)]
         if len(pairs) != len(section.items):
             raise BadEntryError("item count")
-        shaped.append((_str(html), _str(heading), _str(front),
-                       [(_str(f), _str(b)) for f, b in pairs]))
-    tags = {_str(tag) for tag in _list(data.get("tags"))}
-    diagnostics = [_diagnostic(raw) for raw in _list(data.get("diagnostics"))]
+        shaped.append((json_str(html), json_str(heading), json_str(front),
+                       [(json_str(f), json_str(b)) for f, b in pairs]))
+    tags = {json_str(tag) for tag in json_list(data.get("tags"))}
+    diagnostics = [_diagnostic(raw) for raw in json_list(data.get("diagnostics"))]
     return NoteRendering(sections=shaped, tags=tags, diagnostics=diagnostics, images=images)
 
 
 def _diagnostic(raw: object) -> Diagnostic:
-    items = _list(raw)
+    items = json_list(raw)
     if len(items) != 6 or items[3] not in SEVERITIES:
         raise BadEntryError("diagnostic")
     path, line, col, _, message, code = items
     severity: Severity = "warning" if items[3] == "warning" else \
         "error" if items[3] == "error" else "notice"
-    return Diagnostic(_str(path), _int(line), _int(col), severity, _str(message), _str(code))
+    return Diagnostic(json_str(path), json_int(line), json_int(col), severity,
+                      json_str(message), json_str(code))
 
 
-def _dict(value: object) -> dict[str, object]:
+def json_dict(value: object) -> dict[str, object]:
+    """``value`` when it is an object; BadEntryError otherwise."""
     if not isinstance(value, dict):
         raise BadEntryError("not an object")
     return value
 
 
-def _list(value: object) -> list[object]:
+def json_list(value: object) -> list[object]:
+    """``value`` when it is a list; BadEntryError otherwise."""
     if not isinstance(value, list):
         raise BadEntryError("not a list")
     return value
 
 
-def _pair(value: object) -> tuple[object, object]:
-    items = _list(value)
+def json_pair(value: object) -> tuple[object, object]:
+    """``value`` when it is a pair; BadEntryError otherwise."""
+    items = json_list(value)
     if len(items) != 2:
         raise BadEntryError("not a pair")
     return items[0], items[1]
 
 
-def _str(value: object) -> str:
+def json_str(value: object) -> str:
+    """``value`` when it is a string; BadEntryError otherwise."""
     if not isinstance(value, str):
         raise BadEntryError("not a string")
     return value
 
 
-def _int(value: object) -> int:
+def json_int(value: object) -> int:
+    """``value`` when it is an integer; BadEntryError otherwise."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise BadEntryError("not an integer")
     return value

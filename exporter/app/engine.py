@@ -1,19 +1,20 @@
-"""A vault kept in memory between builds, for ``watch``: a round re-reads only the notes whose
-file changed, renders only the notes whose note-cache key changed (their text, what they embed,
-the vault's link targets, options, code), makes cards only for notes read or rendered anew, and
-follows the state it wrote itself; the writers then write every output exactly as a cold build
-does, so the deck has the same bytes as ``build`` gives for the same notes."""
+"""The engine: the one list of stages that ``build``, ``check``, ``watch`` and ``sync`` run
+(read, card syntax, render, cards; then follow and write), each note's work kept by what it was
+made from. ``watch`` keeps an engine in memory between rounds; ``build`` and ``check`` start one
+from the snapshot the last run saved (snapshot.py) and the note cache; a cold run starts from
+nothing. Whatever it starts from, the writers write the bytes a cold build writes."""
 
 from __future__ import annotations
 
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from exporter.app import pipeline
-from exporter.app.pipeline import Result, follow
+from exporter.app import outputs, snapshot
+from exporter.app.writers import Build, Result
 from exporter.cards import cards
 from exporter.core import kinds
 from exporter.core.config import Config
@@ -26,7 +27,8 @@ from exporter.read.excalidraw import Drawings, is_drawing, rewrite_embeds
 from exporter.read.media import content_name
 from exporter.read.parse import read_note, split_sections
 from exporter.read.vault import AssetIndex, attachment_folder, find_notes, note_attachment_folder
-from exporter.render import notecache
+from exporter.render import batch, notecache
+from exporter.render.remote import RemoteImages
 from exporter.render.render import NoteRendering, Renderer
 from exporter.render.rendering_json import to_json
 
@@ -69,13 +71,20 @@ class _Carded:
 
 
 @dataclass
-class Session:
-    """What ``watch`` keeps between rounds; :meth:`build` is one round."""
+class Engine:
+    """The stages every command runs, in order: read (each note split into sections), card
+    syntax, render, cards; then, for ``build``, follow the previous state and write. Each stage
+    works note by note and keeps what it made, by what it was made from: a later run on the
+    same engine (``watch``'s next round, or a run started from a snapshot) redoes only what
+    changed. A cold run is this engine with nothing remembered."""
 
     config: Config
+    remote: RemoteImages | None = None  # images fetched (``--allow-remote``): nothing is kept
+    use_cache: bool = True  # the note cache in the output folder (notecache.py)
     timings: dict[str, float] = field(default_factory=dict)  # stage → seconds, last round
     rendered_notes: int = 0  # notes rendered anew in the last round (not from memory or disk)
     made: int = 0  # notes read, rendered or carded anew in the last round: what to save
+    loaded: bool = False  # started from a snapshot
     _reads: dict[str, _Read] = field(default_factory=dict)
     _rendered: dict[str, _Rendered] = field(default_factory=dict)  # by note-cache key
     _carded: dict[str, _Carded] = field(default_factory=dict)  # by note path
@@ -83,34 +92,41 @@ class Session:
     _applied: dict[str, NoteRendering] = field(default_factory=dict)  # this round's, by path
     _context: object = None  # what the last round read cards under
     _renderer: Renderer | None = None  # the last round's, whose Markdown the next one takes
+    _clock: Callable[[str], None] = field(default=lambda stage: None, repr=False)
 
     def build(self, progress: Progress | None = None) -> Result:
-        """Read, render, make cards and write every output, reusing what did not change."""
-        if self.config.allow_remote:  # fetched images are never kept: a plain build
-            return pipeline.export(self.config, progress)
-        pipeline.make_out_dir(self.config)  # before the note cache goes into it
-        result = self.load(progress)
+        """Every stage, the writers last (``build`` and each round of ``watch``)."""
+        outputs.make_out_dir(self.config)  # before the note cache goes into it
+        return self.write(self.check(progress), progress)
+
+    def check(self, progress: Progress | None = None) -> Result:
+        """``check``'s stages: :meth:`load`, then cards."""
+        vault = self.load(progress)
+        options = card_options(self.config)
+        result = Result(vault=vault, cards=self._cards(vault),  # cards
+                        sections_left_out=cards.sections_left_out(vault, options))
+        self._clock("cards")
+        return result
+
+    def load(self, progress: Progress | None = None) -> Vault:
+        """The notes read, their card syntax read and their sections rendered."""
+        self.timings, self.made = {}, 0
+        self._clock = _Clock(self.timings)
+        vault, texts, states = self._read_vault()  # read, then card syntax
+        self._clock("read")
+        self._render(vault, texts, states, progress)  # render
+        self._clock("render")
+        return vault
+
+    def write(self, result: Result, progress: Progress | None = None) -> Result:
+        """The cards follow the previous build's state; then every enabled writer writes."""
         clock = _Clock(self.timings)
         built = follow(self.config, result, progress, previous=self._previous_state(result.vault))
         clock("follow")
-        result.outputs = pipeline.write_outputs(self.config, built, clock)
+        result.outputs = outputs.write_outputs(self.config, built, clock)
         clock("replace")
         if self.config.write_anki and self.config.previous is None:
             self._previous = (_stamp(history.state_path(self.config)), built.history.entries)
-        return result
-
-    def load(self, progress: Progress | None = None) -> Result:
-        """``check``'s stages (read, card syntax, render, cards), reusing what did not change."""
-        self.timings, self.made = {}, 0
-        clock = _Clock(self.timings)
-        vault, texts, states = self._read_vault()
-        clock("read")
-        self._render(vault, texts, states, progress)
-        clock("render")
-        options = pipeline.card_options(self.config)
-        result = Result(vault=vault, cards=self._cards(vault),
-                        sections_left_out=cards.sections_left_out(vault, options))
-        clock("cards")
         return result
 
     def kept(self) -> dict[str, object]:
@@ -134,7 +150,8 @@ class Session:
     # --- read ---------------------------------------------------------------------------
 
     def _read_vault(self) -> tuple[Vault, dict[str, str], dict[str, str]]:
-        """pipeline._read_notes and the card syntax, reusing each unchanged note's result."""
+        """Every chosen note, split into sections, and its card syntax read: each unchanged
+        note's as the last run left it."""
         config = self.config
         if not config.notes_dir.is_dir():
             raise ExportError(f"notes folder '{config.notes_dir}' does not exist or is not a "
@@ -191,8 +208,9 @@ class Session:
 
     def _card_syntax(self, vault: Vault, settings: plugins.VaultSettings,
                      reads: dict[str, _Read]) -> None:
-        """flashcards.read_cards and the other kinds, note by note: a note read under the same
-        settings and drawings keeps its cards; the rest are split again and read."""
+        """Drawings out of the notes (their embeds shown as their images), then each note's
+        cards in its own syntax (flashcards.py) and the other kinds: a note read under the
+        same settings and drawings keeps its cards; the rest are split again and read."""
         drawings = Drawings(vault.root)
         for note in vault.notes:
             (drawings.add if is_drawing(note) else drawings.add_note)(note.relpath)
@@ -231,13 +249,18 @@ class Session:
                            attachment_folder(config.notes_dir),
                            note_attachments=note_attachment_folder(config.notes_dir),
                            skip=[config.out_dir])
-        renderer = Renderer(vault, index, config.notes_dir, check_links=config.check_links)
+        renderer = Renderer(vault, index, config.notes_dir, check_links=config.check_links,
+                            remote=self.remote)
         if self._renderer is not None:
             renderer.take_markdown(self._renderer)
         self._renderer = renderer
-        targets = [self._reads[note.relpath].targets for note in vault.notes]
-        keys = notecache.note_keys(config, renderer, texts, states, targets)
-        cache = notecache.open_cache(config, renderer, texts, vault.diagnostics, keys)
+        keys: dict[str, str] = {}
+        cache = None
+        if self.remote is None:  # fetched images live in a temporary folder: never kept
+            targets = [self._reads[note.relpath].targets for note in vault.notes]
+            keys = notecache.note_keys(config, renderer, texts, states, targets)
+            if self.use_cache:
+                cache = notecache.open_cache(config, renderer, texts, vault.diagnostics, keys)
         found: dict[int, NoteRendering] = {}
         for number, note in enumerate(vault.notes):
             note.tags = set(self._reads[note.relpath].tags)  # rendering adds the inline ones
@@ -246,29 +269,18 @@ class Session:
                 found[number] = kept.rendering
             elif cache and (rendering := cache.get(note)):
                 found[number] = rendering
-        todo = [i for i in range(len(vault.notes)) if i not in found]
-        fresh: dict[int, NoteRendering] = {}
-        if len(todo) >= pipeline.PARALLEL_NOTES and pipeline._fork_workers() > 1:
-            fresh = pipeline._render_in_workers(renderer, todo, found, progress)
-        else:
-            for number, note in enumerate(vault.notes):
-                if progress and ((number + 1) % 50 == 0 or number + 1 == len(vault.notes)):
-                    progress("notes", number + 1, len(vault.notes))
-                if number in found:
-                    renderer.apply(note, found[number])
-                else:
-                    fresh[number] = renderer.render_note(note)
+        fresh = batch.render_notes(renderer, found, progress, parallel=self.remote is None)
         vault.assets = index.used
         self.rendered_notes = len(fresh)
         self._applied = {vault.notes[i].relpath: r for i, r in {**found, **fresh}.items()}
-        self._keep(vault, keys, {**found, **fresh}, cache)
+        self._keep(vault, keys, {**found, **fresh})
         if cache:
             for number, rendering in fresh.items():
                 cache.put(vault.notes[number], rendering)
             cache.prune()
 
-    def _keep(self, vault: Vault, keys: dict[str, str], renderings: dict[int, NoteRendering],
-              cache: notecache.NoteCache | None) -> None:
+    def _keep(self, vault: Vault, keys: dict[str, str],
+              renderings: dict[int, NoteRendering]) -> None:
         """Keep this round's renderings in memory by key (and no others), each with the media
         names of the images it shows, checked when it is used again."""
         names = {asset.path: asset.media_name for asset in vault.assets.values()}
@@ -295,7 +307,7 @@ class Session:
     def _cards(self, vault: Vault) -> list[Card]:
         """cards.make_cards, reusing the cards of each note whose note and rendering are the
         very objects they were made from."""
-        options = pipeline.card_options(self.config)
+        options = card_options(self.config)
         carded: dict[str, _Carded] = {}
         for note in vault.notes:
             rendering = self._applied[note.relpath]
@@ -345,16 +357,51 @@ def _stamp(path: Path) -> Stamp:
 
 
 
-def warm_check(config: Config, progress: Progress | None = None) -> Result:
-    """``check``'s stages in a fresh process, from the session an earlier run saved in the
-    output folder (snapshot.py), which is saved again when anything in it changed."""
-    from exporter.app import snapshot
+def card_options(config: Config) -> cards.CardOptions:
+    """What cards to make, as the options choose."""
+    return cards.CardOptions(root_deck=config.title, kinds=config.card_kinds,
+                             folder_decks=config.folder_decks, folder_tags=config.folder_tags,
+                             vault_name=config.vault_name, vault=config.vault,
+                             section_cards=config.section_cards)
 
-    session = Session(config)
-    kept = snapshot.load(config)
+
+def follow(config: Config, result: Result, progress: Progress | None = None,
+           previous: State | None = None) -> Build:
+    """Re-keyed cards keep their previous GUIDs (identity.py); edited ones get later times.
+    ``previous``: the previous build's state when the caller read it already."""
+    epoch = config.epoch if config.epoch is not None else build_epoch()
+    diagnostics = result.vault.diagnostics
+    if previous is None:
+        previous = history.previous_state(config, diagnostics)
+    followed = history.follow(result.cards, previous, epoch, config.tag_removed, diagnostics,
+                              {model: t.name for model, t in config.note_types.items()})
+    result.cards = followed.cards
+    return Build(config, result, followed, epoch, progress)
+
+
+def build_epoch() -> int:
+    """``SOURCE_DATE_EPOCH`` when set (reproducible builds), otherwise now."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if value:
+        try:
+            return int(value)
+        except ValueError as exc:
+            raise ExportError(f"SOURCE_DATE_EPOCH must be an integer, not {value!r}") from exc
+    return int(time.time())
+
+
+def remembered(config: Config, remote: RemoteImages | None = None) -> Engine:
+    """An engine that starts from what the last run in ``config.out_dir`` kept (snapshot.py);
+    with ``remote``, one that keeps nothing."""
+    engine = Engine(config, remote=remote)
+    kept = None if remote is not None else snapshot.load(config)
     if kept is not None:
-        session.restore(kept)
-    result = session.load(progress)
-    if session.made or kept is None:
-        snapshot.save(config, session)
-    return result
+        engine.restore(kept)
+    engine.loaded = kept is not None
+    return engine
+
+
+def remember(engine: Engine) -> None:
+    """Save what ``engine`` keeps for the next run, when anything in it changed."""
+    if engine.remote is None and (engine.made or not engine.loaded):
+        snapshot.save(engine.config, engine.kept())
