@@ -142,9 +142,9 @@ WATCH = """
 import json, sys, time
 from pathlib import Path
 from exporter.core.config import load
-from exporter.app.session import Session
+from exporter.app.engine import Engine
 vault, out = Path(sys.argv[1]), Path(sys.argv[2])
-session = Session(load(vault, {"out_dir": out, "write_pdf": False}))
+session = Engine(load(vault, {"out_dir": out, "write_pdf": False}))
 started = time.perf_counter()
 session.build()
 first = time.perf_counter() - started
@@ -161,7 +161,7 @@ print(json.dumps({"first": first, "rounds": rounds}))
 
 
 def watch_rows(notes: int, work: Path) -> list[tuple[str, ...]]:
-    """``watch`` in-process as watch.py runs it (session.py): the first build, then three
+    """``watch`` in-process as watch.py runs it (engine.py): the first build, then three
     one-paragraph edits, each timed from saving the note to the deck replaced (no PDF: the
     sheet's own time is the PDF rows'); the median round and its stages."""
     vault = make_vault(work / f"w{notes}", notes, IMAGE)

@@ -135,7 +135,8 @@ def test_a_change_to_any_module_or_template_changes_the_code_digest(
     assert codedigest.library_version("no-such-dist-anywhere") == "?"
     files = {p.relative_to(codedigest.PACKAGE).as_posix()
              for p in codedigest.code_files(codedigest.PACKAGE)}
-    assert {"codedigest.py", "sheet_stage.py", "templates/sheet.css"} <= files
+    assert {"cache/codedigest.py", "sheet/sheet_stage.py", "app/engine.py",
+            "templates/sheet.css"} <= files
     assert set(codedigest.LIBRARIES) >= {"weasyprint", "pypdf", "genanki", "markdown", "Pillow",
                                          "pymdown-extensions", "Pygments", "nh3", "ziamath"}
 

@@ -15,8 +15,8 @@ import pytest
 from anki.collection import Collection
 from click.testing import CliRunner
 
-from exporter import profiles
 from exporter.cli import OTHER_SECTION, main, section_of
+from exporter.deck import profiles
 
 from .conftest import ROOT, write_note
 

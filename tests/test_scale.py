@@ -159,7 +159,7 @@ def test_notes_rendered_in_worker_processes_match_a_serial_run(
         (folder / "img.png").write_bytes(png + bytes([i % 3]))
     config = load(tmp_path / "notes", {})
     parallel = pipeline.check(config)
-    monkeypatch.setattr(pipeline, "PARALLEL_NOTES", 10**9)
+    monkeypatch.setattr(batch, "PARALLEL_NOTES", 10**9)
     serial = pipeline.check(config)
     assert [(c.guid, c.front, c.back, c.content_hash) for c in parallel.cards] == \
         [(c.guid, c.front, c.back, c.content_hash) for c in serial.cards]

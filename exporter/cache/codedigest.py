@@ -11,7 +11,7 @@ from pathlib import Path
 
 from exporter import __version__
 
-PACKAGE = Path(__file__).parent
+PACKAGE = Path(__file__).parents[1]  # exporter/, every subpackage in it
 # The libraries whose upgrade may change a note's HTML, a card, the PDF's bytes or what
 # Pillow deems an image: WeasyPrint lays out with pydyf and fontTools, ziamath draws the maths.
 LIBRARIES = ("markdown", "pymdown-extensions", "Pygments", "nh3", "PyYAML", "Pillow",
