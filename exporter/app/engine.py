@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -92,7 +91,6 @@ class Engine:
     _applied: dict[str, NoteRendering] = field(default_factory=dict)  # this round's, by path
     _context: object = None  # what the last round read cards under
     _renderer: Renderer | None = None  # the last round's, whose Markdown the next one takes
-    _clock: Callable[[str], None] = field(default=lambda stage: None, repr=False)
 
     def build(self, progress: Progress | None = None) -> Result:
         """Every stage, the writers last (``build`` and each round of ``watch``)."""
@@ -101,21 +99,28 @@ class Engine:
 
     def check(self, progress: Progress | None = None) -> Result:
         """``check``'s stages: :meth:`load`, then cards."""
-        vault = self.load(progress)
+        clock = self._start()
+        vault = self._load(clock, progress)
         options = card_options(self.config)
         result = Result(vault=vault, cards=self._cards(vault),  # cards
                         sections_left_out=cards.sections_left_out(vault, options))
-        self._clock("cards")
+        clock("cards")
         return result
 
     def load(self, progress: Progress | None = None) -> Vault:
         """The notes read, their card syntax read and their sections rendered."""
+        return self._load(self._start(), progress)
+
+    def _start(self) -> _Clock:
+        """A new round: its timings and count of notes made start from nothing."""
         self.timings, self.made = {}, 0
-        self._clock = _Clock(self.timings)
+        return _Clock(self.timings)
+
+    def _load(self, clock: _Clock, progress: Progress | None) -> Vault:
         vault, texts, states = self._read_vault()  # read, then card syntax
-        self._clock("read")
+        clock("read")
         self._render(vault, texts, states, progress)  # render
-        self._clock("render")
+        clock("render")
         return vault
 
     def write(self, result: Result, progress: Progress | None = None) -> Result:
@@ -393,15 +398,15 @@ def build_epoch() -> int:
 def remembered(config: Config, remote: RemoteImages | None = None) -> Engine:
     """An engine that starts from what the last run in ``config.out_dir`` kept (snapshot.py);
     with ``remote``, one that keeps nothing."""
-    engine = Engine(config, remote=remote)
     kept = None if remote is not None else snapshot.load(config)
+    engine = Engine(config, remote=remote, loaded=kept is not None)
     if kept is not None:
         engine.restore(kept)
-    engine.loaded = kept is not None
     return engine
 
 
 def remember(engine: Engine) -> None:
-    """Save what ``engine`` keeps for the next run, when anything in it changed."""
-    if engine.remote is None and (engine.made or not engine.loaded):
+    """Save what ``engine`` keeps for the next run, when it uses the caches and anything in
+    it changed."""
+    if engine.use_cache and engine.remote is None and (engine.made or not engine.loaded):
         snapshot.save(engine.config, engine.kept())

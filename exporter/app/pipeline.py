@@ -26,8 +26,7 @@ def check(config: Config, progress: Progress | None = None) -> Result:
     with processes.temporary_folder() as work:
         run = _engine(config, Path(work), keep=config.out_dir.is_dir())
         result = run.check(progress)
-        if run.use_cache:
-            engine.remember(run)
+        engine.remember(run)
         return result
 
 
@@ -40,8 +39,7 @@ def export(config: Config, progress: Progress | None = None) -> Result:
         outputs.make_out_dir(config)  # before the note cache goes into it
         run = _engine(config, Path(work), keep)
         result = run.check(progress)
-        if run.use_cache:
-            engine.remember(run)  # before the writers: a failing writer keeps the notes
+        engine.remember(run)  # before the writers: a failing writer keeps the notes
         log.debug("read and rendered %d notes, %d cards in %.2f s", len(result.vault.notes),
                   len(result.cards), time.perf_counter() - started)
         return run.write(result, progress)
