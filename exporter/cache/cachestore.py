@@ -127,8 +127,17 @@ class Store:
 
     def within(self, key: str) -> Store | None:
         """The store in a folder of this one's, for ``key`` (the chunks of one sheet), made by
-        its first entry."""
-        return open_store(self.root, f"{self.name}/{self.entry(key)}", self.limit, make=False)
+        its first entry; None when a planted file or link there cannot be removed."""
+        store = Store(self.root, f"{self.name}/{self.entry(key)}", self.secret, self.limit)
+        store.code = self.code
+        folder = store.folder
+        try:
+            if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+                cachefiles.remove(folder)  # planted: never written through
+        except OSError as exc:
+            log.debug("%s not used: %s", folder, exc)
+            return None
+        return store
 
     @property
     def label(self) -> str:
@@ -144,12 +153,11 @@ class Store:
 
 
 def open_store(root: Path, name: str, limit: int = cachefiles.MAX_BYTES,
-               diagnostics: list[Diagnostic] | None = None, make: bool = True
-               ) -> Store | None:
-    """The cache ``name`` in the cache root ``root`` (its folder made now when ``make``, else
-    by its first entry), or None when it must not or cannot be used: the output folder or the
-    root is a link (never written through), or there is no key. A link or file where one of
-    the cache's folders belongs is removed. Warnings go to ``diagnostics`` when given."""
+               diagnostics: list[Diagnostic] | None = None) -> Store | None:
+    """The cache ``name`` in the cache root ``root`` (its folder made when missing), or None
+    when it must not or cannot be used: the output folder or the root is a link (never written
+    through), or there is no key. A link or file where one of the cache's folders belongs is
+    removed. Warnings go to ``diagnostics`` when given."""
     label = _label(name)
     store_folder = folder_of(root, name)
     if root.parent.is_symlink() or root.is_symlink():
@@ -167,8 +175,7 @@ def open_store(root: Path, name: str, limit: int = cachefiles.MAX_BYTES,
                 _warn(diagnostics, folder, f"the {label} folder was a symbolic link or a "
                                            "file; removed")
                 cachefiles.remove(folder)  # planted: never written through
-        if make:
-            store_folder.mkdir(parents=True, exist_ok=True)
+        store_folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         _warn(diagnostics, store_folder,
               f"the {label} folder cannot be made ({exc.strerror}); not used")
