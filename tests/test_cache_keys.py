@@ -3,10 +3,8 @@ code and the libraries that shape the outputs (issue 17)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
-import json
 import os
 import re
 import shutil
@@ -16,12 +14,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from exporter.app import snapshot
 from exporter.app.pipeline import Config, export
-from exporter.cache import cachefiles, codedigest
-from exporter.core.config import SheetOptions
-from exporter.core.model import Vault
-from exporter.sheet import sheet_chunks, sheet_stage
+from exporter.cache import cachestore, codedigest
+from exporter.sheet import sheet_stage
 
 from .conftest import EPOCH, write_note
 
@@ -38,59 +33,57 @@ def _text(pdf: Path) -> str:
     return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(pdf).pages))
 
 
-def _planted(key: str, pdf: bytes) -> dict[str, bytes]:
-    """What a pull request can commit under the names of a sheet's entry: another PDF, HTML
-    with a script (the old format too), and an entry it cannot sign."""
-    body = json.dumps({"pdf": hashlib.sha256(pdf).hexdigest(),
-                       "source": "<html><script>alert(1)</script></html>"}).encode()
+def _sheets(out: Path) -> Path:
+    return cachestore.folder_of(cachestore.root_of(out), cachestore.SHEETS)
+
+
+def _forge(entry: Path, planted: Path) -> None:
+    """What a pull request can commit under the name of a sheet's entry: another PDF and HTML
+    with a script, with a signature it cannot make."""
+    body = cachestore.pack({"source": "<html><script>alert(1)</script></html>"},
+                           (planted / "notes.pdf").read_bytes())
     mac = hmac.new(b"guessed", body, hashlib.sha256).hexdigest().encode()
-    return {f"{key}.pdf": pdf, f"{key}.html": b"<script>alert(1)</script>",
-            f"{key}.json": mac + b"\n" + body}
+    entry.write_bytes(mac + b"\n" + body)
 
 
-def _forge(cache: Path, key: str, planted: Path) -> None:
-    for name, data in _planted(key, (planted / "notes.pdf").read_bytes()).items():
-        (cache / name).write_bytes(data)
+def _unsigned(entry: Path, planted: Path) -> None:
+    entry.write_bytes(cachestore.pack({"source": "<script>alert(1)</script>"},
+                                      (planted / "notes.pdf").read_bytes()))
 
 
-def _truncate(cache: Path, key: str, planted: Path) -> None:
-    entry = cache / f"{key}.json"
+def _truncate(entry: Path, planted: Path) -> None:
     entry.write_bytes(entry.read_bytes()[:-20])
 
 
-def _link(cache: Path, key: str, planted: Path) -> None:
-    (cache / f"{key}.pdf").unlink()
-    (cache / f"{key}.pdf").symlink_to(planted / "notes.pdf")
+def _link(entry: Path, planted: Path) -> None:
+    entry.unlink()
+    entry.symlink_to(next(_sheets(planted).iterdir()))
 
 
-def _other_key(cache: Path, key: str, planted: Path) -> None:
-    """A real entry of this user's, signed with this user's key, copied under our key."""
-    other = next((planted / cachefiles.CACHE_DIR).glob("*.json")).stem
-    for suffix in (".pdf", ".json"):
-        shutil.copyfile(planted / cachefiles.CACHE_DIR / f"{other}{suffix}",
-                        cache / f"{key}{suffix}")
+def _other_key(entry: Path, planted: Path) -> None:
+    """A real entry of this user's, signed with this user's key, copied under our name."""
+    shutil.copyfile(next(_sheets(planted).iterdir()), entry)
 
 
-@pytest.mark.parametrize("plant", [_forge, _truncate, _link, _other_key],
-                         ids=["planted", "truncated", "linked", "other-key"])
+@pytest.mark.parametrize("plant", [_forge, _unsigned, _truncate, _link, _other_key],
+                         ids=["forged", "unsigned", "truncated", "linked", "other-key"])
 def test_a_planted_sheet_pdf_or_html_is_never_published(
-        tmp_path: Path, plant: Callable[[Path, str, Path], None]) -> None:
+        tmp_path: Path, plant: Callable[[Path, Path], None]) -> None:
     write_note(tmp_path / "notes", "a.md", "# Real\n- the real sheet's line\n")
     write_note(tmp_path / "other" / "notes", "a.md", "# Planted\n- PLANTED TEXT\n")
     planted = _build(tmp_path / "other")
     dist = _build(tmp_path)
     real_pdf, real_html = (dist / "notes.pdf").read_bytes(), (dist / "notes.html").read_text()
-    cache = dist / cachefiles.CACHE_DIR
-    key = next(cache.glob("*.json")).stem
-    plant(cache, key, planted)
+    entry = next(_sheets(dist).iterdir())
+    plant(entry, planted)
     _build(tmp_path)
     assert "the real sheet's line" in _text(dist / "notes.pdf")
     assert "PLANTED" not in _text(dist / "notes.pdf")
     assert (dist / "notes.pdf").read_bytes() == real_pdf  # laid out again, the same bytes
     assert (dist / "notes.html").read_text() == real_html
     assert "<script>" not in real_html
-    assert sorted(p.name for p in cache.glob(f"{key}.*")) == [f"{key}.json", f"{key}.pdf"]
-    assert not (cache / f"{key}.pdf").is_symlink()
+    assert list(_sheets(dist).iterdir()) == [entry]
+    assert not entry.is_symlink()
     assert (planted / "notes.pdf").is_file() and "PLANTED" in _text(planted / "notes.pdf")
 
 
@@ -148,22 +141,22 @@ def test_the_code_digest_is_made_once_per_process(monkeypatch: pytest.MonkeyPatc
     assert codedigest.source_digest() == first
 
 
-def test_every_cache_key_changes_with_the_code(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_cache_entry_is_renamed_by_the_code(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keys name what an entry is made of; the store names every entry of every cache by
+    the code as well (test_cache_layer.py builds with a changed package)."""
     package = _package(tmp_path)
-    vault = Vault(root=tmp_path)
-    options = SheetOptions("T", "notes", dt.date(2026, 1, 1))
-    config = Config(notes_dir=tmp_path, out_dir=tmp_path / "dist")
+    root = cachestore.root_of(tmp_path / "dist")
 
-    def keys() -> list[object]:
+    def names() -> list[str]:
         monkeypatch.setattr(codedigest, "source_digest",
                             lambda: codedigest.digest_of(package, (), "1.0"))
-        chunks = sheet_chunks.prepare(vault, options)
-        return [sheet_stage.cache_key(options, chunks), [c.key for c in chunks],
-                snapshot.stamp(config)]
+        return [cachestore.entry_path(root, name, "key").name for name in
+                (cachestore.NOTES, cachestore.SESSION, cachestore.SHEETS, cachestore.CHUNKS)]
 
-    before = keys()
+    before = names()
     write_note(package, "sub/inner.py", "B = 3\n")  # a subpackage's module
-    after = keys()
-    assert [a != b for a, b in zip(before, after, strict=True)] == [True, True, True]
+    after = names()
+    assert [a != b for a, b in zip(before, after, strict=True)] == [True] * 4
+    assert len(set(before)) == 4  # and each cache names the same key apart
     assert os.environ["XDG_CACHE_HOME"].startswith(str(tmp_path))

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from exporter.app.pipeline import Config, export
-from exporter.cache import cachefiles
+from exporter.cache import cachefiles, cachestore
 from exporter.cli import main
 from exporter.core.config import ConfigError, ExportError, SheetOptions, load
 from exporter.sheet import sheet_stage
@@ -116,25 +116,28 @@ def test_links_and_folders_inside_the_cache_are_removed_without_following_them(
         tmp_path: Path) -> None:
     project = _project(tmp_path)
     build(project, deck="Deck")
-    cache = project / "dist" / cachefiles.CACHE_DIR
-    key = next(cache.glob("*.pdf")).stem
+    root = project / "dist" / cachefiles.CACHE_DIR
+    sheets = cachestore.folder_of(root, cachestore.SHEETS)
+    entry = next(sheets.iterdir())
     before = _digests(project / "assets")
     first_pdf = (project / "dist" / "deck.pdf").read_bytes()
     # what a pull request could commit into a checked-in output folder
-    (cache / f"{key}.pdf").unlink()
-    (cache / f"{key}.pdf").mkdir()
-    (cache / f"{key}.json").unlink()
-    os.symlink(project / "assets" / PICTURE, cache / f"{key}.json")
-    os.symlink(project / "assets", cache / "stale.pdf")
-    os.symlink(project / "assets" / PICTURE, cache / "old.html")
-    (cache / "folder").mkdir()
-    os.symlink(project / "assets", cache / "folder" / "inner")
+    entry.unlink()
+    entry.mkdir()
+    os.symlink(project / "assets", sheets / "stale.pdf")
+    os.symlink(project / "assets" / PICTURE, sheets / "old.html")
+    (sheets / "folder").mkdir()
+    os.symlink(project / "assets", sheets / "folder" / "inner")
+    (root / cachestore.CHUNKS).rmdir()
+    os.symlink(project / "assets", root / cachestore.CHUNKS)  # a cache's folder, linked away
     result = build(project, deck="Deck")
     assert _digests(project / "assets") == before
     assert (project / "dist" / "deck.pdf").read_bytes() == first_pdf
-    assert sorted(p.name for p in cache.iterdir()) == [f"{key}.json", f"{key}.pdf",
-                                                       cachefiles.NOTES_DIR]
-    assert not any(p.is_symlink() for p in cache.iterdir())
+    assert list(sheets.iterdir()) == [entry] and cachefiles.regular(entry)
+    assert sorted(p.name for p in root.iterdir()) == sorted(
+        [cachestore.CHUNKS, cachestore.NOTES, cachestore.SESSION, cachestore.SHEETS])
+    assert not any(p.is_symlink() for p in root.rglob("*"))
+    # the entry that was a folder, the planted folder
     assert [d.code for d in result.diagnostics] == ["bad-cache", "bad-cache"]
     build(project, deck="Deck")  # and the cache works again
     assert (project / "dist" / "deck.pdf").read_bytes() == first_pdf

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from exporter.app.pipeline import check
-from exporter.cache import cachefiles, codedigest
+from exporter.cache import cachefiles, cachestore, codedigest
 from exporter.core.config import Config
 from exporter.core.model import Note, Section
 from exporter.render import batch, notecache
@@ -51,12 +51,20 @@ def _outputs(out: Path) -> dict[str, bytes]:
 
 
 def _entries(project: Path) -> list[Path]:
-    return sorted((project / "dist" / cachefiles.CACHE_DIR / cachefiles.NOTES_DIR).iterdir())
+    """The note cache's entries (the session snapshot is a cache of its own)."""
+    return sorted(_folder(project, cachestore.NOTES).iterdir())
 
 
-def _note_entries(project: Path) -> list[Path]:
-    """The entries, less the session snapshot beside them (test_warm_snapshot.py)."""
-    return [p for p in _entries(project) if p.name != notecache.SESSION_FILE]
+_note_entries = _entries
+
+
+def _folder(project: Path, name: str) -> Path:
+    return cachestore.folder_of(cachestore.root_of(project / "dist"), name)
+
+
+def _forget_session(project: Path) -> None:
+    """The session snapshot (test_warm_snapshot.py) would serve every note itself."""
+    shutil.rmtree(_folder(project, cachestore.SESSION))
 
 
 def _warm_and_cold(project: Path, rendered: list[str],
@@ -96,8 +104,7 @@ def test_a_warm_build_with_the_pdf_matches_and_keeps_both_caches(
     build(project)
     assert rendered == []
     assert _outputs(project / "dist") == cold
-    cache = project / "dist" / cachefiles.CACHE_DIR
-    assert len(list(cache.glob("*.pdf"))) == 1  # the PDF cache's pruning spared our folder
+    assert len(list(_folder(project, cachestore.SHEETS).iterdir())) == 1
     assert len(_note_entries(project)) == len(NOTES)
 
 
@@ -159,6 +166,7 @@ def test_a_corrupt_entry_is_rendered_again_and_replaced(
     cold = _outputs(project / "dist")
     for entry in _entries(project):
         entry.write_bytes(garbage)
+    _forget_session(project)
     rendered.clear()
     build(project, pdf=False)
     assert sorted(rendered) == sorted(NOTES)
@@ -179,6 +187,7 @@ def test_a_planted_entry_with_a_script_is_not_trusted(
         forged = body.replace(b"Definition", b"<script>alert(1)</script>")
         mac = hmac.new(b"guessed", forged, hashlib.sha256).hexdigest().encode()
         entry.write_bytes(mac + b"\n" + forged)
+    _forget_session(project)
     rendered.clear()
     build(project, pdf=False)
     assert sorted(rendered) == sorted(NOTES)
@@ -220,11 +229,14 @@ def test_a_linked_cache_folder_is_refused_and_nothing_is_deleted_through_it(
     decoy = project / "decoy"
     decoy.mkdir()
     (decoy / "keep.txt").write_text("mine")
-    os.symlink(decoy, cache / cachefiles.NOTES_DIR)
+    os.symlink(decoy, cache / cachestore.NOTES)
     result = build(project, pdf=False)
     assert (decoy / "keep.txt").read_text() == "mine"
     assert [d.code for d in result.diagnostics] == ["bad-cache"]
+    assert "symbolic link" in result.diagnostics[0].message
     assert sorted(rendered) == sorted(NOTES)
+    assert not (cache / cachestore.NOTES).is_symlink()  # the link went, never what it named
+    assert len(_entries(project)) == len(NOTES)
 
 
 def test_deleting_the_cache_is_safe(project: Path, rendered: list[str]) -> None:
@@ -268,7 +280,7 @@ def test_a_fifo_or_link_planted_under_an_entry_name_neither_blocks_nor_is_follow
     build(project, pdf=False)
     cold = _outputs(project / "dist")
     first, second = _entries(project)[:2]
-    (first.parent / notecache.SESSION_FILE).unlink()  # else no entry is even read
+    _forget_session(project)  # else no entry is even read
     first.unlink()
     os.mkfifo(first)
     secret = project / "secret.txt"
@@ -291,8 +303,7 @@ def test_an_entry_swapped_with_another_notes_is_rendered_again(
         write_note(project / "notes", f"{name}.md", f"# {name}\n- only in {name}.md\n")
     build(project, pdf=False)
     cold = _outputs(project / "dist")
-    (project / "dist" / cachefiles.CACHE_DIR / cachefiles.NOTES_DIR
-     / notecache.SESSION_FILE).unlink()  # the snapshot would serve every note itself
+    _forget_session(project)
     first, second = (next(p for p in _note_entries(project) if f"only in {n}.md".encode()
                           in p.read_bytes()) for n in ("e", "f"))
     data = first.read_bytes()

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from exporter.app.pipeline import Result, export
 from exporter.app.watch import watch
+from exporter.cache import cachestore
 from exporter.cache.cachefiles import CACHE_DIR
 from exporter.cli import main
 from exporter.core.config import ExportError, load
@@ -64,7 +65,8 @@ def test_one_edit_renders_only_the_sheet_that_changed(tmp_path: Path,
     assert second["notes/compute.pdf"] == first["notes/compute.pdf"]
     assert second["notes/storage.pdf"] != first["notes/storage.pdf"]
     # the cache holds this build's sheets only, and deleting it is safe
-    assert len(list((tmp_path / "dist" / CACHE_DIR).glob("*.pdf"))) == 3
+    sheets = cachestore.folder_of(cachestore.root_of(tmp_path / "dist"), cachestore.SHEETS)
+    assert len(list(sheets.iterdir())) == 3
 
 
 def test_parallel_and_serial_sheets_are_identical(tmp_path: Path) -> None:

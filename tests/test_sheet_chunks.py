@@ -15,7 +15,7 @@ from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader
 
 from exporter.app.pipeline import Config, export
-from exporter.cache import codedigest
+from exporter.cache import cachestore, codedigest
 from exporter.core.model import Progress
 from exporter.sheet import sheet_chunks
 from exporter.sheet.flow import Flow
@@ -123,8 +123,19 @@ def test_chunks_show_what_one_layout_shows(tmp_path: Path, monkeypatch: pytest.M
 
 def _sheet_cache(out: Path) -> None:
     """Forget the finished sheet (kept whole when nothing changed): only chunks remain."""
-    for path in (out / ".notes-export-cache").glob("*.*"):
-        path.unlink()
+    shutil.rmtree(cachestore.folder_of(cachestore.root_of(out), cachestore.SHEETS),
+                  ignore_errors=True)
+
+
+def _chunk_folder(out: Path) -> Path:
+    """The folder of the one sheet's chunks."""
+    return next(cachestore.folder_of(cachestore.root_of(out), cachestore.CHUNKS).iterdir())
+
+
+def _chunk_entries(folder: Path) -> list[Path]:
+    """The entries of laid-out chunks (a header of JSON), not the frame's (a PDF)."""
+    return [path for path in sorted(folder.iterdir())
+            if path.read_bytes().partition(b"\n")[2].startswith(b"{")]
 
 
 @pytest.mark.usefixtures("chunked")
@@ -145,8 +156,9 @@ def test_warm_and_edited_sheets_equal_cold_ones(tmp_path: Path, monkeypatch: pyt
     assert CHUNKS.search(caplog.text).groups() == ("2", "3")  # type: ignore[union-attr]
     assert edited == _build(root, "fresh").read_bytes()
     assert "a reworded limit 3 of" in _text(PdfReader(root / "dist" / "notes.pdf"))
-    kept = list((root / "dist" / ".notes-export-cache" / "chunks").glob("*/*.json"))
+    kept = _chunk_entries(_chunk_folder(root / "dist"))
     assert len(kept) == 3  # the chunk the edit replaced is gone
+    assert len(list(_chunk_folder(root / "dist").iterdir())) == 4  # and the frame
 
     monkeypatch.setattr(codedigest, "source_digest", lambda: "another version")
     _sheet_cache(root / "dist")
@@ -160,12 +172,12 @@ def test_warm_and_edited_sheets_equal_cold_ones(tmp_path: Path, monkeypatch: pyt
 def test_a_tampered_chunk_cache_is_laid_out_again(tmp_path: Path) -> None:
     root = _vault(tmp_path)
     cold = _build(root).read_bytes()
-    folder = next((root / "dist" / ".notes-export-cache" / "chunks").iterdir())
-    entries = sorted(folder.glob("*.json"))
-    first, second, third = entries
+    folder = _chunk_folder(root / "dist")
+    first, second, third = _chunk_entries(folder)
     first.write_bytes(first.read_bytes().replace(b'"width":', b'"width": ', 1))  # signature
-    second.with_suffix(".pdf").write_bytes(b"%PDF-1.7 forged")  # bytes the entry did not sign
-    third.with_suffix(".pdf").unlink()
+    head = second.read_bytes().split(b"\n", 2)
+    second.write_bytes(b"\n".join(head[:2]) + b"\n%PDF-1.7 forged")  # bytes it did not sign
+    third.unlink()
     _sheet_cache(root / "dist")
     assert _build(root).read_bytes() == cold
 
@@ -193,22 +205,22 @@ def test_a_tampered_chunk_cache_is_laid_out_again(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("chunked")
 def test_a_chunk_entry_swapped_with_another_keys_is_laid_out_again(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """Each entry is signed with its own key: a real entry copied under another chunk's name
-    (both files, so the PDF's hash matches) is refused, and the sheet keeps its order."""
+    """Each entry is signed with its own name: a real entry copied under another chunk's name
+    is refused, and the sheet keeps its order."""
     root = _vault(tmp_path)
     cold = _build(root).read_bytes()
-    folder = next((root / "dist" / ".notes-export-cache" / "chunks").iterdir())
-    first, second, _ = (entry.with_suffix("") for entry in sorted(folder.glob("*.json")))
-    for suffix in (".json", ".pdf"):
-        swap = folder / f"swap{suffix}"
-        first.with_suffix(suffix).rename(swap)
-        second.with_suffix(suffix).rename(first.with_suffix(suffix))
-        swap.rename(second.with_suffix(suffix))
+    folder = _chunk_folder(root / "dist")
+    first, second, _ = _chunk_entries(folder)
+    swap = folder / "swap"
+    first.rename(swap)
+    second.rename(first)
+    swap.rename(second)
     _sheet_cache(root / "dist")
-    with caplog.at_level(logging.DEBUG, logger="exporter.sheet.sheet_chunks"):
+    with caplog.at_level(logging.DEBUG, logger="exporter.sheet.sheet_chunks"), \
+            caplog.at_level(logging.DEBUG, logger="exporter.cache.cachestore"):
         assert _build(root).read_bytes() == cold
     assert CHUNKS.search(caplog.text).groups() == ("1", "3")  # type: ignore[union-attr]
-    assert "bad signature" in caplog.text
+    assert caplog.text.count("bad signature") == 2
 
 
 @pytest.mark.usefixtures("chunked")

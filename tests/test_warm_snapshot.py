@@ -4,6 +4,7 @@ other code or other options, or reached through a link is never trusted."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import shutil
@@ -13,9 +14,8 @@ import pytest
 
 from exporter.app import pipeline, snapshot
 from exporter.app.engine import Engine
-from exporter.cache import codedigest
+from exporter.cache import cachestore, codedigest
 from exporter.core.config import Config
-from exporter.render import notecache
 
 from .test_warm_watch import _config, _outputs, cold_export, make_vault
 
@@ -86,16 +86,18 @@ def test_options_that_reach_the_cards_make_the_snapshot_unusable(vault: Path) ->
 def _tamper(config: Config, change: str) -> None:
     path = snapshot.path_of(config)
     data = path.read_bytes()
-    head, mac, made, body = data.split(b"\n", 3)
+    _, _, body = data.partition(b"\n")
     if change == "corrupt":
         path.write_bytes(data[: len(data) // 2])
     elif change == "forged":  # a valid pickle, signed with a key that is not ours
         state = pickle.loads(body)
         state["reads"] = {}
         forged = pickle.dumps(state)
-        path.write_bytes(head + b"\n" + b"0" * 64 + b"\n" + made + b"\n" + forged)
-    elif change == "other-version":
-        path.write_bytes(head + b"\n" + mac + b"\n" + b"1" * 64 + b"\n" + body)
+        path.write_bytes(b"0" * 64 + b"\n" + forged)
+    elif change == "other-options":  # ours, moved to the name of other options' snapshot
+        other = dataclasses.replace(config, cloze_highlights=True)
+        path.rename(snapshot.path_of(other))
+        assert snapshot.load(other) is None  # signed with its own name: refused there too
     elif change == "link":
         target = path.with_name("elsewhere")
         path.rename(target)
@@ -104,7 +106,7 @@ def _tamper(config: Config, change: str) -> None:
         path.unlink()
 
 
-@pytest.mark.parametrize("change", ["corrupt", "forged", "other-version", "link", "deleted"])
+@pytest.mark.parametrize("change", ["corrupt", "forged", "other-options", "link", "deleted"])
 def test_a_snapshot_not_to_be_trusted_is_ignored_and_replaced(vault: Path, change: str) -> None:
     config = _config(vault, "warm")
     pipeline.export(config)
@@ -121,8 +123,7 @@ def test_a_forged_pickle_is_never_unpickled(vault: Path, monkeypatch: pytest.Mon
     config = _config(vault, "warm")
     pipeline.export(config)
     path = snapshot.path_of(config)
-    head, _, made, _ = path.read_bytes().split(b"\n", 3)
-    path.write_bytes(head + b"\n" + b"0" * 64 + b"\n" + made + b"\n" + b"not a pickle")
+    path.write_bytes(b"0" * 64 + b"\n" + b"not a pickle")
     monkeypatch.setattr(pickle, "loads", lambda *a: pytest.fail("unpickled a forged file"))
     assert snapshot.load(config) is None
 
@@ -141,7 +142,7 @@ def test_the_note_cache_keeps_the_snapshot_when_it_prunes(vault: Path) -> None:
     (vault / "notes" / "b.md").unlink()  # every key changes: every old entry is pruned
     pipeline.export(config)
     assert snapshot.path_of(config).is_file()
-    assert snapshot.path_of(config).name == notecache.SESSION_FILE
+    assert snapshot.path_of(config).parent.name == cachestore.SESSION  # a folder of its own
 
 
 def test_a_session_that_cannot_be_saved_leaves_the_build_whole(

@@ -219,8 +219,9 @@ class Engine:
         drawings = Drawings(vault.root)
         for note in vault.notes:
             (drawings.add if is_drawing(note) else drawings.add_note)(note.relpath)
-        context = (settings, self.config.cloze_highlights, drawings.by_name, drawings.short,
-                   drawings.notes, [drawings.image(stem) for stem in sorted(
+        # the options that reach a note's reading (those that declare "notes")
+        context = (settings, self.config.options_for("notes"), drawings.by_name,
+                   drawings.short, drawings.notes, [drawings.image(stem) for stem in sorted(
                        set(drawings.by_name.values()))])
         if context == self._context:  # one comparison; then each note's by identity
             context = self._context

@@ -13,9 +13,7 @@ import stat
 from pathlib import Path
 
 log = logging.getLogger(__name__)
-CACHE_DIR = ".notes-export-cache"
-NOTES_DIR = "notes"  # inside CACHE_DIR: the rendered notes of notecache.py
-CHUNKS_DIR = "chunks"  # inside CACHE_DIR: a folder per sheet of its laid-out chunks
+CACHE_DIR = ".notes-export-cache"  # in an output folder: a folder per cache (cachestore.py)
 MAX_BYTES = 256 * 1024 * 1024  # the largest file a cache reads back
 
 
@@ -74,8 +72,12 @@ def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     remove(tmp)
     remove(path)
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        remove(tmp)  # a full disk leaves no half entry behind
+        raise
 
 
 def regular(path: Path) -> bool:

@@ -7,7 +7,7 @@ import difflib
 import logging
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,49 +65,93 @@ GITIGNORE = """\
 """
 
 
+# What a change of an option makes stale, declared on each field of Config as
+# ``field(..., metadata={"invalidates": KIND})`` (a kind, or a tuple of kinds for an option
+# that shapes two things): "notes" (a note's reading or rendered HTML, so its cards and the
+# sheet too), "cards" (the cards, and which notes a run takes), "sheet" (the PDFs), "outputs"
+# (only where and whether outputs are written: no cache). A field that declares nothing makes
+# every cache stale.
+KINDS = ("notes", "cards", "sheet", "outputs")
+_STALE = {"notes": {"notes", "cards", "sheet"}, "cards": {"cards"}, "sheet": {"sheet"},
+          "outputs": set()}
+
+
+def invalidates(item: Field[Any]) -> frozenset[str]:
+    """The kinds of cache (of :data:`KINDS`) a change of this field of Config makes stale."""
+    declared = item.metadata.get("invalidates")
+    if declared is None:
+        return frozenset(KINDS[:-1])
+    kinds = (declared,) if isinstance(declared, str) else tuple(declared)
+    if not kinds or any(kind not in _STALE for kind in kinds):
+        raise ValueError(f"Config.{item.name} invalidates {declared!r}, not one of {KINDS}")
+    return frozenset(stale for kind in kinds for stale in _STALE[kind])
+
+
 @dataclass
 class Config:
-    """Everything one export needs to know."""
+    """Everything one export needs to know; each field declares what a change of it makes
+    stale (``invalidates``, above)."""
 
-    notes_dir: Path
-    asset_dirs: list[Path] = field(default_factory=lambda: [DEFAULT_ASSETS])
-    out_dir: Path = Path("dist")
-    out_by_default: bool = False  # out_dir is the default, named by no option or config file
-    deck_name: str | None = None
-    write_anki: bool = True
-    write_pdf: bool = True
-    epoch: int | None = None
-    check_links: bool = False
-    allow_remote: bool = False
-    allow_private_remote: bool = False  # command line only: see _COMMAND_LINE_ONLY
-    card_kinds: tuple[str, ...] = DEFAULT_CARD_KINDS
-    cloze_highlights: bool = False
-    section_cards: str = "auto"  # auto: sections only of notes written in no card syntax
-    folder_decks: bool = True
-    folder_tags: bool = False
-    vault_name: str | None = None
-    vault_id: str | None = None  # the vault's identity (vaultid.py); default: its name
-    layout: str = "cheatsheet"
-    paper: str = "a4"
-    orientation: str | None = None
-    columns: int | None = None
-    font_size: float | None = None
-    css: Path | None = None
-    pdf_per: str | None = None
-    write_html: bool = False
-    state_file: Path | None = None  # the previous build's state; default: beside the deck
-    previous: Path | None = None  # the previous deck, read as the state (a CI artifact)
-    tag_removed: bool = False  # send removed cards once more, tagged notes-export::removed
-    pages: int | None = None
-    min_font_size: float = 6.0
-    glance: bool = True
-    header: str = ""
-    footer: str = DEFAULT_FOOTER
-    include: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
+    notes_dir: Path = field(metadata={"invalidates": "notes"})
+    asset_dirs: list[Path] = field(default_factory=lambda: [DEFAULT_ASSETS],
+                                   metadata={"invalidates": "notes"})
+    out_dir: Path = field(default=Path("dist"), metadata={"invalidates": "outputs"})
+    # out_dir is the default, named by no option or config file
+    out_by_default: bool = field(default=False, metadata={"invalidates": "outputs"})
+    # the deck's name and the sheet's title
+    deck_name: str | None = field(default=None, metadata={"invalidates": ("cards", "sheet")})
+    write_anki: bool = field(default=True, metadata={"invalidates": "outputs"})
+    write_pdf: bool = field(default=True, metadata={"invalidates": "outputs"})
+    epoch: int | None = field(default=None, metadata={"invalidates": "outputs"})
+    check_links: bool = field(default=False, metadata={"invalidates": "notes"})
+    allow_remote: bool = field(default=False, metadata={"invalidates": "notes"})
+    # command line only: see _COMMAND_LINE_ONLY
+    allow_private_remote: bool = field(default=False, metadata={"invalidates": "notes"})
+    card_kinds: tuple[str, ...] = field(default=DEFAULT_CARD_KINDS,
+                                        metadata={"invalidates": "cards"})
+    cloze_highlights: bool = field(default=False, metadata={"invalidates": "notes"})
+    # auto: sections only of notes written in no card syntax
+    section_cards: str = field(default="auto", metadata={"invalidates": "cards"})
+    folder_decks: bool = field(default=True, metadata={"invalidates": "cards"})
+    folder_tags: bool = field(default=False, metadata={"invalidates": "cards"})
+    vault_name: str | None = field(default=None, metadata={"invalidates": "cards"})
+    # the vault's identity (vaultid.py); default: its name
+    vault_id: str | None = field(default=None, metadata={"invalidates": "cards"})
+    layout: str = field(default="cheatsheet", metadata={"invalidates": "sheet"})
+    paper: str = field(default="a4", metadata={"invalidates": "sheet"})
+    orientation: str | None = field(default=None, metadata={"invalidates": "sheet"})
+    columns: int | None = field(default=None, metadata={"invalidates": "sheet"})
+    font_size: float | None = field(default=None, metadata={"invalidates": "sheet"})
+    css: Path | None = field(default=None, metadata={"invalidates": "sheet"})
+    pdf_per: str | None = field(default=None, metadata={"invalidates": "sheet"})
+    write_html: bool = field(default=False, metadata={"invalidates": "outputs"})
+    # the previous build's state; default: beside the deck
+    state_file: Path | None = field(default=None, metadata={"invalidates": "outputs"})
+    # the previous deck, read as the state (a CI artifact)
+    previous: Path | None = field(default=None, metadata={"invalidates": "outputs"})
+    # send removed cards once more, tagged notes-export::removed
+    tag_removed: bool = field(default=False, metadata={"invalidates": "outputs"})
+    pages: int | None = field(default=None, metadata={"invalidates": "sheet"})
+    min_font_size: float = field(default=6.0, metadata={"invalidates": "sheet"})
+    glance: bool = field(default=True, metadata={"invalidates": "sheet"})
+    header: str = field(default="", metadata={"invalidates": "sheet"})
+    footer: str = field(default=DEFAULT_FOOTER, metadata={"invalidates": "sheet"})
+    # which notes a run takes: the session's and the sheet's (a note's HTML is keyed by the
+    # notes there are)
+    include: list[str] = field(default_factory=list, metadata={"invalidates": ("cards", "sheet")})
+    exclude: list[str] = field(default_factory=list, metadata={"invalidates": ("cards", "sheet")})
+    tags: list[str] = field(default_factory=list, metadata={"invalidates": ("cards", "sheet")})
     # your own note types, by our note type (note_types.py): the deck's and sync's
-    note_types: dict[str, NoteType] = field(default_factory=dict)
+    note_types: dict[str, NoteType] = field(default_factory=dict,
+                                            metadata={"invalidates": "outputs"})
+
+    def options_for(self, kind: str) -> dict[str, Any]:
+        """The options, by name, that key the caches of ``kind`` ("notes", "cards" or
+        "sheet"): every field whose change makes that kind stale."""
+        if kind not in KINDS[:-1]:
+            raise ValueError(f"no cache is keyed by {kind!r} options")
+        return {item.name: getattr(self, item.name) for item in fields(self)
+                if kind in invalidates(item)}
 
     def sheet(self, title: str, date: dt.date) -> SheetOptions:
         """The PDF options for one sheet of this export."""

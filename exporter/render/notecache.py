@@ -1,14 +1,13 @@
-"""Rendered notes kept across runs in ``OUT/.notes-export-cache/notes/``, one file per note.
+"""Rendered notes kept across runs in the note cache (cachestore.py's ``notes/``), one entry
+per note.
 
-An entry is found by a key over everything that changes the note's HTML: the exporter's
-version, code and libraries (codedigest.py), the options that reach rendering, the
-note's text and parsed state, those of the notes it embeds, and a digest of the whole vault's
-link targets (names, aliases, headings, anchors, block ids) and file names. The images a note
-shows are checked by the hash of their bytes when it is taken back. The folder sits in an
-output folder a pull request can fill: every entry is signed, together with its own key (so
-an entry copied under another's name is refused), with a key kept outside it (in the user's
-cache folder), and its shape is checked before use; anything else is ignored,
-rendered again and replaced. Deleting the folder is safe.
+An entry is found by a key over everything that changes the note's HTML: the options that
+reach rendering (those that declare "notes", ``Config.options_for``), the note's text and
+parsed state, those of the notes it embeds, and a digest of the whole vault's link targets
+(names, aliases, headings, anchors, block ids) and file names; the store names each entry by the
+code too. The images a note shows are checked by the hash of their bytes when it is taken back.
+The store signs every entry and refuses a planted, forged or moved one; its shape is checked
+before use too; anything else is rendered again and replaced. Deleting the folder is safe.
 """
 
 from __future__ import annotations
@@ -21,8 +20,8 @@ import os
 import re
 from pathlib import Path
 
-from exporter.cache import cachefiles, codedigest
-from exporter.cache.cachefiles import CACHE_DIR, NOTES_DIR
+from exporter.cache import cachestore
+from exporter.cache.cachestore import Store
 from exporter.core.config import Config
 from exporter.core.errors import BadEntryError
 from exporter.core.model import Diagnostic, Note
@@ -38,7 +37,6 @@ MAX_ENTRY_BYTES = 64 * 1024 * 1024  # a note is at most 5 MB; its HTML a few tim
 # or a crash): such a note is rendered again every time rather than trusted from the cache.
 UNCACHED_CODES = frozenset({"missing-image", "bad-image", "render-failed", "remote-image",
                             "remote-image-failed", "missing-audio", "bad-audio"})
-SESSION_FILE = "session.pickle"  # snapshot.py's, beside the entries
 _EMBED = re.compile(r"!\[\[([^\[\]\n|#^]*)")
 _SRC = re.compile(r'(?<=src=")[^"]+(?=")|(?<=\[sound:)[^\]"<]+(?=\])')
 _BLOCK_IDS = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.M)
@@ -48,17 +46,18 @@ _BLOCK_IDS = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.M)
 
 def vault_digest(config: Config, renderer: Renderer, targets: list[object] | None = None
                  ) -> str:
-    """What every note's HTML may depend on besides its own text: options, code, and the names,
-    aliases, headings, anchors and block ids of all notes and the files links may reach
-    (``targets``: each note's :func:`link_targets`, when known already)."""
-    digest = hashlib.sha256(codedigest.source_digest().encode())
+    """What every note's HTML may depend on besides its own text: the options that declare
+    "notes", the vault's folders as found, and the names, aliases, headings, anchors and
+    block ids of all notes and the files links may reach (``targets``: each note's
+    :func:`link_targets`, when known already)."""
     index = renderer.index
-    options = [renderer.check_links, config.cloze_highlights, str(index.notes_dir),
-               [str(d) for d in index.asset_dirs], str(index.attachments),
-               str(getattr(index, "note_attachments", None))]
+    options = repr(sorted(config.options_for("notes").items()))
+    digest = hashlib.sha256(options.encode())
+    folders = [str(index.notes_dir), [str(d) for d in index.asset_dirs], str(index.attachments),
+               str(getattr(index, "note_attachments", None))]  # as found, resolved
     if targets is None:
         targets = [link_targets(note) for note in renderer.vault.notes]
-    digest.update(json.dumps([options, targets]).encode())
+    digest.update(json.dumps([folders, targets]).encode())
     files = sorted(str(p) for paths in index._by_name.values() for p in paths)  # no public view
     digest.update("\0".join(files).encode())
     return digest.hexdigest()
@@ -104,10 +103,9 @@ class _Embeds:
 class NoteCache:
     """Renderings of earlier runs, found by key; unused entries are removed at the end."""
 
-    def __init__(self, folder: Path, secret: bytes, config: Config, renderer: Renderer,
+    def __init__(self, store: Store, config: Config, renderer: Renderer,
                  texts: dict[str, str], keys: dict[str, str] | None = None) -> None:
-        self.folder = folder
-        self.secret = secret
+        self.store = store
         self.renderer = renderer
         self.keys = note_keys(config, renderer, texts) if keys is None else keys
         self.hits = 0
@@ -117,17 +115,15 @@ class NoteCache:
     def get(self, note: Note) -> NoteRendering | None:
         """The cached rendering of ``note``, or None when absent, stale or not to be trusted."""
         key = self.keys.get(note.relpath)
-        if key is None:
+        body = None if key is None else self.store.get(key)
+        if body is None:
             return None
-        path = self.folder / f"{key}.json"
         try:
-            body = cachefiles.signed(self.secret, _name(key),
-                                     cachefiles.read_regular(path, MAX_ENTRY_BYTES))
             entry = json_dict(json.loads(body))
             images = self._images(json_list(entry.get("images")))
             rendering = from_json(entry.get("rendering"), note, images)
-        except (OSError, ValueError, RecursionError) as exc:  # JSON errors are ValueErrors
-            log.debug("note cache entry %s not used: %s", path, exc)
+        except (ValueError, RecursionError) as exc:  # JSON errors are ValueErrors
+            log.debug("note cache entry of %s not used: %s", note.relpath, exc)
             return None
         self.hits += 1
         return rendering
@@ -143,24 +139,12 @@ class NoteCache:
         images = [[str(path), media[path]] for path in shown if path in media]
         body = json.dumps({"images": images, "rendering": data},
                           ensure_ascii=False, separators=(",", ":")).encode()
-        if len(body) > MAX_ENTRY_BYTES:
-            return
-        target = self.folder / f"{key}.json"
-        try:
-            cachefiles.write_atomic(target, cachefiles.seal(self.secret, _name(key), body))
-        except OSError as exc:  # a full disk or a folder gone: the build goes on uncached
-            log.debug("note cache entry %s not written: %s", target, exc)
+        self.store.put(key, body)
 
     def prune(self) -> None:
         """Keep only the entries this run used: the cache never outgrows one vault's notes."""
-        keep = {f"{key}.json" for key in self.keys.values()} | {SESSION_FILE}
-        log.debug("%d of %d notes taken from the note cache", self.hits, len(keep))
-        try:
-            for path in self.folder.iterdir():
-                if path.name not in keep or not cachefiles.regular(path):
-                    cachefiles.remove(path)
-        except OSError as exc:
-            log.debug("note cache %s not pruned: %s", self.folder, exc)
+        log.debug("%d of %d notes taken from the note cache", self.hits, len(self.keys))
+        self.store.prune(self.keys.values())
 
     def _media(self) -> dict[Path, str]:
         """Media names by path, of every image the run used (made once: puts come last)."""
@@ -189,11 +173,6 @@ class NoteCache:
         if self._paths is None:
             self._paths = {name: path for path, name in self._media().items()}
         return shown_images(html, images, self._paths)
-
-
-def _name(key: str) -> str:
-    """What an entry's signature binds it to: a note entry under this key, nothing else."""
-    return f"note {key}"
 
 
 def shown_images(html: object, images: list[Path], paths: dict[str, Path]) -> list[Path]:
@@ -273,21 +252,6 @@ def open_cache(config: Config, renderer: Renderer, texts: dict[str, str],
                diagnostics: list[Diagnostic], keys: dict[str, str] | None = None
                ) -> NoteCache | None:
     """The note cache of ``config.out_dir``, or None when it must not or cannot be used."""
-    out = config.out_dir
-    top, folder = out / CACHE_DIR, out / CACHE_DIR / NOTES_DIR
-    if any(p.is_symlink() for p in (out, top, folder)):
-        diagnostics.append(Diagnostic(str(folder.absolute()), 1, 1, "warning",
-                                      "the note cache folder is (under) a symbolic link; not "
-                                      "used (remove it)", "bad-cache"))
-        return None
-    secret = cachefiles.secret()
-    if secret is None:
-        return None
-    try:
-        if folder.exists() and not folder.is_dir():
-            cachefiles.remove(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        log.debug("note cache folder %s cannot be made: %s", folder, exc)
-        return None
-    return NoteCache(folder, secret, config, renderer, texts, keys)
+    store = cachestore.open_store(cachestore.root_of(config.out_dir), cachestore.NOTES,
+                                  MAX_ENTRY_BYTES, diagnostics)
+    return None if store is None else NoteCache(store, config, renderer, texts, keys)

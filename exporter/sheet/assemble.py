@@ -10,7 +10,7 @@ import logging
 import time
 from pathlib import Path
 
-from exporter.cache import codedigest
+from exporter.cache.cachestore import Store
 from exporter.core import processes
 from exporter.core.config import SheetOptions
 from exporter.core.model import Vault
@@ -23,7 +23,7 @@ from exporter.sheet.sheet_html import MEDIA_BASE, Plan, estimate_wide, frame_htm
 log = logging.getLogger(__name__)
 
 
-def write_sheet(target: Path, vault: Vault, options: SheetOptions, cache: Path | None = None,
+def write_sheet(target: Path, vault: Vault, options: SheetOptions, cache: Store | None = None,
                 workers: int = 0, tick: Tick | None = None,
                 prepared: list[Chunk] | None = None) -> str:
     """Write ``vault`` as a PDF sheet to ``target``; return the HTML that was laid out.
@@ -51,10 +51,10 @@ def write_sheet(target: Path, vault: Vault, options: SheetOptions, cache: Path |
 
 
 def _write_chunks(target: Path, vault: Vault, chunks: list[Chunk], options: SheetOptions,
-                  cache: Path | None, workers: int,
+                  cache: Store | None, workers: int,
                   tick: Tick | None) -> str:
     """Lay the chunks out (or take them from ``cache``), then join their column pages."""
-    store = sheet_chunks.open_cache(cache)
+    store = sheet_chunks.ChunkCache(cache) if cache else None
     started = time.perf_counter()
     with processes.temporary_folder() as scratch:
         layouts = sheet_chunks.lay_out_all(vault, chunks, options, store, Path(scratch),
@@ -64,8 +64,7 @@ def _write_chunks(target: Path, vault: Vault, chunks: list[Chunk], options: Shee
         printed = sheet_join.slots(layouts, g)
         source = joined([layout.source for layout in layouts])
         kinds = sheet_join.kinds(printed, layouts, g)
-        code = codedigest.source_digest()
-        frame_key = hashlib.sha256(f"{code}\0{options!r}\0{kinds}".encode()).hexdigest()
+        frame_key = hashlib.sha256(f"{options!r}\0{kinds}".encode()).hexdigest()
         frame = store.frame(frame_key) if store else None
         if frame is None:
             frame = _frame(options, kinds, vault)
@@ -87,7 +86,7 @@ def _write_chunks(target: Path, vault: Vault, chunks: list[Chunk], options: Shee
               len(chunks), laid - started, len(printed), framed_at - laid,
               time.perf_counter() - framed_at)
     if store is not None:
-        store.prune({layout.key for layout in layouts} | {frame_key})
+        store.prune({layout.key for layout in layouts}, frame_key)
     return source
 
 

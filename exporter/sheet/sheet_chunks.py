@@ -12,7 +12,6 @@ sheet_join.py places the chunks' column pages onto the printed pages.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 from collections.abc import Callable
@@ -20,7 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from exporter.cache import cachefiles, codedigest
+from exporter.cache import cachestore
+from exporter.cache.cachestore import Store
 from exporter.core import processes
 from exporter.core.config import SheetOptions
 from exporter.core.errors import ChunkError
@@ -101,9 +101,9 @@ def _closes(note: Note) -> bool:
 
 
 def key(vault: Vault, chunk: Chunk, options: SheetOptions) -> str:
-    """What a chunk's layout depends on: the exporter's code and libraries (codedigest.py), the
-    options and its HTML (which names each image by a hash of its bytes)."""
-    digest = hashlib.sha256(f"{codedigest.source_digest()}\0{options!r}\0".encode())
+    """What a chunk's layout depends on: the options and its HTML (which names each image by
+    a hash of its bytes); the store names its entry by the code too."""
+    digest = hashlib.sha256(f"{options!r}\0".encode())
     digest.update(build_html(vault, options, None, None, chunk.shown, chunk.part).encode())
     return digest.hexdigest()
 
@@ -161,75 +161,50 @@ def _lay_out_in_worker(vault: Vault, chunk: Chunk, options: SheetOptions, pdf: P
 
 
 class ChunkCache:
-    """Laid-out chunks of earlier builds, by key: a PDF and a description of its pages (with
-    the PDF's hash) signed together with the key, so an entry copied under another key's name
-    is refused. Anything else under our names is laid out again and replaced."""
+    """Laid-out chunks of earlier builds, by key, in one sheet's store (cachestore.py): the
+    PDF of its column pages and a description of them; and the sheet's frame. The store
+    refuses an entry planted, forged or copied from another key: that chunk is laid out
+    again and replaced."""
 
-    def __init__(self, folder: Path, secret: bytes) -> None:
-        self.folder = folder
-        self.secret = secret
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
-    def get(self, key: str) -> Layout | None:
-        pdf = self.folder / f"{key}.pdf"
+    def get(self, key: str, pdf: Path) -> Layout | None:
+        """The layout kept under ``key``, its PDF written to ``pdf``; None when absent or not
+        to be trusted."""
+        body = self.store.get(f"chunk {key}")
+        if body is None:
+            return None
         try:
-            body = cachefiles.signed(self.secret, f"chunk {key}", cachefiles.read_regular(
-                self.folder / f"{key}.json"))
-            entry = json.loads(body)
-            data = cachefiles.read_regular(pdf)
-            if entry["pdf"] != hashlib.sha256(data).hexdigest():
-                raise ValueError("the PDF changed")
+            entry, data = cachestore.unpack(body)
+            raw, source = entry["pages"], entry["source"]
+            if not isinstance(raw, list) or not isinstance(source, str):
+                raise TypeError("no pages or no HTML")
             pages = [ColumnPage(float(p["width"]), float(p["height"]), _links(p["links"]),
                                 _anchors(p["anchors"]), _bookmarks(p["bookmarks"]),
                                 attach=int(p["attach"]), band=float(p["band"]),
                                 cells=_cells(p["cells"]))
-                     for p in entry["pages"]]
-            return Layout(key, pdf, pages, str(entry["source"]))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+                     for p in raw]
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             log.debug("chunk %s not taken from the cache: %s", key, exc)
             return None
+        pdf.write_bytes(data)
+        return Layout(key, pdf, pages, source)
 
     def put(self, layout: Layout) -> None:
-        data = layout.pdf.read_bytes()
-        body = json.dumps({"pdf": hashlib.sha256(data).hexdigest(), "source": layout.source,
-                           "pages": [asdict(p) for p in layout.pages]},
-                          ensure_ascii=False, separators=(",", ":")).encode()
-        try:
-            cachefiles.write_atomic(self.folder / f"{layout.key}.pdf", data)
-            cachefiles.write_atomic(self.folder / f"{layout.key}.json",
-                                    cachefiles.seal(self.secret, f"chunk {layout.key}", body))
-        except OSError as exc:  # a full disk: the build goes on uncached
-            log.debug("chunk %s not cached: %s", layout.key, exc)
+        head = {"source": layout.source, "pages": [asdict(p) for p in layout.pages]}
+        self.store.put(f"chunk {layout.key}", cachestore.pack(head, layout.pdf.read_bytes()))
 
     def frame(self, key: str) -> bytes | None:
-        """The frame's PDF kept under ``key`` (its pages, options and the exporter's version),
-        when its signature holds."""
-        try:
-            return cachefiles.signed(self.secret, f"frame {key}", cachefiles.read_regular(
-                self.folder / f"{key}.frame"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            log.debug("frame %s not taken from the cache: %s", key, exc)
-            return None
+        """The frame's PDF kept under ``key`` (its pages and options)."""
+        return self.store.get(f"frame {key}")
 
     def keep_frame(self, key: str, data: bytes) -> None:
-        try:
-            cachefiles.write_atomic(self.folder / f"{key}.frame",
-                                    cachefiles.seal(self.secret, f"frame {key}", data))
-        except OSError as exc:
-            log.debug("frame %s not cached: %s", key, exc)
+        self.store.put(f"frame {key}", data)
 
-    def prune(self, keep: set[str]) -> None:
-        """Keep only the chunks (and the frame) this build used."""
-        try:
-            for path in self.folder.iterdir():
-                if path.suffix not in (".pdf", ".json", ".frame") or path.stem not in keep \
-                        or not cachefiles.regular(path):
-                    cachefiles.remove(path)
-        except OSError as exc:
-            log.debug("chunk cache %s not pruned: %s", self.folder, exc)
+    def prune(self, keep: set[str], frame: str) -> None:
+        """Keep only the chunks (of ``keep``) and the frame this build used."""
+        self.store.prune([*(f"chunk {key}" for key in keep), f"frame {frame}"])
 
 
 def _links(raw: list[list[object]]) -> list[weasy.Link]:
@@ -261,21 +236,6 @@ def _number(value: object) -> float:
     return float(value)
 
 
-def open_cache(folder: Path | None) -> ChunkCache | None:
-    """The chunk cache in ``folder`` (a fresh, private folder of ours), or None."""
-    secret = cachefiles.secret()
-    if folder is None or secret is None:
-        return None
-    try:
-        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-            cachefiles.remove(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        log.debug("chunk cache %s cannot be made: %s", folder, exc)
-        return None
-    return ChunkCache(folder, secret)
-
-
 def lay_out_all(vault: Vault, chunks: list[Chunk], options: SheetOptions,
                 cache: ChunkCache | None, scratch: Path, workers: int = 0,
                 tick: Tick | None = None) -> list[Layout]:
@@ -284,7 +244,7 @@ def lay_out_all(vault: Vault, chunks: list[Chunk], options: SheetOptions,
     layouts: list[Layout | None] = []
     for chunk in chunks:
         chunk.key = chunk.key or key(vault, chunk, options)
-        layouts.append(cache.get(chunk.key) if cache else None)
+        layouts.append(cache.get(chunk.key, scratch / f"{chunk.key}.pdf") if cache else None)
     todo = [i for i, layout in enumerate(layouts) if layout is None]
     log.debug("%d of %d chunks taken from the cache", len(chunks) - len(todo), len(chunks))
     workers = workers or min(len(todo), os.cpu_count() or 1)

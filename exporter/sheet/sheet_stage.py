@@ -1,11 +1,9 @@
-"""The PDF stage: which sheets to print, which the cache already holds, rendering the rest on
-every core, and finding the note that makes a sheet fail."""
+"""The PDF stage: which sheets to print, which the sheet cache (sheetcache.py) already holds,
+rendering the rest on every core, and finding the note that makes a sheet fail."""
 
 from __future__ import annotations
 
-import hashlib
 import html
-import json
 import logging
 import os
 import re
@@ -15,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from exporter.cache import cachefiles, codedigest
-from exporter.cache.cachefiles import CACHE_DIR, CHUNKS_DIR, NOTES_DIR, regular, remove
+from exporter.cache.cachestore import Store
 from exporter.core import processes
 from exporter.core.config import Config, SheetOptions
 from exporter.core.errors import ChunkError, ExportError, FitError
 from exporter.core.model import Diagnostic, Note, Progress, Vault
 from exporter.core.text import slugify
 from exporter.read import select
+from exporter.sheet import sheetcache
 
 if TYPE_CHECKING:
     from exporter.sheet.sheet_chunks import Chunk, Tick
@@ -37,8 +35,9 @@ class SheetJob:
     stem: str
     vault: Vault
     options: SheetOptions
+    context: str = ""  # the options that declare "sheet", which its key names
     key: str = ""
-    chunks: Path | None = None  # where the sheet's laid-out chunks are kept
+    chunks: Store | None = None  # where the sheet's laid-out chunks are kept
     prepared: list[Chunk] | None = None  # its content in chunks, with their keys
 
 
@@ -57,12 +56,14 @@ def plan_sheets(config: Config, vault: Vault, date: object) -> list[SheetJob]:
         groups[""] = []
     jobs = []
     used: set[str] = set()
+    context = repr(sorted(config.options_for("sheet").items()))
     for key, notes in groups.items():
         title = f"{config.title} › {key.replace('/', ' › ')}" if key else config.title
         stem = config.stem if config.pdf_per is None else \
             f"{config.stem}/{_file_name(key or config.stem, used)}"
         part = Vault(root=vault.root, notes=notes, assets=vault.assets)
-        jobs.append(SheetJob(stem, part, config.sheet(title, date)))  # type: ignore[arg-type]
+        jobs.append(SheetJob(stem, part, config.sheet(title, date),  # type: ignore[arg-type]
+                             context))
     return jobs
 
 
@@ -92,15 +93,6 @@ def fit_note(source: str) -> str:
     return html.unescape(found.group(1)) if found else ""
 
 
-def cache_key(options: SheetOptions, chunks: list[Chunk]) -> str:
-    """What the PDF depends on: the exporter's code and libraries (codedigest.py), options and
-    the keys of its chunks (sheet_chunks.py: their HTML names each image by a hash of its bytes).
-    """
-    keys = "\0".join(chunk.key for chunk in chunks)
-    code = codedigest.source_digest()
-    return hashlib.sha256(f"{code}\0{options!r}\0{keys}".encode()).hexdigest()
-
-
 def write_sheets(jobs: list[SheetJob], targets: list[Path], out_dir: Path,
                  diagnostics: list[Diagnostic], progress: Progress | None = None,
                  workers: int | None = None) -> list[str]:
@@ -108,12 +100,12 @@ def write_sheets(jobs: list[SheetJob], targets: list[Path], out_dir: Path,
     # no WeasyPrint: a build whose sheets are cached never loads it
     from exporter.sheet import sheet_chunks
 
-    cache = SheetCache(out_dir / CACHE_DIR, diagnostics)
+    cache = sheetcache.open_cache(out_dir, diagnostics)
     sources: list[str | None] = [None] * len(jobs)
     todo = []
     for index, (job, target) in enumerate(zip(jobs, targets, strict=True)):
         job.prepared = sheet_chunks.prepare(job.vault, job.options)  # laid out from these
-        job.key = cache_key(job.options, job.prepared)
+        job.key = sheetcache.cache_key(job.options, job.prepared, job.context)
         job.chunks = cache.chunks(job.stem)
         sources[index] = cache.get(job.key, target)
         if sources[index] is None:
@@ -130,104 +122,8 @@ def write_sheets(jobs: list[SheetJob], targets: list[Path], out_dir: Path,
         real = todo[index]
         sources[real] = source
         cache.put(jobs[real].key, targets[real], source)
-    cache.prune({job.key for job in jobs}, {job.chunks for job in jobs if job.chunks})
+    cache.prune({job.key for job in jobs}, {job.stem for job in jobs})
     return [s or "" for s in sources]
-
-
-class SheetCache:
-    """PDFs and their HTML from earlier builds, by content key: ``KEY.pdf`` and ``KEY.json``,
-    which holds the HTML and the PDF's hash, signed together with the key by this user's key
-    (cachefiles.py). The folder may hold anything (it sits in an output folder a pull request
-    can fill): an entry that is planted, forged, cut short, linked or another key's is laid
-    out again and replaced; links are never followed, read or written through, and what is
-    not a file of ours is removed, with a warning."""
-
-    def __init__(self, folder: Path, diagnostics: list[Diagnostic]) -> None:
-        self.folder = folder
-        self.diagnostics = diagnostics
-        self.secret = cachefiles.secret()
-        self.usable = not folder.is_symlink()
-        if not self.usable:
-            self._warn(folder, "the PDF cache folder is a symbolic link; not used (remove it)")
-            return
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            self.usable = False
-            self._warn(folder, f"the PDF cache folder cannot be made ({exc.strerror}); not used")
-
-    def get(self, key: str, target: Path) -> str | None:
-        """Write the cached PDF to ``target`` and return its HTML, or None when it is not
-        cached or not to be trusted."""
-        if not self.usable or self.secret is None:
-            return None
-        try:
-            body = cachefiles.signed(self.secret, f"sheet {key}", cachefiles.read_regular(
-                self.folder / f"{key}.json"))
-            entry = json.loads(body)
-            data = cachefiles.read_regular(self.folder / f"{key}.pdf")
-            if entry["pdf"] != hashlib.sha256(data).hexdigest():
-                raise ValueError("the PDF changed")
-            if not isinstance(source := entry["source"], str):
-                raise TypeError("no HTML")
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
-            # garbage under our name: laid out again, and the put replaces it
-            log.debug("%s.pdf not taken from the PDF cache: %s", key, exc)
-            return None
-        target.write_bytes(data)
-        return source
-
-    def put(self, key: str, pdf_file: Path, source: str) -> None:
-        """Keep a rendered PDF and its HTML; whatever held those names goes first."""
-        if not self.usable or self.secret is None:
-            return
-        for name in (f"{key}.pdf", f"{key}.json", f"{key}.html"):
-            self._remove(self.folder / name)
-        data = pdf_file.read_bytes()
-        body = json.dumps({"pdf": hashlib.sha256(data).hexdigest(), "source": source}).encode()
-        try:
-            cachefiles.write_atomic(self.folder / f"{key}.pdf", data)
-            cachefiles.write_atomic(self.folder / f"{key}.json",
-                                    cachefiles.seal(self.secret, f"sheet {key}", body))
-        except OSError as exc:  # a full disk: the build goes on uncached
-            log.debug("%s.pdf not cached: %s", key, exc)
-
-    def chunks(self, stem: str) -> Path | None:
-        """The folder of one sheet's laid-out chunks (sheet_chunks.py), or None."""
-        top = self.folder / CHUNKS_DIR
-        if not self.usable:
-            return None
-        if top.is_symlink() or (top.exists() and not top.is_dir()):
-            remove(top)  # planted: never written through
-        return top / hashlib.sha256(stem.encode()).hexdigest()[:16]
-
-    def prune(self, keep: set[str], chunks: set[Path] | None = None) -> None:
-        """The cache keeps what this build used: it never grows past one build's sheets."""
-        if not self.usable:
-            return
-        for path in sorted(self.folder.iterdir()):
-            if path.name in (NOTES_DIR, CHUNKS_DIR) and path.is_dir() and not path.is_symlink():
-                continue  # the note and chunk caches' folders, pruned below or by notecache.py
-            if path.suffix not in (".pdf", ".json") or path.stem not in keep \
-                    or not regular(path):
-                self._remove(path)
-        folder = self.folder / CHUNKS_DIR
-        if folder.is_dir() and not folder.is_symlink():
-            for path in sorted(folder.iterdir()):
-                if path not in (chunks or set()):
-                    remove(path)  # a sheet no longer written, or not ours
-
-    def _remove(self, path: Path) -> None:
-        """Delete a cache entry without following links: a link goes, never what it names."""
-        if path.is_dir() and not path.is_symlink():
-            self._warn(path, "the PDF cache held a folder; removed")
-        remove(path)
-
-    def _warn(self, path: Path, message: str) -> None:
-        self.diagnostics.append(Diagnostic(str(path.absolute()), 1, 1, "warning", message,
-                                           "bad-cache"))
 
 
 def _render_all(work: list[tuple[Path, SheetJob]], diagnostics: list[Diagnostic],
@@ -260,7 +156,7 @@ def _render_all(work: list[tuple[Path, SheetJob]], diagnostics: list[Diagnostic]
 
 
 def _render_one(target: Path, vault: Vault, options: SheetOptions,
-                chunks: Path | None, prepared: list[Chunk] | None) -> str:
+                chunks: Store | None, prepared: list[Chunk] | None) -> str:
     from exporter.sheet import assemble
     from exporter.sheet.columns import source_date
 
@@ -270,7 +166,7 @@ def _render_one(target: Path, vault: Vault, options: SheetOptions,
 
 
 def write_sheet(target: Path, vault: Vault, options: SheetOptions,
-                diagnostics: list[Diagnostic], chunks: Path | None = None,
+                diagnostics: list[Diagnostic], chunks: Store | None = None,
                 chunked: Tick | None = None, prepared: list[Chunk] | None = None) -> str:
     """Write one PDF; when layout fails, find the notes that make it fail and leave them out."""
     from exporter.sheet.columns import source_date  # WeasyPrint: only when a PDF is wanted
@@ -280,7 +176,7 @@ def write_sheet(target: Path, vault: Vault, options: SheetOptions,
 
 
 def _write_sheet(target: Path, vault: Vault, options: SheetOptions,
-                 diagnostics: list[Diagnostic], chunks: Path | None,
+                 diagnostics: list[Diagnostic], chunks: Store | None,
                  chunked: Tick | None, prepared: list[Chunk] | None) -> str:
     from exporter.sheet import assemble  # WeasyPrint loads slowly: only when a PDF is wanted
 
