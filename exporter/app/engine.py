@@ -21,6 +21,7 @@ from exporter.core.config import Config
 from exporter.core.errors import ExportError, NoteError
 from exporter.core.model import Card, Diagnostic, Note, Progress, Vault
 from exporter.deck import history
+from exporter.deck.fastdeck import FastDeck
 from exporter.deck.state import State
 from exporter.read import flashcards, plugins, select
 from exporter.read.excalidraw import Drawings, is_drawing, rewrite_embeds
@@ -92,6 +93,7 @@ class Engine:
     _applied: dict[str, NoteRendering] = field(default_factory=dict)  # this round's, by path
     _context: object = None  # what the last round read cards under
     _renderer: Renderer | None = None  # the last round's, whose Markdown the next one takes
+    _deck: FastDeck | None = None  # the deck kept between rounds (config.fast_writes)
     _clock: Callable[[str], None] = field(default=lambda stage: None, repr=False)
 
     def build(self, progress: Progress | None = None) -> Result:
@@ -122,6 +124,8 @@ class Engine:
         """The cards follow the previous build's state; then every enabled writer writes."""
         clock = _Clock(self.timings)
         built = follow(self.config, result, progress, previous=self._previous_state(result.vault))
+        if self.config.fast_writes:
+            built.fast_deck = self._deck = self._deck or FastDeck()
         clock("follow")
         result.outputs = outputs.write_outputs(self.config, built, clock)
         clock("replace")

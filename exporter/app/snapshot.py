@@ -39,7 +39,7 @@ OUTPUT_ONLY = frozenset({"out_dir", "out_by_default", "epoch", "write_anki", "wr
                          "layout", "paper", "orientation", "columns", "font_size", "css",
                          "pdf_per", "write_html", "state_file", "previous", "tag_removed",
                          "pages", "min_font_size", "glance", "header", "footer",
-                         "note_types"})
+                         "note_types", "fast_writes"})
 
 
 def stamp(config: Config) -> bytes:

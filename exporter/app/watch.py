@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from exporter.app import engine, pipeline
@@ -40,6 +41,8 @@ def watch(config: Config, report: Report, stop: threading.Event | None = None,
     from watchfiles import watch as watch_files
 
     processes.remove_stale_folders()  # those of a build that was killed
+    # the deck holds what a build's holds, written faster and not byte-identical
+    config = replace(config, fast_writes=True)
     # from what the last build or check saved in the output folder
     session = engine.remembered(config)
     _build(session, report, None, progress)

@@ -108,6 +108,9 @@ class Config:
     tags: list[str] = field(default_factory=list)
     # your own note types, by our note type (note_types.py): the deck's and sync's
     note_types: dict[str, NoteType] = field(default_factory=dict)
+    # watch's deck: the same notes, written faster and not byte-identical (deck/fastdeck.py);
+    # set by ``watch`` only, never by an option or the config file
+    fast_writes: bool = field(default=False, metadata={"invalidates": "outputs"})
 
     def sheet(self, title: str, date: dt.date) -> SheetOptions:
         """The PDF options for one sheet of this export."""

@@ -292,8 +292,16 @@ def _note_of(source: str) -> str:
 
 def write_table(conn: sqlite3.Connection, entries: Mapping[str, Entry]) -> None:
     """Record each card's key, note, kind, position and hash inside the deck's collection."""
-    conn.execute(f"create table {TABLE} (guid text primary key, natural text, note text, "
-                 "kind text, pos integer, hash text, removed integer)")
-    conn.executemany(f"insert into {TABLE} values (?, ?, ?, ?, ?, ?, ?)",
-                     [(e.guid, e.natural, e.note, e.kind, e.pos, e.hash, int(e.removed))
-                      for e in sorted(entries.values(), key=lambda e: e.guid)])
+    conn.execute(TABLE_SCHEMA)
+    conn.executemany(TABLE_INSERT, [table_row(e) for e in sorted(entries.values(),
+                                                                 key=lambda e: e.guid)])
+
+
+TABLE_SCHEMA = (f"create table {TABLE} (guid text primary key, natural text, note text, "
+                "kind text, pos integer, hash text, removed integer)")
+TABLE_INSERT = f"insert into {TABLE} values (?, ?, ?, ?, ?, ?, ?)"
+
+
+def table_row(e: Entry) -> tuple[str, str, str, str, int, str, int]:
+    """An entry's row in our table of the deck's collection."""
+    return (e.guid, e.natural, e.note, e.kind, e.pos, e.hash, int(e.removed))
