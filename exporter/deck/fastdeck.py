@@ -39,7 +39,7 @@ class FastDeck:
         self._models: object = None  # the note types the collection was written with
         self._col: tuple[object, ...] = ()  # the ``col`` row before any deck is written
         self._notes: dict[str, _Note] = {}  # by GUID
-        self._table: dict[str, tuple[object, ...]] = {}  # our table's rows, by GUID
+        self._table: dict[str, Entry] = {}  # what our table's rows hold, by GUID
         self._next_id = 0
         self._zip = fastzip.PackageZip()
         self.rewritten = 0  # notes written anew in the last round
@@ -135,17 +135,16 @@ class FastDeck:
 
     def _update_table(self, conn: sqlite3.Connection, identities: Mapping[str, Entry]) -> None:
         """Our table of identities (state.py), there exactly when there are any."""
-        rows: dict[str, tuple[object, ...]] = {guid: state.table_row(entry)
-                                               for guid, entry in identities.items()}
-        if not rows or not self._table:
+        if not identities or not self._table:
             conn.execute(f"drop table if exists {state.TABLE}")
             self._table = {}
-        if not rows:
+        if not identities:
             return
         if not self._table:
             conn.execute(state.TABLE_SCHEMA)
-        changed = [row for guid, row in rows.items() if self._table.get(guid) != row]
+        changed = [state.table_row(entry) for guid, entry in identities.items()
+                   if self._table.get(guid) is not entry]  # history.follow keeps the same
         conn.executemany(state.TABLE_INSERT.replace("insert", "insert or replace", 1), changed)
         conn.executemany(f"delete from {state.TABLE} where guid = ?",
-                         [(guid,) for guid in self._table if guid not in rows])
-        self._table = rows
+                         [(guid,) for guid in self._table if guid not in identities])
+        self._table = dict(identities)
