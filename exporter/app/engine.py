@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -69,6 +70,7 @@ class _Carded:
     rendering: NoteRendering
     cards: list[Card]
     problems: list[Diagnostic]
+    left_out: dict[str, int] = field(default_factory=dict)  # cards.note_sections_left_out
 
 
 @dataclass
@@ -104,9 +106,11 @@ class Engine:
     def check(self, progress: Progress | None = None) -> Result:
         """``check``'s stages: :meth:`load`, then cards."""
         vault = self.load(progress)
-        options = card_options(self.config)
-        result = Result(vault=vault, cards=self._cards(vault),  # cards
-                        sections_left_out=cards.sections_left_out(vault, options))
+        made = self._cards(vault)  # cards
+        left_out: Counter[str] = Counter()
+        for note in vault.notes:
+            left_out.update(self._carded[note.relpath].left_out)
+        result = Result(vault=vault, cards=made, sections_left_out=dict(sorted(left_out.items())))
         self._clock("cards")
         return result
 
@@ -319,7 +323,7 @@ class Engine:
             if known is None or known.note is not note or known.rendering is not rendering:
                 problems: list[Diagnostic] = []
                 known = _Carded(note, rendering, cards.note_cards(note, options, problems),
-                                problems)
+                                problems, cards.note_sections_left_out(note, options))
                 self.made += 1
             carded[note.relpath] = known
             vault.diagnostics += known.problems

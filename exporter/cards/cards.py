@@ -206,13 +206,20 @@ def sections_left_out(vault: Vault, options: CardOptions) -> dict[str, int]:
     a card of its own, and notes without section cards)."""
     counts: Counter[str] = Counter()
     for note in vault.notes:
-        chosen = _note_kinds(note, options.kinds, [])  # its warnings are made with its cards
-        if not _wants_sections(note, options, chosen, []):
-            continue
-        for section in note.sections:
-            why = None if _tagged(section, chosen) else section_left_out(section)
-            counts.update([why] if why else [])
+        counts.update(note_sections_left_out(note, options))
     return dict(sorted(counts.items()))
+
+
+def note_sections_left_out(note: Note, options: CardOptions) -> dict[str, int]:
+    """:func:`sections_left_out` of one note."""
+    chosen = _note_kinds(note, options.kinds, [])  # its warnings are made with its cards
+    if not _wants_sections(note, options, chosen, []):
+        return {}
+    counts: Counter[str] = Counter()
+    for section in note.sections:
+        why = None if _tagged(section, chosen) else section_left_out(section)
+        counts.update([why] if why else [])
+    return dict(counts)
 
 
 def _tagged(section: Section, chosen: tuple[str, ...]) -> bool:
