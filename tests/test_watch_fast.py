@@ -6,6 +6,7 @@ the same state for ``--previous``."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import zipfile
 from collections.abc import Callable, Iterator
@@ -176,3 +177,29 @@ def test_a_deck_that_would_need_zip64_is_written_the_reproducible_way(
     session.build()
     Engine(_config(vault, "cold", fast=False), use_cache=False).build()
     assert _deck(vault / "warm").read_bytes() == _deck(vault / "cold").read_bytes()
+
+
+def test_media_copied_through_memory_when_the_kernel_will_not(
+        vault: Path, monkeypatch: pytest.MonkeyPatch, collection: Collection) -> None:
+    real = getattr(os, "copy_file_range", None)
+    calls: list[int] = []
+
+    def halting(source: int, target: int, count: int, offset: int) -> int:
+        calls.append(count)
+        if len(calls) > 1 or real is None:  # another file system, half way through
+            raise OSError(18, "Invalid cross-device link")
+        return real(source, target, min(count, 1000), offset)
+
+    monkeypatch.setattr(fastzip.os, "copy_file_range", halting, raising=False)
+    session = Engine(_config(vault, "warm", fast=True))
+    session.build()
+    shutil.copytree(vault / "warm", vault / "cold",  # the cold build follows the same state
+                    ignore=shutil.ignore_patterns(".notes-export-cache", "*.apkg"))
+    _append(vault / "notes" / "d.md", "\nmore\n")()
+    session.build()
+    assert session._deck is not None and session._deck._zip.reused >= 2 and calls
+    with zipfile.ZipFile(_deck(vault / "warm")) as archive:
+        assert archive.testzip() is None
+    Engine(_config(vault, "cold", fast=False), use_cache=False).build()
+    import_apkg(collection, _deck(vault / "warm"))
+    assert collection_view(collection) == _fresh_view(vault, _deck(vault / "cold"))

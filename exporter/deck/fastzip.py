@@ -128,19 +128,16 @@ def _copy_range(source: BinaryIO, out: BinaryIO, start: int, length: int) -> Non
     """``length`` bytes of ``source`` from ``start`` appended to ``out``: in the kernel when it
     can (Linux's copy_file_range), else through memory."""
     copy = getattr(os, "copy_file_range", None)
-    if copy is not None:
-        try:
-            done = 0
-            while done < length:
-                step = copy(source.fileno(), out.fileno(), length - done, start + done)
-                if step <= 0:
-                    break
-                done += step
-            if done == length:
-                return
-            start, length = start + done, length - done
-        except OSError:
-            pass  # another file system or an old kernel: copy through memory
+    done = 0
+    try:
+        while copy is not None and done < length:
+            step = copy(source.fileno(), out.fileno(), length - done, start + done)
+            if step <= 0:
+                break
+            done += step
+    except OSError:
+        pass  # another file system or an old kernel: the rest through memory
+    start, length = start + done, length - done
     source.seek(start)
     while length:
         chunk = source.read(min(length, _CHUNK))
