@@ -2,7 +2,8 @@
 (read, card syntax, render, cards; then follow and write), each note's work kept by what it was
 made from. ``watch`` keeps an engine in memory between rounds; ``build`` and ``check`` start one
 from the snapshot the last run saved (snapshot.py) and the note cache; a cold run starts from
-nothing. Whatever it starts from, the writers write the bytes a cold build writes."""
+nothing. Whatever it starts from, the writers write the bytes a cold build writes (``watch``'s
+deck, ``fast_writes``, holds the same notes in other bytes: deck/fastdeck.py)."""
 
 from __future__ import annotations
 
