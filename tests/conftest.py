@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import shutil
 import threading
@@ -109,6 +110,24 @@ def import_apkg(col: Collection, apkg: Path) -> ImportLog:
     log = col.import_anki_package(request).log
     return {"new": len(log.new), "updated": len(log.updated), "duplicate": len(log.duplicate),
             "conflicting": len(log.conflicting)}
+
+
+def collection_view(col: Collection) -> dict[str, object]:
+    """What a collection holds, without its ids: notes by GUID (note type, fields, tags, time,
+    cards with their deck), the decks and the media files' bytes."""
+    decks = {d.id: d.name for d in col.decks.all_names_and_ids()}
+    notes = {}
+    for nid in col.find_notes(""):
+        note = col.get_note(nid)
+        cards = sorted((c.ord, decks[c.did], c.type, c.queue, c.due)
+                       for c in (col.get_card(i) for i in note.card_ids()))
+        notes[note.guid] = (note.note_type()["name"], tuple(note.fields), tuple(note.tags),
+                            note.mod, tuple(cards))
+    media = Path(col.media.dir())
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in sorted(media.iterdir()) if p.is_file()}
+    return {"notes": notes, "decks": sorted(decks.values()), "media": files,
+            "missing": list(col.media.check().missing)}
 
 
 def answer_all(col: Collection) -> None:

@@ -1,6 +1,7 @@
-"""``watch`` keeps the vault in memory between rounds (engine.py): each round's deck and state
-have the same bytes as a cold ``build`` of the same notes from the same previous state, edits
-reach exactly what depends on them, and a failed round leaves the outputs as they were."""
+"""``watch`` keeps the vault in memory between rounds (engine.py): each round of an engine's
+deck and state have the same bytes as a cold ``build`` of the same notes from the same previous
+state, edits reach exactly what depends on them, and a failed round leaves the outputs as they
+were. (``watch`` itself writes its deck the fast way: the same notes, test_watch_fast.py.)"""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from anki.collection import Collection
 
 from exporter.app import engine as engine_module
 from exporter.app.engine import Engine
@@ -19,10 +21,10 @@ from exporter.app.pipeline import Result
 from exporter.app.watch import watch
 from exporter.core.config import Config
 from exporter.core.errors import ExportError
-from exporter.deck import anki
+from exporter.deck import anki, state
 from exporter.read import media
 
-from .conftest import EPOCH, SAMPLE_ASSETS, write_note
+from .conftest import EPOCH, SAMPLE_ASSETS, collection_view, import_apkg, write_note
 
 PICTURE = "Pasted image 20250217143901.png"
 OTHER = "Pasted image 20250217144101.png"
@@ -204,7 +206,7 @@ def test_a_note_left_out_by_tag_and_folders_match_a_cold_build(vault: Path) -> N
                   folder_tags=True)
 
 
-def test_watch_renders_only_the_saved_note_and_writes_a_cold_build_s_deck(
+def test_watch_renders_only_the_saved_note_and_writes_a_cold_build_s_notes(
         vault: Path, monkeypatch: pytest.MonkeyPatch, rendered: list[str]) -> None:
     read: list[str] = []
     for module in (engine_module,):
@@ -235,4 +237,19 @@ def test_watch_renders_only_the_saved_note_and_writes_a_cold_build_s_deck(
     assert len(reports) == 2 and reports[1][1] == {"d.md"}
     assert rendered == ["d.md"] and read == ["d.md"]
     cold_export(_config(vault, "cold"))
-    assert _outputs(vault / "warm") == _outputs(vault / "cold")
+    warm, cold = _outputs(vault / "warm"), _outputs(vault / "cold")
+    # watch writes its deck the fast way (fastdeck.py): other bytes, the same notes
+    assert warm.pop("deck.apkg") != cold.pop("deck.apkg")
+    assert warm == cold  # the state file
+    decks = [vault / out / "deck.apkg" for out in ("warm", "cold")]
+    assert state.load_deck(decks[0]) == state.load_deck(decks[1])
+    views = []
+    for number, deck in enumerate(decks):
+        (vault / f"anki{number}").mkdir()
+        col = Collection(str(vault / f"anki{number}" / "collection.anki2"))
+        try:
+            import_apkg(col, deck)
+            views.append(collection_view(col))
+        finally:
+            col.close()
+    assert views[0] == views[1] and views[0]["notes"]

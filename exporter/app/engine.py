@@ -2,13 +2,15 @@
 (read, card syntax, render, cards; then follow and write), each note's work kept by what it was
 made from. ``watch`` keeps an engine in memory between rounds; ``build`` and ``check`` start one
 from the snapshot the last run saved (snapshot.py) and the note cache; a cold run starts from
-nothing. Whatever it starts from, the writers write the bytes a cold build writes."""
+nothing. Whatever it starts from, the writers write the bytes a cold build writes (``watch``'s
+deck, ``fast_writes``, holds the same notes in other bytes: deck/fastdeck.py)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -20,6 +22,7 @@ from exporter.core.config import Config
 from exporter.core.errors import ExportError, NoteError
 from exporter.core.model import Card, Diagnostic, Note, Progress, Vault
 from exporter.deck import history
+from exporter.deck.fastdeck import FastDeck
 from exporter.deck.state import State
 from exporter.read import flashcards, plugins, select
 from exporter.read.excalidraw import Drawings, is_drawing, rewrite_embeds
@@ -67,6 +70,7 @@ class _Carded:
     rendering: NoteRendering
     cards: list[Card]
     problems: list[Diagnostic]
+    left_out: dict[str, int] = field(default_factory=dict)  # cards.note_sections_left_out
 
 
 @dataclass
@@ -91,6 +95,7 @@ class Engine:
     _applied: dict[str, NoteRendering] = field(default_factory=dict)  # this round's, by path
     _context: object = None  # what the last round read cards under
     _renderer: Renderer | None = None  # the last round's, whose Markdown the next one takes
+    _deck: FastDeck | None = None  # the deck kept between rounds (config.fast_writes)
 
     def build(self, progress: Progress | None = None) -> Result:
         """Every stage, the writers last (``build`` and each round of ``watch``)."""
@@ -101,9 +106,11 @@ class Engine:
         """``check``'s stages: :meth:`load`, then cards."""
         clock = self._start()
         vault = self._load(clock, progress)
-        options = card_options(self.config)
-        result = Result(vault=vault, cards=self._cards(vault),  # cards
-                        sections_left_out=cards.sections_left_out(vault, options))
+        made = self._cards(vault)  # cards
+        left_out: Counter[str] = Counter()
+        for note in vault.notes:
+            left_out.update(self._carded[note.relpath].left_out)
+        result = Result(vault=vault, cards=made, sections_left_out=dict(sorted(left_out.items())))
         clock("cards")
         return result
 
@@ -127,6 +134,8 @@ class Engine:
         """The cards follow the previous build's state; then every enabled writer writes."""
         clock = _Clock(self.timings)
         built = follow(self.config, result, progress, previous=self._previous_state(result.vault))
+        if self.config.fast_writes:
+            built.fast_deck = self._deck = self._deck or FastDeck()
         clock("follow")
         result.outputs = outputs.write_outputs(self.config, built, clock)
         clock("replace")
@@ -321,7 +330,7 @@ class Engine:
             if known is None or known.note is not note or known.rendering is not rendering:
                 problems: list[Diagnostic] = []
                 known = _Carded(note, rendering, cards.note_cards(note, options, problems),
-                                problems)
+                                problems, cards.note_sections_left_out(note, options))
                 self.made += 1
             carded[note.relpath] = known
             vault.diagnostics += known.problems

@@ -12,6 +12,7 @@ from typing import Protocol
 from exporter.core.config import Config
 from exporter.core.model import Card, Diagnostic, Progress, Vault
 from exporter.deck.anki import DeckReport
+from exporter.deck.fastdeck import FastDeck
 from exporter.deck.history import History
 
 Stage = Callable[[Path], Path]  # a target's temporary path; all move into place at the end
@@ -66,6 +67,7 @@ class Build:
     history: History  # GUIDs kept from the previous build, times, the state to write
     epoch: int  # the build's time (SOURCE_DATE_EPOCH or now)
     progress: Progress | None = None
+    fast_deck: FastDeck | None = None  # the deck ``watch`` keeps between rounds (fast_writes)
 
 
 class Writer(Protocol):

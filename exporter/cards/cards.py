@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from urllib.parse import quote
 
 from exporter.cards.toc import is_table_of_contents
@@ -184,10 +185,18 @@ ONLY_HEADING, NOTHING_SHOWN, TABLE_OF_CONTENTS = "only_heading", "nothing_shown"
 
 def section_left_out(section: Section) -> str | None:
     """Why ``section`` makes no section card, or None when it makes one."""
+    return _left_out(bool(section.level), tuple(section.body), section.html)
+
+
+# ``watch`` and ``sections_left_out`` ask again each round of sections that did not change:
+# the answer depends on these three only. Room for a large vault's sections.
+@lru_cache(maxsize=1 << 18)
+def _left_out(headed: bool, body: tuple[str, ...], section_html: str) -> str | None:
+    section = Section("", 1 if headed else 0, (), 1, "", list(body), html=section_html)
     if not section.has_content:
         # an intro before the first heading is kept when it holds only tags: it shows nothing
-        return ONLY_HEADING if section.level else NOTHING_SHOWN
-    if not _shows_something(section.html):
+        return ONLY_HEADING if headed else NOTHING_SHOWN
+    if not _shows_something(section_html):
         return NOTHING_SHOWN
     return TABLE_OF_CONTENTS if is_table_of_contents(section) else None
 
@@ -197,13 +206,20 @@ def sections_left_out(vault: Vault, options: CardOptions) -> dict[str, int]:
     a card of its own, and notes without section cards)."""
     counts: Counter[str] = Counter()
     for note in vault.notes:
-        chosen = _note_kinds(note, options.kinds, [])  # its warnings are made with its cards
-        if not _wants_sections(note, options, chosen, []):
-            continue
-        for section in note.sections:
-            why = None if _tagged(section, chosen) else section_left_out(section)
-            counts.update([why] if why else [])
+        counts.update(note_sections_left_out(note, options))
     return dict(sorted(counts.items()))
+
+
+def note_sections_left_out(note: Note, options: CardOptions) -> dict[str, int]:
+    """:func:`sections_left_out` of one note."""
+    chosen = _note_kinds(note, options.kinds, [])  # its warnings are made with its cards
+    if not _wants_sections(note, options, chosen, []):
+        return {}
+    counts: Counter[str] = Counter()
+    for section in note.sections:
+        why = None if _tagged(section, chosen) else section_left_out(section)
+        counts.update([why] if why else [])
+    return dict(counts)
 
 
 def _tagged(section: Section, chosen: tuple[str, ...]) -> bool:

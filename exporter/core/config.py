@@ -144,6 +144,9 @@ class Config:
     # your own note types, by our note type (note_types.py): the deck's and sync's
     note_types: dict[str, NoteType] = field(default_factory=dict,
                                             metadata={"invalidates": "outputs"})
+    # watch's deck: the same notes, written faster and not byte-identical (deck/fastdeck.py);
+    # set by ``watch`` only, never by an option or the config file
+    fast_writes: bool = field(default=False, metadata={"invalidates": "outputs"})
 
     def options_for(self, kind: str) -> dict[str, Any]:
         """The options, by name, that key the caches of ``kind`` ("notes", "cards" or

@@ -165,11 +165,7 @@ def write_package(target: Path, deck_name: str, cards: list[Card], media: dict[s
     that Anki ignores, so the deck can serve as the next build's state (``--previous``);
     ``note_types``: the user's note types, by the kind they take (config ``note_types``)."""
     models = card_models(note_types)
-    by_deck: dict[str, list[Card]] = {}
-    for name in sorted({deck_name, *(c.deck or deck_name for c in cards)}):
-        by_deck[name] = []
-    for card in cards:
-        by_deck[card.deck or deck_name].append(card)
+    by_deck = decks_of(deck_name, cards)
     timestamp = max(times.values(), default=0)
     with processes.temporary_folder() as tmp:
         db_path = Path(tmp) / "collection.anki2"
@@ -185,6 +181,16 @@ def write_package(target: Path, deck_name: str, cards: list[Card], media: dict[s
         _zip(target, db_path, list(media.values()))
 
 
+def decks_of(deck_name: str, cards: list[Card]) -> dict[str, list[Card]]:
+    """The cards by deck, the decks in name order (the root deck always among them)."""
+    by_deck: dict[str, list[Card]] = {}
+    for name in sorted({deck_name, *(c.deck or deck_name for c in cards)}):
+        by_deck[name] = []
+    for card in cards:
+        by_deck[card.deck or deck_name].append(card)
+    return by_deck
+
+
 def _write_collection(cursor: sqlite3.Cursor, by_deck: dict[str, list[Card]],
                       models: dict[str, genanki.Model], times: dict[str, int],
                       timestamp: int) -> None:
@@ -195,17 +201,35 @@ def _write_collection(cursor: sqlite3.Cursor, by_deck: dict[str, list[Card]],
     cursor.executescript(APKG_SCHEMA)
     cursor.executescript(APKG_COL)
     for name, deck_cards in by_deck.items():
-        deck = genanki.Deck(stable_id("deck:" + name), name)
+        deck_id = write_deck_entry(cursor, name, deck_cards, models, timestamp, ids)
         for card in deck_cards:
-            deck.add_model(models[card.model])  # first use decides the order, as genanki's
-        deck.write_to_db(cursor, timestamp, ids)  # its entry and its note types; no notes
-        for card in deck_cards:
-            _write_note(cursor, card, models[card.model], times[card.guid], deck.deck_id, ids)
+            rows = note_rows(card, models[card.model], times[card.guid])
+            insert_note(cursor, rows, next(ids), [next(ids) for _ in rows.cards], deck_id)
 
 
-def _write_note(cursor: sqlite3.Cursor, card: Card, model: genanki.Model, mod: int,
-                deck_id: int, ids: Iterator[int]) -> None:
-    """``genanki.Note.write_to_db``: the note's row, then one row per card it makes."""
+def write_deck_entry(cursor: sqlite3.Cursor, name: str, deck_cards: list[Card],
+                     models: dict[str, genanki.Model], timestamp: int,
+                     ids: Iterator[int]) -> int:
+    """genanki writes the deck's entry and its note types into the ``col`` row; its id."""
+    deck = genanki.Deck(stable_id("deck:" + name), name)
+    for card in deck_cards:
+        deck.add_model(models[card.model])  # first use decides the order, as genanki's
+    deck.write_to_db(cursor, timestamp, ids)  # its entry and its note types; no notes
+    return int(deck.deck_id)
+
+
+@dataclass(frozen=True)
+class NoteRows:
+    """A note's row in the collection and the cards it makes, less their ids and deck."""
+
+    note: tuple[object, ...]  # guid, mid, mod, usn, tags, flds, sfld, csum, flags, data
+    cards: tuple[tuple[int, bool], ...]  # (ordinal, suspended) per card
+    mod: int
+
+
+def note_rows(card: Card, model: genanki.Model, mod: int) -> NoteRows:
+    """``genanki.Note.write_to_db``'s rows for ``card``: the note, and one card per template
+    (or cloze number) it makes."""
     # U+001F separates fields in Anki's row: one inside a field would make a fifth field
     fields = [f.replace("\x1f", "") for f in (card.front, card.back, card.context, card.source)]
     if len(fields) != len(model.fields):
@@ -213,18 +237,23 @@ def _write_note(cursor: sqlite3.Cursor, card: Card, model: genanki.Model, mod: i
     for tag in card.tags:
         if " " in tag:
             raise ValueError(f'Tag "{tag}" contains a space; this is not allowed!')
-    note_id = next(ids)
-    cursor.execute("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);", (
-        note_id, card.guid, model.model_id, mod, -1, " " + " ".join(card.tags) + " ",
-        "\x1f".join(fields), card.front or fields[model.sort_field_index], 0, 0, ""))
     # genanki's own rule for which cards a note makes (templates, cloze numbers)
     view = _NoteView(model, fields)
     made = genanki.Note._cloze_cards(view) if model.model_type == genanki.Model.CLOZE \
         else genanki.Note._front_back_cards(view)
-    for ordinal in made:
+    return NoteRows((card.guid, model.model_id, mod, -1, " " + " ".join(card.tags) + " ",
+                     "\x1f".join(fields), card.front or fields[model.sort_field_index], 0, 0,
+                     ""), tuple((ordinal.ord, bool(ordinal.suspend)) for ordinal in made), mod)
+
+
+def insert_note(cursor: sqlite3.Cursor, rows: NoteRows, note_id: int, card_ids: list[int],
+                deck_id: int) -> None:
+    """Insert a note's row, then its cards' rows, under the ids given."""
+    cursor.execute("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);", (note_id, *rows.note))
+    for card_id, (ordinal, suspended) in zip(card_ids, rows.cards, strict=True):
         cursor.execute("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);", (
-            next(ids), note_id, deck_id, ordinal.ord, mod, -1, 0,
-            -1 if ordinal.suspend else 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ""))
+            card_id, note_id, deck_id, ordinal, rows.mod, -1, 0, -1 if suspended else 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, ""))
 
 
 @dataclass(frozen=True)
@@ -253,9 +282,13 @@ def _info(name: str, compress: bool = True) -> zipfile.ZipInfo:
     return info
 
 
+def is_packed(path: Path) -> bool:
+    """PNG, JPEG, GIF, WebP and sound formats but WAV and FLAC (lossless) are compressed
+    already: deflating them again costs time, not bytes."""
+    return path.suffix.lower() in _PACKED
+
+
 def _add(archive: zipfile.ZipFile, name: str, path: Path) -> None:
-    # PNG, JPEG, GIF, WebP and sound formats but WAV and FLAC (lossless) are compressed
-    # already: deflating them again costs time, not bytes.
-    compress = path.suffix.lower() not in _PACKED
+    compress = not is_packed(path)
     with path.open("rb") as source, archive.open(_info(name, compress), "w") as sink:
         shutil.copyfileobj(source, sink, 1 << 20)

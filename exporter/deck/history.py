@@ -68,10 +68,13 @@ def follow(cards: list[Card], previous: State, epoch: int, tag_removed: bool,
     entries = {}
     place: dict[str, int] = {}
     for card in kept:
-        place[card.note] = place.get(card.note, -1) + 1
-        entries[card.guid] = state.entry_for(
-            card, times[card.guid], pairing.natural.get(card.guid, card.guid), place[card.note],
-            note_type=sent_in.get(card.model, ""))
+        pos = place[card.note] = place.get(card.note, -1) + 1
+        natural, note_type = pairing.natural.get(card.guid, card.guid), sent_in.get(card.model, "")
+        entry = previous.get(card.guid)  # kept as it was when unchanged: most are, in watch
+        if entry is None or not state.same_entry(entry, card, times[card.guid], natural, pos,
+                                                 note_type):
+            entry = state.entry_for(card, times[card.guid], natural, pos, note_type=note_type)
+        entries[card.guid] = entry
     for card, old in zip(resent, resending, strict=True):
         entries[card.guid] = state.entry_for(card, resent_times[card.guid], old.natural,
                                              old.pos, removed=True,

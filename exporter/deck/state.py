@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -67,6 +68,18 @@ def entry_for(card: Card, mod: int, natural: str, pos: int, removed: bool = Fals
                  card.tags, removed, note_type)
 
 
+def same_entry(e: Entry, card: Card, mod: int, natural: str, pos: int,
+               note_type: str = "") -> bool:
+    """True when ``e`` is the entry :func:`entry_for` would make of ``card`` (not removed):
+    a round that changed little keeps most entries as they were, without making them again."""
+    return (not e.removed and e.guid == card.guid
+            and e.hash == card.content_hash and e.mod == mod and e.natural == natural
+            and e.pos == pos and e.note == card.note and e.kind == card.kind
+            and e.model == card.model and e.deck == card.deck and e.front == card.front
+            and e.back == card.back and e.context == card.context and e.source == card.source
+            and e.tags == card.tags and e.note_type == note_type)
+
+
 def card_of(entry: Entry, extra_tags: tuple[str, ...] = ()) -> Card:
     """The card an entry recorded, for sending it again (tagged as removed)."""
     tags = tuple(sorted({*entry.tags, *extra_tags}))
@@ -87,22 +100,38 @@ def plain(text: str) -> str:
 
 # json.dumps with options makes an encoder per call; a state file makes one per card
 _RECORD = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
-# The lines the last write wrote, by entry: ``watch`` writes mostly the same cards again.
-_LINES: dict[Entry, str] = {}
+# The lines the last write wrote (encoded), by GUID with their entry: ``watch`` writes mostly
+# the same cards again (the very entries: history.follow keeps them).
+_LINES: dict[str, tuple[Entry, bytes]] = {}
 
 
 def write(path: Path, entries: Iterable[Entry]) -> None:
     """Write the state file: deterministic JSON, one card per line, streamed (it holds every
     card's fields, so a big vault's state is tens of megabytes)."""
     global _LINES
-    lines: dict[Entry, str] = {}
-    with path.open("w", encoding="utf-8") as out:
-        out.write(f'{{"version": {VERSION}, "cards": {{')
-        for number, e in enumerate(sorted(entries, key=lambda e: e.guid)):
-            line = lines[e] = _LINES.get(e) or _line(e)
-            out.write(("," if number else "") + line)
-        out.write("\n}}\n")
+    lines: dict[str, tuple[Entry, bytes]] = {}
+    with path.open("wb") as out:
+        out.write(_encoded(f'{{"version": {VERSION}, "cards": {{'))
+        batch: list[bytes] = []  # written a thousand lines at a time: a write per line costs
+        separator = b""
+        for e in sorted(entries, key=lambda e: e.guid):
+            known = _LINES.get(e.guid)
+            line = known[1] if known is not None and (known[0] is e or known[0] == e) \
+                else _encoded(_line(e))
+            lines[e.guid] = (e, line)
+            batch.append(line)
+            if len(batch) == 1000:
+                out.write(separator + b",".join(batch))
+                separator, batch = b",", []
+        if batch:
+            out.write(separator + b",".join(batch))
+        out.write(_encoded("\n}}\n"))
     _LINES = lines
+
+
+def _encoded(text: str) -> bytes:
+    """``text`` as a text-mode file writes it: UTF-8, the system's line ends."""
+    return (text if os.linesep == "\n" else text.replace("\n", os.linesep)).encode("utf-8")
 
 
 def _line(e: Entry) -> str:
@@ -292,8 +321,16 @@ def _note_of(source: str) -> str:
 
 def write_table(conn: sqlite3.Connection, entries: Mapping[str, Entry]) -> None:
     """Record each card's key, note, kind, position and hash inside the deck's collection."""
-    conn.execute(f"create table {TABLE} (guid text primary key, natural text, note text, "
-                 "kind text, pos integer, hash text, removed integer)")
-    conn.executemany(f"insert into {TABLE} values (?, ?, ?, ?, ?, ?, ?)",
-                     [(e.guid, e.natural, e.note, e.kind, e.pos, e.hash, int(e.removed))
-                      for e in sorted(entries.values(), key=lambda e: e.guid)])
+    conn.execute(TABLE_SCHEMA)
+    conn.executemany(TABLE_INSERT, [table_row(e) for e in sorted(entries.values(),
+                                                                 key=lambda e: e.guid)])
+
+
+TABLE_SCHEMA = (f"create table {TABLE} (guid text primary key, natural text, note text, "
+                "kind text, pos integer, hash text, removed integer)")
+TABLE_INSERT = f"insert into {TABLE} values (?, ?, ?, ?, ?, ?, ?)"
+
+
+def table_row(e: Entry) -> tuple[str, str, str, str, int, str, int]:
+    """An entry's row in our table of the deck's collection."""
+    return (e.guid, e.natural, e.note, e.kind, e.pos, e.hash, int(e.removed))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,14 +35,66 @@ def walk_files(root: Path, allowed: Iterable[Path],
 
     Each folder is walked once, by its real path: a link back to a parent (``ln -s . self``)
     neither repeats notes nor loops; names that are not UTF-8 are skipped. Both are reported
-    when ``diagnostics`` is given."""
+    when ``diagnostics`` is given. A walk that met no link and nothing to report is kept with
+    each folder's stamp, and given again while every folder keeps it (``watch``'s rounds)."""
+    allowed, skip = list(allowed), list(skip)
+    key = (root, tuple(allowed), resolved, tuple(skip))
+    known = _WALKS.get(key)
+    if known is not None and all(_folder_stamp(f) == stamp for f, stamp in known[0]):
+        yield from known[1]
+        return
+    _WALKS.pop(key, None)
+    walk = _Walk()
+    found = []
+    for path in _walk(root, allowed, diagnostics, resolved, skip, walk):
+        found.append(path)
+        yield path
+    if walk.keep:  # walked to the end (not stopped early) and nothing special met
+        while len(_WALKS) >= _MAX_WALKS:
+            del _WALKS[next(iter(_WALKS))]
+        _WALKS[key] = (walk.folders, found)
+
+
+# A folder's listing changes only with its mtime (and ctime, and inode); one changed within
+# this many nanoseconds of its walk may change again inside its file system's time
+# granularity unseen, so such a walk is not kept.
+RACY_NS = 2_000_000_000
+_MAX_WALKS = 16
+FolderStamp = tuple[int, int, int, int]
+_WALKS: dict[tuple[object, ...], tuple[list[tuple[Path, FolderStamp | None]], list[Path]]] = {}
+
+
+@dataclass
+class _Walk:
+    """What a walk met: each folder with its stamp; whether it may be given again."""
+
+    folders: list[tuple[Path, FolderStamp | None]] = field(default_factory=list)
+    keep: bool = True
+
+
+def _folder_stamp(folder: Path) -> FolderStamp | None:
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
+def _walk(root: Path, allowed: list[Path], diagnostics: list[Diagnostic] | None,
+          resolved: bool, skip: list[Path], walk: _Walk) -> Iterator[Path]:
     roots = [r.resolve() for r in allowed]
     skipped = {s.resolve() for s in skip} - {root.resolve()}
-    report = diagnostics.append if diagnostics is not None else lambda _: None
+
+    def report(problem: Diagnostic) -> None:
+        walk.keep = False  # given again, a kept walk would say nothing
+        if diagnostics is not None:
+            diagnostics.append(problem)
+
     seen: set[Path] = set()
     stack, linked = [root], list[Path]()  # linked folders last: read under their own names
     while stack or linked:
         folder = stack.pop() if stack else linked.pop(0)
+        stamp = _folder_stamp(folder)  # before the listing: a change meanwhile shows later
         try:
             real = folder.resolve(strict=True)
             # scandir knows each entry's type without a stat per file (links are stat-ed)
@@ -51,7 +104,10 @@ def walk_files(root: Path, allowed: Iterable[Path],
             report(_walk_warning(folder, root, "cannot be read; skipped"))
             continue
         if real in skipped:
-            continue
+            continue  # the output folder changes each build: its listing is never read
+        if stamp is None or time.time_ns() - stamp[0] < RACY_NS:
+            walk.keep = False
+        walk.folders.append((folder, stamp))
         if real in seen:
             report(_walk_warning(folder, root, f"is a link to a folder already read "
                                  f"('{_shown(real, root)}'); skipped"))
@@ -67,6 +123,7 @@ def walk_files(root: Path, allowed: Iterable[Path],
             try:
                 # A symlink that leads out of the allowed folders is never followed or read.
                 link = found.is_symlink()
+                walk.keep = walk.keep and not link  # where a link leads may change unseen
                 if link and not _inside(entry.resolve(strict=True), roots):
                     continue
                 is_dir, is_file = found.is_dir(), found.is_file()

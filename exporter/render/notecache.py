@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from exporter.cache import cachestore
@@ -57,10 +58,25 @@ def vault_digest(config: Config, renderer: Renderer, targets: list[object] | Non
                str(getattr(index, "note_attachments", None))]  # as found, resolved
     if targets is None:
         targets = [link_targets(note) for note in renderer.vault.notes]
-    digest.update(json.dumps([folders, targets]).encode())
+    # json.dumps([folders, targets]), each note's part kept while its targets are the same
+    global _TARGETS_JSON
+    known, _TARGETS_JSON = _TARGETS_JSON, {}
+    parts = []
+    for target in targets:
+        part = known.get(id(target))
+        if part is None or part[0] is not target:
+            part = (target, json.dumps(target))
+        _TARGETS_JSON[id(target)] = part
+        parts.append(part[1])
+    digest.update(f"[{json.dumps(folders)}, [{', '.join(parts)}]]".encode())
     files = sorted(str(p) for paths in index._by_name.values() for p in paths)  # no public view
     digest.update("\0".join(files).encode())
     return digest.hexdigest()
+
+
+# Each note's link targets as JSON, by the identity of the object (kept with it): the engine
+# keeps a note's targets while its file is unchanged.
+_TARGETS_JSON: dict[int, tuple[object, str]] = {}
 
 
 def link_targets(note: Note) -> object:
@@ -88,14 +104,20 @@ class _Embeds:
         """The notes ``relpath`` embeds, directly or through others, sorted."""
         seen, todo = {relpath}, [relpath]
         while todo:
-            for match in _EMBED.finditer(self.texts.get(todo.pop(), "")):
-                target = match.group(1).strip().removesuffix(".md").lower()
+            for target in _embed_targets(self.texts.get(todo.pop(), "")):
                 for key in {target, target.rsplit("/", 1)[-1]}:
                     for other in self.by_name.get(key, []):
                         if other not in seen:
                             seen.add(other)
                             todo.append(other)
         return sorted(seen - {relpath})
+
+
+@lru_cache(maxsize=1 << 16)
+def _embed_targets(text: str) -> tuple[str, ...]:
+    """What a note's ``![[...]]`` embeds name, lower case (``watch`` asks again each round)."""
+    return tuple(match.group(1).strip().removesuffix(".md").lower()
+                 for match in _EMBED.finditer(text))
 
 
 # --- the cache ------------------------------------------------------------------------------
@@ -201,20 +223,38 @@ def note_keys(config: Config, renderer: Renderer, texts: dict[str, str],
     embeds = _Embeds(renderer.vault.notes, texts)
     if states is None:
         states = {note.relpath: parsed_state(note) for note in renderer.vault.notes}
-    return {note.relpath: _note_key(base, note.relpath, texts, embeds, states)
-            for note in renderer.vault.notes if note.relpath in texts}
+    global _KEYS
+    known, _KEYS = _KEYS, {}
+    for note in renderer.vault.notes:
+        if note.relpath in texts:
+            _KEYS[note.relpath] = _note_key(base, note.relpath, texts, embeds, states,
+                                            known.get(note.relpath))
+    return {relpath: made[-1] for relpath, made in _KEYS.items()}
+
+
+# The last keys made, with what each was made from: the same base, texts (the very strings:
+# the engine keeps a note's text while its file is unchanged) and states give the same key.
+_KEYS: dict[str, tuple[str, list[str], list[str], list[str], str]] = {}
 
 
 def _note_key(base: str, relpath: str, texts: dict[str, str], embeds: _Embeds,
-              states: dict[str, str]) -> str:
+              states: dict[str, str],
+              known: tuple[str, list[str], list[str], list[str], str] | None = None
+              ) -> tuple[str, list[str], list[str], list[str], str]:
     """The key of one note: the vault's digest, then its text and parsed state, then those of
-    every note it embeds."""
+    every note it embeds; with what it was made from."""
+    names = [relpath, *embeds.closure(relpath)]
+    used = [texts.get(name, "") for name in names]
+    shown = [states.get(name, "") for name in names]
+    if known is not None and known[0] == base and known[1] == names and known[3] == shown \
+            and all(a is b for a, b in zip(known[2], used, strict=True)):
+        return known
     digest = hashlib.sha256(base.encode())
-    for name in [relpath, *embeds.closure(relpath)]:
-        digest.update(f"\0{name}\0{len(texts.get(name, ''))}\0".encode())
-        digest.update(texts.get(name, "").encode("utf-8", "surrogatepass"))
-        digest.update(states.get(name, "").encode())
-    return digest.hexdigest()
+    for name, text, state in zip(names, used, shown, strict=True):
+        digest.update(f"\0{name}\0{len(text)}\0".encode())
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        digest.update(state.encode())
+    return base, names, used, shown, digest.hexdigest()
 
 
 def parsed_state(note: Note) -> str:

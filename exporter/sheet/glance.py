@@ -6,6 +6,7 @@ import html
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from html.parser import HTMLParser
 from itertools import islice, takewhile
 
@@ -34,7 +35,7 @@ class Row:
     term_html: str = ""  # the term with its inline formatting (a heading's code, links)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Text:
     html: str
     plain: str
@@ -102,10 +103,13 @@ class _Texts(HTMLParser):
                 self.linked += len(data.strip())
 
 
-def _texts(section_html: str) -> list[_Text]:
+# A sheet of one folder (``--pdf-per folder``) asks again of the notes of every other sheet
+# (a note's rows are chosen against the whole table's budget): parse each section's HTML once.
+@lru_cache(maxsize=1 << 16)
+def _texts(section_html: str) -> tuple[_Text, ...]:
     parser = _Texts()
     parser.feed(sound_names(section_html))
-    return parser.texts
+    return tuple(parser.texts)
 
 
 def _says_something(text: _Text) -> bool:
