@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def stamp(config: Config) -> str:
     """The session's key: every option that may reach a note's reading, rendering or cards."""
-    options = repr(sorted(config.options_for("cards").items()))
+    options = config.options_key("cards")
     return hashlib.sha256(options.encode()).hexdigest()
 
 

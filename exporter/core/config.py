@@ -156,6 +156,10 @@ class Config:
         return {item.name: getattr(self, item.name) for item in fields(self)
                 if kind in invalidates(item)}
 
+    def options_key(self, kind: str) -> str:
+        """:meth:`options_for` as text, in name order: what a cache's key holds of them."""
+        return repr(sorted(self.options_for(kind).items()))
+
     def sheet(self, title: str, date: dt.date) -> SheetOptions:
         """The PDF options for one sheet of this export."""
         user_css = ""

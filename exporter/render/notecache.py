@@ -52,7 +52,7 @@ def vault_digest(config: Config, renderer: Renderer, targets: list[object] | Non
     block ids of all notes and the files links may reach (``targets``: each note's
     :func:`link_targets`, when known already)."""
     index = renderer.index
-    options = repr(sorted(config.options_for("notes").items()))
+    options = config.options_key("notes")
     digest = hashlib.sha256(options.encode())
     folders = [str(index.notes_dir), [str(d) for d in index.asset_dirs], str(index.attachments),
                str(getattr(index, "note_attachments", None))]  # as found, resolved

@@ -56,7 +56,7 @@ def plan_sheets(config: Config, vault: Vault, date: object) -> list[SheetJob]:
         groups[""] = []
     jobs = []
     used: set[str] = set()
-    context = repr(sorted(config.options_for("sheet").items()))
+    context = config.options_key("sheet")
     for key, notes in groups.items():
         title = f"{config.title} › {key.replace('/', ' › ')}" if key else config.title
         stem = config.stem if config.pdf_per is None else \
