@@ -1,6 +1,6 @@
-"""Pass where the README's commands are typed: PDF bytes that do not depend on the clock when
-WeasyPrint subsets fonts with fontTools (no libharfbuzz-subset0), and a fuzz test that is the
-same on every run."""
+"""Pass where the README's commands are typed: PDF bytes that depend neither on the clock (fonts
+are subset by fontTools, which stamps it) nor on libharfbuzz-subset0, and a fuzz test that is
+the same on every run."""
 
 from __future__ import annotations
 
@@ -60,6 +60,27 @@ def test_emoji_and_variable_fonts_do_not_stamp_the_clock_either(
         build(tmp_path, out=name, anki=False, deck="E")
         outputs.append((tmp_path / name / "e.pdf").read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_pdf_bytes_do_not_depend_on_libharfbuzz_subset(
+        sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from weasyprint.pdf import fonts
+
+    if fonts.harfbuzz_subset is None:
+        pytest.skip("needs libharfbuzz-subset0 (.ci/run installs it) to build once with it "
+                    "and once as a machine without it does")
+    mixed = tmp_path / "mixed"
+    write_note(mixed / "notes", "m.md", "# Scripts\n**bold** *italic* `code` λ → ✓ 中文\n\n"
+               "| a | b |\n| --- | --- |\n| $x^2$ | *y* |\n")
+    (mixed / "assets").mkdir()
+    projects = [(sample, "aws-other-compute.pdf", "AWS Other Compute"), (mixed, "m.pdf", "M")]
+    for project, _, deck in projects:
+        build(project, out="with", anki=False, deck=deck)
+    monkeypatch.setattr(fonts, "harfbuzz_subset", None)  # what WeasyPrint finds without it
+    for project, _, deck in projects:
+        build(project, out="without", anki=False, deck=deck)
+    for project, name, _ in projects:
+        assert (project / "with" / name).read_bytes() == (project / "without" / name).read_bytes()
 
 
 def test_ci_runs_the_tests_again_without_the_optional_packages() -> None:

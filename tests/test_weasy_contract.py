@@ -177,6 +177,24 @@ def test_write_pdf_is_byte_identical_and_carries_the_identifier(
         == b"a" * 32
 
 
+def test_write_pdf_subsets_every_font_with_fonttools_and_hushes_the_advice(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from fontTools import subset
+    from weasyprint.pdf import fonts
+
+    # The switch WeasyPrint reads: the HarfBuzz subsetter, or None on a machine without it.
+    assert hasattr(fonts, "harfbuzz_subset")
+    before = fonts.harfbuzz_subset
+    subsets: list[str] = []
+    original = subset.Subsetter.subset
+    monkeypatch.setattr(subset.Subsetter, "subset", lambda self, font: (
+        subsets.append(font["name"].getDebugName(1) or ""), original(self, font))[1])
+    weasy.write_pdf(_render(), tmp_path / "one.pdf", b"a" * 32)
+    assert "DejaVu Sans" in subsets  # by fontTools, HarfBuzz-Subset installed or not
+    assert fonts.harfbuzz_subset is before  # put back as it was
+    assert "HarfBuzz" not in caplog.text
+
+
 @pytest.mark.parametrize("version", ["0.42", "1.0"])
 def test_old_numbering_is_not_supported(version: str) -> None:
     assert not weasy.supported(version)

@@ -218,9 +218,9 @@ def write(target: Path, columns: Document, source: str,
 
 @contextmanager
 def source_date(date: dt.date) -> Iterator[None]:
-    """``SOURCE_DATE_EPOCH`` set to the sheet's date while it is written: fontTools (WeasyPrint's
-    font subsetter without libharfbuzz-subset0, and always for colour emoji) stamps it into
-    each font instead of the wall clock. The previous value is put back afterwards."""
+    """``SOURCE_DATE_EPOCH`` set to the sheet's date while it is written: fontTools (which
+    subsets every font: ``weasy.write_pdf``) stamps it into each font instead of the wall
+    clock. The previous value is put back afterwards."""
     before = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = str(calendar.timegm(date.timetuple()))
     try:

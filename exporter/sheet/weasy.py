@@ -3,15 +3,18 @@
 The imposition moves laid-out boxes between pages, which WeasyPrint's public API does not
 offer: it reads ``Page._page_box``, builds ``Page(box)``, recomputes background areas with
 ``layout_box_backgrounds`` and reads box attributes; a chunked sheet reads each page's
-``links``, ``anchors`` and ``bookmarks`` and empties ``links``. tests/test_weasy_contract.py
-exercises each of these on a tiny document, so an upgrade that changes one fails a test named
-after it.
+``links``, ``anchors`` and ``bookmarks`` and empties ``links``; ``write_pdf`` turns HarfBuzz's
+font subsetter off (``weasyprint.pdf.fonts.harfbuzz_subset``) so fontTools subsets every font.
+tests/test_weasy_contract.py exercises each of these on a tiny document, so an upgrade that
+changes one fails a test named after it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -20,6 +23,8 @@ import weasyprint
 from weasyprint.document import Document, Page
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout.background import layout_box_backgrounds
+from weasyprint.logger import LOGGER
+from weasyprint.pdf import fonts as fonts_module
 from weasyprint.text.fonts import FontConfiguration as Fonts
 
 # The major versions whose full test suite passes (pyproject.toml pins the same ones, from
@@ -102,9 +107,9 @@ def write_pdf(document: Document, target: Path | str | BinaryIO, identifier: byt
               pages: list[Page] | None = None) -> None:
     """Write ``document`` (with ``pages`` instead of its own, when given) as a PDF.
 
-    fontTools, which subsets the fonts when HarfBuzz's subsetter is missing (and always for
-    colour emoji), stamps the clock into each font unless ``SOURCE_DATE_EPOCH`` is set: the
-    sheet stage sets it to the sheet's date; any other caller gets a fixed one.
+    Every font is subset by fontTools (``_fonttools_subsets``), which stamps the clock into
+    each font unless ``SOURCE_DATE_EPOCH`` is set: the sheet stage sets it to the sheet's
+    date; any other caller gets a fixed one.
     """
     if pages is not None:
         document = document.copy(pages)
@@ -112,10 +117,36 @@ def write_pdf(document: Document, target: Path | str | BinaryIO, identifier: byt
     if fixed:
         os.environ["SOURCE_DATE_EPOCH"] = "0"
     try:
-        document.write_pdf(target, pdf_identifier=identifier)
+        with _fonttools_subsets():
+            document.write_pdf(target, pdf_identifier=identifier)
     finally:
         if fixed:
             del os.environ["SOURCE_DATE_EPOCH"]
+
+
+class _NotHarfBuzz(logging.Filter):
+    """Hushes WeasyPrint's advice (70 on) to install HarfBuzz-Subset: it is left out on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "instead of HarfBuzz-Subset" not in record.getMessage()
+
+
+@contextmanager
+def _fonttools_subsets() -> Iterator[None]:
+    """Fonts subset by fontTools, as on a machine without libharfbuzz-subset0, even where that
+    optional library is installed: the two give different font bytes (and HarfBuzz's differ
+    from one of its versions to the next), while fontTools is a pinned Python dependency. So
+    a sheet's bytes do not depend on which system packages are installed. WeasyPrint reads
+    the subsetter from ``weasyprint.pdf.fonts.harfbuzz_subset`` (None when it is missing)."""
+    before = fonts_module.harfbuzz_subset
+    hush = _NotHarfBuzz()
+    fonts_module.harfbuzz_subset = None
+    LOGGER.addFilter(hush)
+    try:
+        yield
+    finally:
+        fonts_module.harfbuzz_subset = before
+        LOGGER.removeFilter(hush)
 
 
 class Box:
