@@ -10,6 +10,7 @@ which was only just made; a reused pid keeps a dead build's folder until that pr
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import multiprocessing
@@ -22,9 +23,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 PREFIX = "notes-export-"
@@ -75,6 +78,56 @@ def _watch(parent: int, poll: float = POLL) -> None:
     while os.getppid() == parent:
         time.sleep(poll)
     os._exit(1)
+
+
+class Ahead:
+    """``work(*args)``, a generator, run in a forked process while this one goes on; what it
+    yields (picklable) read back one by one with :meth:`next`, or the process killed with
+    :meth:`stop` once no more is wanted. It dies with this process, like a pool's workers."""
+
+    def __init__(self, work: Callable[..., Iterator[Any]], *args: Any) -> None:
+        context = multiprocessing.get_context("fork")
+        self._reader, writer = context.Pipe(duplex=False)
+        self._process = context.Process(target=_ahead, args=(os.getpid(), writer, work, args),
+                                        name="notes-export-ahead", daemon=True)
+        self._process.start()
+        writer.close()
+
+    @staticmethod
+    def possible() -> bool:
+        """Whether a spare core and forked processes are at hand."""
+        return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+    def next(self) -> Any | None:
+        """What ``work`` yielded next; None (and the process stopped) when it raised, ended or
+        died instead."""
+        try:
+            done, value = self._reader.recv()
+        except (EOFError, OSError):
+            done, value = False, None
+        if not done:
+            self.stop()
+        return value if done else None
+
+    def stop(self) -> None:
+        """Kill the process (when still running) and wait for it."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._reader.close()
+
+
+def _ahead(parent: int, writer: Any, work: Callable[..., Iterator[Any]],
+           args: tuple[Any, ...]) -> None:
+    die_with_parent(parent)
+    try:
+        for value in work(*args):
+            writer.send((True, value))
+    except Exception:  # the caller does the work itself and meets the error there
+        log.debug("work ahead failed", exc_info=True)
+    with contextlib.suppress(OSError):  # the caller stopped listening
+        writer.send((False, None))
+    writer.close()
 
 
 # --- temporary folders ----------------------------------------------------------------------

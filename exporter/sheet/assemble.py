@@ -14,9 +14,9 @@ from exporter.cache.cachestore import Store
 from exporter.core import processes
 from exporter.core.config import SheetOptions
 from exporter.core.model import Vault
-from exporter.sheet import pagenums, sheet_chunks, sheet_join, weasy
+from exporter.sheet import ahead, pagenums, sheet_chunks, sheet_join, weasy
 from exporter.sheet.columns import VaultFetcher, overlay, write
-from exporter.sheet.flow import Flow
+from exporter.sheet.flow import Flow, Laid
 from exporter.sheet.sheet_chunks import Chunk, Tick
 from exporter.sheet.sheet_html import MEDIA_BASE, Plan, estimate_wide, frame_html, geometry
 
@@ -41,13 +41,18 @@ def write_sheet(target: Path, vault: Vault, options: SheetOptions, cache: Store 
     fonts = weasy.new_fonts()
     flow = Flow(vault, shown, fetcher, fonts)
     plan = Plan(wide=estimate_wide(shown, vault, options))
-    laid = flow.fit(options, plan) if options.pages else flow.fill(options, plan)
-    source = laid.source
-    if laid.note:
-        source = source.replace("</title>", "</title>\n" + f'<meta name="notes-export-fit" '
-                                f'content="{html.escape(laid.note)}">', 1)
-    return write(target, laid.document, source, lambda kinds: frame_html(options, kinds),
-                 geometry(options), fetcher, fonts)
+
+    def written(path: Path, laid: Laid) -> str:
+        source = laid.source
+        if laid.note:
+            source = source.replace("</title>", "</title>\n" + f'<meta name="notes-export-fit" '
+                                    f'content="{html.escape(laid.note)}">', 1)
+        return write(path, laid.document, source, lambda kinds: frame_html(options, kinds),
+                     geometry(options), fetcher, fonts)
+
+    if options.pages:
+        return written(target, flow.fit(options, plan))
+    return ahead.fill(flow, options, plan, target, cache, written, spare=workers != 1)
 
 
 def _write_chunks(target: Path, vault: Vault, chunks: list[Chunk], options: SheetOptions,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from itertools import pairwise
+from typing import Protocol
 
 from exporter.core.config import SheetOptions
 from exporter.core.model import Vault
@@ -73,11 +74,15 @@ class Flow:
     def _finish(self, options: SheetOptions, first: Laid) -> Laid:
         """Once more with the images that end a column early shrunk to finish it; keep the
         layout that takes fewer pages, then the one that fills its columns better."""
-        shrink = shrinks(first.document, geometry(options), (options.font_size or 8) * 96 / 72)
-        if not shrink:
+        wanted = finishing(options, first)
+        if wanted is None:
             return first
-        second = self.lay_out(options, replace(first.plan, shrink=shrink), passes=1)
-        return min(first, second, key=lambda laid: (laid.pages, -laid.fill))
+        second = self.finish(options, wanted)
+        return second if better(first, second) else first
+
+    def finish(self, options: SheetOptions, wanted: Plan) -> Laid:
+        """The layout that finishes the columns, at ``wanted`` (from :func:`finishing`)."""
+        return self.lay_out(options, wanted, passes=1)
 
     def fit(self, options: SheetOptions, plan: Plan) -> Laid:
         """The largest font size (and image scale) that fits ``options.pages`` pages."""
@@ -104,6 +109,26 @@ class Flow:
             best = self._finish(replace(options, font_size=best_font), best)
         best.note = f"fitted to {pages} page{'s' if pages != 1 else ''} at {best_font:g} pt"
         return best
+
+
+def finishing(options: SheetOptions, first: Laid) -> Plan | None:
+    """The plan that finishes the columns ``first`` leaves short with images shrunk; None when
+    no image would finish one."""
+    shrink = shrinks(first.document, geometry(options), (options.font_size or 8) * 96 / 72)
+    return replace(first.plan, shrink=shrink) if shrink else None
+
+
+class Ranked(Protocol):
+    """A layout as the choice between two sees it."""
+
+    pages: int
+    fill: float
+
+
+def better(first: Ranked, second: Ranked) -> bool:
+    """Whether ``second`` is the better layout: fewer pages, then columns better filled (on a
+    tie, ``first``)."""
+    return (second.pages, -second.fill) < (first.pages, -first.fill)
 
 
 def _wide(page: Page, g: Geometry) -> bool:

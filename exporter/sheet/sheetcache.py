@@ -59,7 +59,8 @@ class SheetCache:
             self.sheets.put(key, cachestore.pack({"source": source}, pdf_file.read_bytes()))
 
     def chunks(self, stem: str) -> Store | None:
-        """The store of one sheet's laid-out chunks, or None."""
+        """The store of one sheet's laid-out chunks (a sheet laid out whole keeps its second
+        layout's plan there: ahead.py), or None."""
         return self.chunk_folders.within(stem) if self.chunk_folders else None
 
     def prune(self, keep: set[str], stems: set[str]) -> None:
