@@ -16,27 +16,19 @@ import json
 import logging
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from exporter.cache.cachestore import Store
 from exporter.core import processes
 from exporter.core.config import SheetOptions
-from exporter.render.rendering_json import json_int, json_list, json_pair
-from exporter.sheet.flow import Flow, Laid, better, finishing
+from exporter.render.rendering_json import json_dict, json_int, json_list, json_pair
+from exporter.sheet.flow import Flow, Laid, Ranked, better, finishing
 from exporter.sheet.sheet_html import Plan
 
 log = logging.getLogger(__name__)
 KEY = "second layout's plan"  # the sheet's store keeps one entry under this key
 Write = Callable[[Path, Laid], str]  # writes a layout's PDF, returns its HTML
-
-
-@dataclass
-class Ranked:
-    """How the second layout, laid out ahead, ranks (what :func:`flow.better` compares)."""
-
-    pages: int
-    fill: float
 
 
 def fill(flow: Flow, options: SheetOptions, plan: Plan, target: Path, store: Store | None,
@@ -54,32 +46,28 @@ def fill(flow: Flow, options: SheetOptions, plan: Plan, target: Path, store: Sto
             wanted = finishing(options, first)
             if store is not None:
                 keep(store, wanted)
-            if wanted is None:
-                return write(target, first)
-            if ahead is not None and wanted == guess:
-                found = _ahead_of(ahead, first, spare_pdf, target)
+            if ahead is not None:
+                found = _taken(ahead, first, spare_pdf, target, write) \
+                    if wanted == guess else None
                 if found is not None:
-                    return found if isinstance(found, str) else write(target, first)
-            if ahead is not None:  # another plan: the spare core is this process's again
-                ahead.stop()
-            ahead = None
-            second = flow.finish(options, wanted)
-            return write(target, second if better(first, second) else first)
+                    return found
+                ahead.stop()  # another plan, or it failed: the spare core is this one's again
+            return write(target, flow.best_of(options, first, wanted))
         finally:
             if ahead is not None:
                 ahead.stop()
 
 
-def _ahead_of(ahead: processes.Ahead, first: Laid, spare_pdf: Path,
-              target: Path) -> str | Laid | None:
-    """What the process ahead settles: the HTML of the second layout, now written to
-    ``target``; ``first`` when it is the better; None when the process failed."""
+def _taken(ahead: processes.Ahead, first: Laid, spare_pdf: Path, target: Path,
+           write: Write) -> str | None:
+    """The sheet written to ``target`` as the process ahead settles it (the second layout it
+    wrote, or ``first`` when that is the better), its HTML; None when that process failed."""
     ranked = ahead.next()
     if not isinstance(ranked, Ranked):
         return None
     if not better(first, ranked):
         log.debug("second layout laid out ahead, from the kept plan; the first is the better")
-        return first
+        return write(target, first)
     source = ahead.next()
     if not isinstance(source, str):
         return None
@@ -113,8 +101,8 @@ def kept(store: Store) -> Plan | None:
         return None
     try:
         raw = json.loads(body)
-        return None if raw is None else _plan(raw)
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        return None if raw is None else _plan(json_dict(raw))
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
         log.debug("the second layout's kept plan not used: %s", exc)
         return None
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from itertools import pairwise
-from typing import Protocol
 
 from exporter.core.config import SheetOptions
 from exporter.core.model import Vault
@@ -74,7 +73,10 @@ class Flow:
     def _finish(self, options: SheetOptions, first: Laid) -> Laid:
         """Once more with the images that end a column early shrunk to finish it; keep the
         layout that takes fewer pages, then the one that fills its columns better."""
-        wanted = finishing(options, first)
+        return self.best_of(options, first, finishing(options, first))
+
+    def best_of(self, options: SheetOptions, first: Laid, wanted: Plan | None) -> Laid:
+        """``first``, or the layout at ``wanted`` (from :func:`finishing`) when it is better."""
         if wanted is None:
             return first
         second = self.finish(options, wanted)
@@ -118,14 +120,15 @@ def finishing(options: SheetOptions, first: Laid) -> Plan | None:
     return replace(first.plan, shrink=shrink) if shrink else None
 
 
-class Ranked(Protocol):
-    """A layout as the choice between two sees it."""
+@dataclass
+class Ranked:
+    """A layout as the choice between two sees it (a layout laid out elsewhere: ahead.py)."""
 
     pages: int
     fill: float
 
 
-def better(first: Ranked, second: Ranked) -> bool:
+def better(first: Laid | Ranked, second: Laid | Ranked) -> bool:
     """Whether ``second`` is the better layout: fewer pages, then columns better filled (on a
     tie, ``first``)."""
     return (second.pages, -second.fill) < (first.pages, -first.fill)
